@@ -1,0 +1,85 @@
+/**
+ * End-to-end content signatures (SPEC.md §8.2 [profile]).
+ *
+ * We SEND variant C: PSS-SHA256 over SHA256(raw_ciphertext ‖ from ‖ to ‖ str(ts)) — the
+ * 32-byte digest is the signed message (PSS hashes it again). The public-channel form drops
+ * `to`. We ACCEPT, in order: C, D (raw ct ‖ utf8(from+to+ts)), B (utf8(ct_b64 + from + to + ts)),
+ * A (canonical JSON of {ciphertext,from,to,ts}, and SHA256 of it). Never E (ciphertext alone).
+ * All are PSS-SHA256 with the sender's key, so trying each costs verifies, not security.
+ *
+ * Key share (PUBLIC_CHANNEL_KEY_SHARE): PSS over SHA256(canonical(shares) ‖ creator_pub).
+ */
+
+import { canonicalJson } from '../wire/canonical-json';
+import { b64urlDecode, b64urlEncode } from '../wire/base64url';
+import { sha256, type RsaPrivateKey, type RsaPublicKey } from './keys';
+
+/** What a content signature binds. `to` is undefined for the public-channel form. */
+export interface ContentSigInput {
+  /** base64url ciphertext as it appears in the payload. */
+  ciphertext: string;
+  from: string;
+  to?: string | undefined;
+  ts: number;
+}
+
+export type ContentSigVariant = 'A' | 'A-hash' | 'B' | 'C' | 'D';
+
+function tail(i: ContentSigInput): string {
+  return i.from + (i.to ?? '') + String(i.ts);
+}
+
+/** The bytes handed to PSS for each accepted variant. */
+export function contentSigMessage(i: ContentSigInput, v: ContentSigVariant): Buffer | undefined {
+  switch (v) {
+    case 'C':
+    case 'D': {
+      const raw = b64urlDecode(i.ciphertext);
+      if (!raw) return undefined;
+      const m = Buffer.concat([raw, Buffer.from(tail(i), 'utf8')]);
+      return v === 'C' ? sha256(m) : m;
+    }
+    case 'B':
+      return Buffer.from(i.ciphertext + tail(i), 'utf8');
+    case 'A':
+    case 'A-hash': {
+      const obj: Record<string, unknown> = { ciphertext: i.ciphertext, from: i.from, ts: i.ts };
+      if (i.to !== undefined) obj['to'] = i.to;
+      const m = Buffer.from(canonicalJson(obj), 'utf8');
+      return v === 'A' ? m : sha256(m);
+    }
+  }
+}
+
+const ACCEPTED: readonly ContentSigVariant[] = ['C', 'D', 'B', 'A', 'A-hash'];
+
+/** Make the variant-C content signature (base64url). */
+export function signContent(key: RsaPrivateKey, i: ContentSigInput): string {
+  return b64urlEncode(key.sign(contentSigMessage(i, 'C')!));
+}
+export async function signContentAsync(key: RsaPrivateKey, i: ContentSigInput): Promise<string> {
+  return b64urlEncode(await key.signAsync(contentSigMessage(i, 'C')!));
+}
+
+/** Which accepted variant verifies, or undefined. */
+export function verifyContent(key: RsaPublicKey, i: ContentSigInput, sigB64: string): ContentSigVariant | undefined {
+  const sig = b64urlDecode(sigB64);
+  if (!sig) return undefined;
+  for (const v of ACCEPTED) {
+    const m = contentSigMessage(i, v);
+    if (m && key.verify(m, sig)) return v;
+  }
+  return undefined;
+}
+
+/** Key-share signature message: SHA256(canonical(shares) ‖ creator_pub). */
+export function keyShareMessage(shares: unknown, creatorPub: string): Buffer {
+  return sha256(Buffer.concat([Buffer.from(canonicalJson(shares), 'utf8'), Buffer.from(creatorPub, 'utf8')]));
+}
+export function signKeyShare(key: RsaPrivateKey, shares: unknown, creatorPub: string): string {
+  return b64urlEncode(key.sign(keyShareMessage(shares, creatorPub)));
+}
+export function verifyKeyShare(key: RsaPublicKey, shares: unknown, creatorPub: string, sigB64: string): boolean {
+  const sig = b64urlDecode(sigB64);
+  return !!sig && key.verify(keyShareMessage(shares, creatorPub), sig);
+}

@@ -1,0 +1,26 @@
+/**
+ * @packageDocumentation
+ * `@socp/protocol` — SOCP v1.3 (and this project's profile, ../shared/socp/SPEC.md) as a pure
+ * library: no sockets, no Redis, no logger, no metrics.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, sealFrame, encodeFrame, decodeFrame, verifyFrame } from '@socp/protocol';
+ * const key = await generateKeyPair();
+ * const frame = sealFrame({ type: 'HEARTBEAT', from: serverId, to: peerId, ts: Date.now(), payload: {} }, key);
+ * const text = encodeFrame(frame);                 // one WS text message
+ * const parsed = decodeFrame(text);                // Result<Frame>: size, JSON, schema
+ * if (parsed.ok) verifyFrame(parsed.value, key.publicKey); // Result<Verified<Frame>>
+ * ```
+ */
+export * from './constants';
+export * from './errors';
+export * from './wire/base64url';
+export * from './wire/canonical-json';
+export * from './wire/envelope';
+export * from './crypto/keys';
+export * from './crypto/content-sig';
+export * from './messages';
+export * from './routing/seen-cache';
+export * from './liveness/backoff';
+export * from './liveness/heartbeat';

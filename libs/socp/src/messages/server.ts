@@ -1,0 +1,52 @@
+/**
+ * Server ↔ server and bootstrap payloads (SPEC.md §9).
+ */
+import { anyObject, array, host, id, int, nullable, obj, port, pubkey, SchemaError, type Check } from './schema';
+
+/** SERVER_HELLO_JOIN / SERVER_HELLO_LINK / SERVER_ANNOUNCE: where to dial me, and my key. */
+export interface ServerAddrPayload { host: string; port: number; pubkey: string }
+export const serverAddrPayload: Check<ServerAddrPayload> = obj({ host, port, pubkey });
+
+/** One server in a WELCOME list; the id key is `server_id` (ours, G43) or `user_id` (spec example). */
+export interface ServerEntry { server_id?: string; user_id?: string; host: string; port: number; pubkey: string }
+const serverEntry: Check<ServerEntry> = (v, p) => {
+  const e = obj({ host, port, pubkey }, { server_id: id, user_id: id })(v, p);
+  if (e.server_id === undefined && e.user_id === undefined) throw new SchemaError(p, 'entry has no server_id/user_id');
+  return e;
+};
+
+/** SERVER_WELCOME: we send both lists; peers may send either (§9.1 [profile]). */
+export interface ServerWelcomePayload { assigned_id: string | null; servers?: ServerEntry[]; clients?: ServerEntry[] }
+export const serverWelcomePayload: Check<ServerWelcomePayload> = obj({ assigned_id: nullable(id) }, { servers: array(serverEntry), clients: array(serverEntry) });
+
+/** Normalised WELCOME list: `servers`, else `clients`; id from `server_id`, else `user_id`. */
+export function welcomeServers(p: ServerWelcomePayload): Array<{ server_id: string; host: string; port: number; pubkey: string }> {
+  return (p.servers ?? p.clients ?? []).map((e) => ({ server_id: (e.server_id ?? e.user_id)!, host: e.host, port: e.port, pubkey: e.pubkey }));
+}
+
+/** USER_ADVERTISE (§9.2): pubkey at top level (ours, G12) or in meta.pubkey (G43). */
+export interface UserAdvertisePayload { user_id: string; server_id: string; meta: Record<string, unknown>; pubkey?: string }
+export const userAdvertisePayload: Check<UserAdvertisePayload> = obj({ user_id: id, server_id: id, meta: anyObject }, { pubkey });
+
+/** The advertised user key: top-level first, then meta.pubkey ([profile] "read top-level first"). */
+export function advertisedPubkey(p: UserAdvertisePayload): string | undefined {
+  if (typeof p.pubkey === 'string') return p.pubkey;
+  const m = p.meta['pubkey'];
+  return typeof m === 'string' ? m : undefined;
+}
+/** Display label: meta.display_name, else meta.username (G43), else meta.name (G12). */
+export function advertisedName(meta: Record<string, unknown>): string | undefined {
+  for (const k of ['display_name', 'username', 'name']) {
+    const v = meta[k];
+    if (typeof v === 'string' && v.length > 0 && v.length <= 64) return v;
+  }
+  return undefined;
+}
+
+/** USER_REMOVE (§9.2). */
+export interface UserRemovePayload { user_id: string; server_id: string }
+export const userRemovePayload: Check<UserRemovePayload> = obj({ user_id: id, server_id: id });
+
+/** HEARTBEAT: `{}` (ours) or `{"now": <unix s>}` (tolerated). */
+export interface HeartbeatPayload { now?: number }
+export const heartbeatPayload: Check<HeartbeatPayload> = obj({}, { now: int() });

@@ -1,0 +1,125 @@
+/**
+ * The one way in and out for frames (S3, S4).
+ *
+ *  decodeFrame(text)            untrusted text → Result<Frame>  (size, JSON, envelope, payload schema)
+ *  verifyFrame(frame, key)      Frame → Result<Verified<Frame>>  (transport sig under the sender's pinned key)
+ *  acceptUnsigned(frame, why)   Frame → Verified<Frame>          (only where the profile allows no sig)
+ *  sealFrame(unsigned, key)     build + sign a frame we emit (sig over canonical payload)
+ *  encodeFrame(frame)           Frame → the WS text message (no trailing newline)
+ *
+ * Nothing else in the project calls JSON.parse on network input.
+ */
+
+import { MAX_FRAME_BYTES, MAX_JSON_DEPTH } from '../constants';
+import { SocpError, type Result } from '../errors';
+import { isFrameType, payloadSchemas, SchemaError, type Frame, type FrameOf, type FrameType, type PayloadMap } from '../messages';
+import { type RsaPrivateKey, type RsaPublicKey, sha256 } from '../crypto/keys';
+import { b64urlDecode, b64urlEncode } from './base64url';
+import { canonicalJson, signingBytes, signingBytesCandidates } from './canonical-json';
+
+declare const kVerified: unique symbol;
+/** How a frame earned its trust: a checked transport sig, or an explicit profile exemption. */
+export type TrustBasis = 'sig' | 'unsigned-hello' | 'unsigned-user-content' | 'unpinned-introducer';
+/** A frame whose transport signature was checked (or explicitly exempted). Only these are routed. */
+export type Verified<F extends Frame = Frame> = F & { readonly [kVerified]: TrustBasis };
+
+function fail(code: 'SOCP_ERR_FRAME_TOO_LARGE' | 'SOCP_ERR_MALFORMED_JSON' | 'SOCP_ERR_SCHEMA' | 'UNKNOWN_TYPE', msg: string): Result<never> {
+  return { ok: false, error: new SocpError(code, msg) };
+}
+
+function depthOk(v: unknown, d: number): boolean {
+  if (d > MAX_JSON_DEPTH) return false;
+  if (typeof v !== 'object' || v === null) return true;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) if (!depthOk(x, d + 1)) return false;
+  return true;
+}
+
+/**
+ * Untrusted text → a schema-valid Frame, or a coded error. Never throws.
+ * Tolerates a trailing newline/whitespace (G43 appends "\n"), a missing/empty `sig`, and a bare
+ * `{"type":"CTRL_CLOSE"}`.
+ */
+export function decodeFrame(input: string | Buffer): Result<Frame> {
+  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
+  if (size > MAX_FRAME_BYTES) return fail('SOCP_ERR_FRAME_TOO_LARGE', `frame of ${size} bytes exceeds ${MAX_FRAME_BYTES}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof input === 'string' ? input.trimEnd() : input.toString('utf8').trimEnd());
+  } catch {
+    return fail('SOCP_ERR_MALFORMED_JSON', 'frame is not valid JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('SOCP_ERR_MALFORMED_JSON', 'frame is not a JSON object');
+  if (!depthOk(raw, 0)) return fail('SOCP_ERR_SCHEMA', `frame nests deeper than ${MAX_JSON_DEPTH}`);
+  const o = raw as Record<string, unknown>;
+  const type = o['type'];
+  if (typeof type !== 'string' || type.length === 0 || type.length > 64) return fail('SOCP_ERR_SCHEMA', 'envelope.type missing');
+  if (!isFrameType(type)) return fail('UNKNOWN_TYPE', `unknown frame type ${JSON.stringify(type.slice(0, 64))}`);
+  const bare = type === 'CTRL_CLOSE';
+  const from = o['from'] ?? (bare ? '' : undefined);
+  const to = o['to'] ?? (bare ? '' : undefined);
+  const ts = o['ts'] ?? (bare ? 0 : undefined);
+  const payload = o['payload'] ?? (bare ? {} : undefined);
+  const sig = o['sig'] ?? '';
+  if (typeof from !== 'string' || from.length > 128) return fail('SOCP_ERR_SCHEMA', 'envelope.from must be a string');
+  if (typeof to !== 'string' || to.length > 300) return fail('SOCP_ERR_SCHEMA', 'envelope.to must be a string');
+  if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) return fail('SOCP_ERR_SCHEMA', 'envelope.ts must be a non-negative integer (ms)');
+  if (typeof sig !== 'string' || sig.length > 1024) return fail('SOCP_ERR_SCHEMA', 'envelope.sig must be a string');
+  try {
+    payloadSchemas[type](payload, 'payload');
+  } catch (e) {
+    if (e instanceof SchemaError) return fail('SOCP_ERR_SCHEMA', `${type} ${e.message}`);
+    return fail('SOCP_ERR_SCHEMA', `${type} payload invalid`);
+  }
+  return { ok: true, value: { type, from, to, ts, payload, sig } as Frame };
+}
+
+/** Serialise a frame as one WS text message. Key order is irrelevant on the wire; sig covers the payload only. */
+export function encodeFrame(frame: Frame): string {
+  return JSON.stringify({ type: frame.type, from: frame.from, to: frame.to, ts: frame.ts, payload: frame.payload, sig: frame.sig });
+}
+
+export interface UnsignedFrame<T extends FrameType = FrameType> { type: T; from: string; to: string; ts: number; payload: PayloadMap[T] }
+
+/** Build a signed frame: sig = base64url(PSS-max-salt(canonical(payload))). */
+export function sealFrame<T extends FrameType>(f: UnsignedFrame<T>, key: RsaPrivateKey): Verified<FrameOf<T>> {
+  return { ...f, sig: b64urlEncode(key.sign(signingBytes(f.payload))) } as unknown as Verified<FrameOf<T>>;
+}
+/** Same, signing on the libuv threadpool. */
+export async function sealFrameAsync<T extends FrameType>(f: UnsignedFrame<T>, key: RsaPrivateKey): Promise<Verified<FrameOf<T>>> {
+  return { ...f, sig: b64urlEncode(await key.signAsync(signingBytes(f.payload))) } as unknown as Verified<FrameOf<T>>;
+}
+
+/** True when `sig` verifies over the payload (escaped canonical form first, then raw UTF-8). */
+export function checkTransportSig(payload: unknown, sig: string, key: RsaPublicKey): boolean {
+  if (sig.length === 0) return false;
+  const s = b64urlDecode(sig);
+  if (!s) return false;
+  let candidates: Buffer[];
+  try {
+    candidates = signingBytesCandidates(payload);
+  } catch {
+    return false;
+  }
+  return candidates.some((b) => key.verify(b, s));
+}
+
+/** Check the transport sig under the sender's pinned key; INVALID_SIG if missing or wrong. */
+export function verifyFrame<F extends Frame>(frame: F, key: RsaPublicKey): Result<Verified<F>> {
+  if (frame.sig === '') return { ok: false, error: new SocpError('INVALID_SIG', `${frame.type} from ${frame.from} is unsigned`) };
+  if (!checkTransportSig(frame.payload, frame.sig, key)) return { ok: false, error: new SocpError('INVALID_SIG', `${frame.type} from ${frame.from}: signature does not verify`) };
+  return { ok: true, value: frame as Verified<F> };
+}
+
+/**
+ * Trust a frame without a transport sig — only for the profile's exemptions: a USER_HELLO that
+ * proves its key by other means, user content frames whose `content_sig` the caller checked,
+ * and frames of an introducer the operator configured without a pinned key.
+ */
+export function acceptUnsigned<F extends Frame>(frame: F, _basis: Exclude<TrustBasis, 'sig'>): Verified<F> {
+  return frame as Verified<F>;
+}
+
+/** §12 [profile] dedupe key: `ts|from|to|hex(sha256(canonical(payload)))`. */
+export function dedupeKey(frame: Pick<Frame, 'ts' | 'from' | 'to' | 'payload'>): string {
+  return `${frame.ts}|${frame.from}|${frame.to}|${sha256(canonicalJson(frame.payload)).toString('hex')}`;
+}
