@@ -58,6 +58,6 @@ ensure_host_tools() {
 }
 
 mirror_host() {
-  grep -hoE 'https?://[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-    | grep -v security | head -n1 | sed -E 's#(https?://[^/]+).*#\1#'
+  cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -vE '^[[:space:]]*#' \
+    | grep -oE 'https?://[^ ]+' | grep -v security | head -n1 | sed -E 's#(https?://[^/]+).*#\1#'
 }
