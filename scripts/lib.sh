@@ -58,6 +58,8 @@ ensure_host_tools() {
 }
 
 mirror_host() {
-  cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -vE '^[[:space:]]*#' \
-    | grep -oE 'https?://[^ ]+' | grep -v security | head -n1 | sed -E 's#(https?://[^/]+).*#\1#'
+  # a missing sources.list must not fail the pipeline under `set -o pipefail`
+  { cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } \
+    | grep -vE '^[[:space:]]*#' | grep -oE 'https?://[^ ]+' | grep -v security \
+    | sed -E 's#(https?://[^/]+).*#\1#' | awk 'NR==1'
 }
