@@ -26,6 +26,11 @@ export const int = (min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER
   if (v < min || v > max) throw new SchemaError(p, `out of range [${min}, ${max}]`);
   return v;
 };
+/** Any finite JSON number (fields peers fill from Python's time.time()). */
+export const num: Check<number> = (v, p) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new SchemaError(p, 'expected number');
+  return v;
+};
 export const bool: Check<boolean> = (v, p) => {
   if (typeof v !== 'boolean') throw new SchemaError(p, 'expected boolean');
   return v;

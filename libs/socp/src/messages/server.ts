@@ -1,7 +1,7 @@
 /**
  * Server ↔ server and bootstrap payloads (SPEC.md §9).
  */
-import { anyObject, array, host, id, int, nullable, obj, port, pubkey, SchemaError, type Check } from './schema';
+import { anyObject, array, host, id, nullable, num, obj, port, pubkey, SchemaError, type Check } from './schema';
 
 /** SERVER_HELLO_JOIN / SERVER_HELLO_LINK / SERVER_ANNOUNCE: where to dial me, and my key. */
 export interface ServerAddrPayload { host: string; port: number; pubkey: string }
@@ -47,6 +47,6 @@ export function advertisedName(meta: Record<string, unknown>): string | undefine
 export interface UserRemovePayload { user_id: string; server_id: string }
 export const userRemovePayload: Check<UserRemovePayload> = obj({ user_id: id, server_id: id });
 
-/** HEARTBEAT: `{}` (ours) or `{"now": <unix s>}` (tolerated). */
+/** HEARTBEAT: `{}` (ours) or `{"now": <unix s>}` (tolerated; Python peers send a float). */
 export interface HeartbeatPayload { now?: number }
-export const heartbeatPayload: Check<HeartbeatPayload> = obj({}, { now: int() });
+export const heartbeatPayload: Check<HeartbeatPayload> = obj({}, { now: num });

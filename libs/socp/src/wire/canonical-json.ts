@@ -8,8 +8,8 @@
  * lower-case \uXXXX, astral characters as a UTF-16 surrogate pair; integers in decimal;
  * non-integral numbers as Python's float repr ("0.5", "1e-07", "1.5e+300").
  *
- * When VERIFYING, callers also try `canonicalJsonUtf8` (same, but non-ASCII left as raw
- * UTF-8), which some peers sign (ensure_ascii=False / JSON.stringify with sorted keys).
+ * When VERIFYING, callers also try `canonicalJsonUtf8` (same, but U+007F and above left raw,
+ * i.e. json.dumps with ensure_ascii=False), which some peers sign (JSON.stringify with sorted keys).
  *
  * `signingBytes(payload)` is the single owner of "what the transport sig covers" (S4).
  */
@@ -20,7 +20,7 @@ const SHORT_ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x08:
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE_ASCII = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/;
 // eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE_UTF8 = /[\x00-\x1f"\\\x7f]/;
+const NEEDS_ESCAPE_UTF8 = /[\x00-\x1f"\\]/;
 
 function escapeString(s: string, ascii: boolean): string {
   if (!(ascii ? NEEDS_ESCAPE_ASCII : NEEDS_ESCAPE_UTF8).test(s)) return `"${s}"`;
@@ -29,7 +29,7 @@ function escapeString(s: string, ascii: boolean): string {
     const c = s.charCodeAt(i);
     const short = SHORT_ESCAPES[c];
     if (short !== undefined) out += short;
-    else if (c < 0x20 || c === 0x7f || (ascii && c > 0x7e)) out += '\\u' + c.toString(16).padStart(4, '0');
+    else if (c < 0x20 || (ascii && c > 0x7e)) out += '\\u' + c.toString(16).padStart(4, '0');
     else out += s[i];
   }
   return out + '"';
@@ -60,9 +60,10 @@ export function pythonFloatRepr(x: number): string {
 
 function numberToJson(n: number): string {
   if (!Number.isFinite(n)) throw new TypeError('canonical JSON: non-finite number');
-  // JSON cannot tell 5 from 5.0 once parsed by JS; integral values are emitted as Python ints.
-  if (Number.isInteger(n)) return Object.is(n, -0) ? '0' : Math.abs(n) < 1e21 ? BigInt(n).toString() : pythonFloatRepr(n);
-  return pythonFloatRepr(n);
+  // JSON cannot tell 5 from 5.0 once parsed by JS: safe integers are emitted as Python ints.
+  // Integral values beyond 2^53 cannot have come from an exact int, so they are Python floats
+  // ("1e+16"), as json.loads('1e16') would print them.
+  return Number.isSafeInteger(n) ? String(n) : pythonFloatRepr(n);
 }
 
 /** Compare by Unicode code point, as Python sorts str (JS default sort compares UTF-16 units). */
