@@ -73,9 +73,15 @@ export function decodeFrame(input: string | Buffer): Result<Frame> {
   return { ok: true, value: { type, from, to, ts, payload, sig } as Frame };
 }
 
-/** Serialise a frame as one WS text message. Key order is irrelevant on the wire; sig covers the payload only. */
+/**
+ * Serialise a frame as one WS text message (no trailing newline). The payload is written in
+ * its canonical form, so the bytes on the wire are exactly the bytes the sig covers: a Python
+ * peer that re-canonicalises what it parsed gets them back (JSON.stringify would write the
+ * float 1e16 as 10000000000000000, which Python parses as an int and canonicalises differently).
+ */
 export function encodeFrame(frame: Frame): string {
-  return JSON.stringify({ type: frame.type, from: frame.from, to: frame.to, ts: frame.ts, payload: frame.payload, sig: frame.sig });
+  const s = JSON.stringify;
+  return `{"type":${s(frame.type)},"from":${s(frame.from)},"to":${s(frame.to)},"ts":${s(frame.ts)},"payload":${canonicalJson(frame.payload)},"sig":${s(frame.sig)}}`;
 }
 
 export interface UnsignedFrame<T extends FrameType = FrameType> { type: T; from: string; to: string; ts: number; payload: PayloadMap[T] }
