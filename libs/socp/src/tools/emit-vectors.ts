@@ -1,0 +1,104 @@
+/**
+ * Reverse-direction vectors (S14): frames, content signatures, key-share signatures,
+ * ciphertexts, key encodings, canonical JSON and dedupe keys made by OUR library, written
+ * as JSON for tests/vectors/verify_ours.py to check with Python `cryptography`.
+ *
+ *   node libs/socp/dist/tools/emit-vectors.js --keys tests/vectors/keys.json --out /tmp/ours.json
+ *
+ * Signs with the TEST-ONLY alice key and encrypts to the TEST-ONLY bob key of keys.json, so
+ * the Python side can verify with alice's public key and decrypt with bob's private key.
+ * Each category also carries one tampered copy (`expect: false`) so the checker proves it
+ * can fail.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { canonicalJson } from '../wire/canonical-json';
+import { b64urlDecode, b64urlEncode } from '../wire/base64url';
+import { dedupeKey, encodeFrame, sealFrame, sealFrameAsync, type UnsignedFrame } from '../wire/envelope';
+import { importPrivateKey } from '../crypto/keys';
+import { signContent, signContentAsync, signKeyShare } from '../crypto/content-sig';
+import { OAEP_MAX_PLAINTEXT_BYTES } from '../constants';
+
+function arg(name: string): string {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  if (!v) throw new Error(`usage: emit-vectors --keys <keys.json> --out <file>  (missing ${name})`);
+  return v;
+}
+
+/** One byte of a base64url value changed (XOR 0x01 in the middle). */
+function flip(b64: string): string {
+  const raw = b64urlDecode(b64)!;
+  raw[raw.length >> 1]! ^= 0x01;
+  return b64urlEncode(raw);
+}
+
+async function main(): Promise<void> {
+  const keys = JSON.parse(readFileSync(arg('--keys'), 'utf8')) as Record<'alice' | 'bob', { private_pkcs8_pem: string; user_id: string }>;
+  const alice = importPrivateKey(keys.alice.private_pkcs8_pem);
+  const bob = importPrivateKey(keys.bob.private_pkcs8_pem);
+  const A = keys.alice.user_id;
+  const B = keys.bob.user_id;
+  const S = '6b0f3c1e-8d52-4a7e-9f3a-2c4d5e6f7a81';
+  const P = 'a1b2c3d4-0000-4000-8000-000000000001';
+  const pub = alice.publicKey.toBase64Url();
+
+  const unsigned: UnsignedFrame[] = [
+    { type: 'HEARTBEAT', from: S, to: P, ts: 1760000002000, payload: {} },
+    { type: 'SERVER_ANNOUNCE', from: S, to: '*', ts: 1760000000900, payload: { host: '127.0.0.1', port: 9101, pubkey: pub } },
+    { type: 'USER_ADVERTISE', from: S, to: '*', ts: 1760000100000, payload: { user_id: B, server_id: S, pubkey: pub, meta: { display_name: 'Zoë 😀', username: 'zoë', pubkey: pub, '\uffff': 1, '😀': 2 } } },
+    { type: 'SERVER_WELCOME', from: S, to: P, ts: 1760000000400, payload: { assigned_id: P, servers: [{ server_id: S, host: 'h', port: 1, pubkey: pub }], clients: [{ server_id: S, host: 'h', port: 1, pubkey: pub }] } },
+    { type: 'ERROR', from: S, to: B, ts: 1760000900000, payload: { code: 'USER_NOT_FOUND', detail: 'ctl\u0001 del\u007f tab\t "q" \\ é' } },
+    { type: 'ACK', from: S, to: B, ts: 1760000800000, payload: { msg_ref: 'USER_HELLO', server_id: S, nums: [0.5, 1e-7, 1.5e300, 1e16, 123.456, -17] } as never },
+  ];
+  const frames: Array<{ name: string; text: string; expect: boolean }> = unsigned.map((f) => ({ name: f.type, text: encodeFrame(sealFrame(f, alice)), expect: true }));
+  frames.push({ name: 'HEARTBEAT via sealFrameAsync (threadpool)', text: encodeFrame(await sealFrameAsync(unsigned[0]!, alice)), expect: true });
+  const t = JSON.parse(frames[2]!.text) as { sig: string };
+  frames.push({ name: 'USER_ADVERTISE, sig byte changed', text: JSON.stringify({ ...t, sig: flip(t.sig) }), expect: false });
+
+  const ts = 1760000400000;
+  const ct = b64urlEncode(bob.publicKey.encrypt(Buffer.from('hi bob from the TS side', 'utf8')));
+  const contentSigs = [
+    { name: 'DM variant C', ciphertext: ct, from: A, to: B, ts, sig: signContent(alice, { ciphertext: ct, from: A, to: B, ts }), expect: true },
+    { name: 'public form variant C', ciphertext: ct, from: A, to: null, ts, sig: signContent(alice, { ciphertext: ct, from: A, ts }), expect: true },
+    { name: 'DM variant C via signContentAsync', ciphertext: ct, from: A, to: B, ts, sig: await signContentAsync(alice, { ciphertext: ct, from: A, to: B, ts }), expect: true },
+  ];
+  contentSigs.push({ ...contentSigs[0]!, name: 'DM variant C, ts changed', ts: ts + 1, expect: false });
+  contentSigs.push({ ...contentSigs[0]!, name: 'DM variant C, sig byte changed', sig: flip(contentSigs[0]!.sig), expect: false });
+
+  const shares = [{ member: B, wrapped_public_channel_key: b64urlEncode(bob.publicKey.encrypt(Buffer.alloc(32, 7))) }];
+  const ks = signKeyShare(alice, shares, pub);
+  const keyShares = [
+    { name: 'key share', shares, creator_pub: pub, sig: ks, expect: true },
+    { name: 'key share, sig byte changed', shares, creator_pub: pub, sig: flip(ks), expect: false },
+  ];
+
+  const plaintexts: Array<[string, Buffer]> = [
+    ['empty', Buffer.alloc(0)],
+    ['utf-8 text', Buffer.from('Zoë says hi 😀', 'utf8')],
+    ['446 bytes (limit)', Buffer.alloc(OAEP_MAX_PLAINTEXT_BYTES, 0xa5)],
+    ['binary', Buffer.from(Array.from({ length: 256 }, (_, i) => i))],
+  ];
+  const ciphertexts = plaintexts.map(([name, pt]) => ({ name, plaintext_hex: pt.toString('hex'), ciphertext: b64urlEncode(bob.publicKey.encrypt(pt)), expect: true }));
+  ciphertexts.push({ ...ciphertexts[1]!, name: 'utf-8 text, ciphertext byte changed', ciphertext: flip(ciphertexts[1]!.ciphertext), expect: false });
+
+  const canonInputs: unknown[] = [
+    { b: { z: 1, a: [3, { y: null, x: true }] }, a: false },
+    { '\uffff': 1, '\ue000': 2, '😀': 3, a: 4, 'ÿ': 5, '𐀀': 6 },
+    { ctl: '\u0000\u001f\b\f\n\r\t', del: 'x\u007fy', q: '"\\/' },
+    { f: [0.5, 1e-7, 1.5e300, 1e16, 123.456, -0.25, 1e-5, 0.0001, 1e22, 1 / 3], i: [0, -17, 9007199254740991] },
+    { name: 'Zoë 😀 漢字', deep: { a: { b: { c: [[['x']]] } } } },
+  ];
+  // Python must find our canonical text a fixed point: json.loads then its own canonical dumps
+  // gives the same bytes (catches key order, escaping and number formatting differences).
+  const canonical = canonInputs.map((v) => ({ input_json: canonicalJson(v), canonical: canonicalJson(v) }));
+
+  const dedupe = unsigned.map((f) => ({ ts: f.ts, from: f.from, to: f.to, payload_json: canonicalJson(f.payload), key: dedupeKey(f) }));
+  const pubkeys = { spki_b64url: pub, pem_b64url: alice.publicKey.toPemBase64Url() };
+
+  writeFileSync(arg('--out'), JSON.stringify({ frames, content_sigs: contentSigs, key_shares: keyShares, ciphertexts, canonical, dedupe, pubkeys }, null, 1));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`emit-vectors: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
