@@ -22,5 +22,6 @@ export * from './crypto/keys';
 export * from './crypto/content-sig';
 export * from './messages';
 export * from './routing/seen-cache';
+export * from './routing';
 export * from './liveness/backoff';
 export * from './liveness/heartbeat';

@@ -1,0 +1,11 @@
+/** The pure routing core (S1): `(state, verifiedFrame, ctx) → { effects }`. */
+export * from './state';
+export * from './effects';
+export * from './limits';
+export * from './deliver';
+export * from './presence';
+export * from './public-channel';
+export * from './user-session';
+export * from './user-frames';
+export * from './server-trust';
+export * from './server-frames';

@@ -1,0 +1,15 @@
+/**
+ * Bounds on the routing tables (S7): every table the core grows from network input is capped,
+ * and input that would pass a cap is refused instead of evicting legitimate state.
+ */
+
+/** Users connected to this server at once. */
+export const MAX_LOCAL_USERS = 50_000;
+/** Users known anywhere in the mesh (directory of online users). */
+export const MAX_KNOWN_USERS = 200_000;
+/** user_id → first-key bindings kept (persisted; a user id is bound to its first key forever). */
+export const MAX_USER_BINDINGS = 1_000_000;
+/** Servers we pin keys for and dial. */
+export const MAX_KNOWN_SERVERS = 1_000;
+/** Distinct display names / usernames bound on this server. */
+export const MAX_NAME_BINDINGS = 1_000_000;

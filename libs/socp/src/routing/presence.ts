@@ -1,0 +1,66 @@
+/**
+ * Presence (§9.2 [profile]): the USER_ADVERTISE / USER_REMOVE frames this server originates,
+ * the snapshot a newly connected user receives, and the state changes shared by local
+ * connects/disconnects, gossip and dead links.
+ */
+import type { UnsignedFrame } from '../wire/envelope';
+import { seal, type Effect } from './effects';
+import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
+
+/** Our advertisement form: pubkey at top level and in meta, meta.display_name + meta.username. */
+export function advertiseFrame(e: DirectoryEntry, from: string, to: string): UnsignedFrame<'USER_ADVERTISE'> {
+  const name = typeof e.meta['display_name'] === 'string' ? e.meta['display_name'] : typeof e.meta['username'] === 'string' ? e.meta['username'] : undefined;
+  const meta: Record<string, unknown> = { ...e.meta, pubkey: e.pubkey };
+  if (name !== undefined) {
+    meta['display_name'] ??= name;
+    meta['username'] ??= name;
+  }
+  return { type: 'USER_ADVERTISE', from, to, ts: e.ts, payload: { user_id: e.userId, server_id: e.serverId, meta, pubkey: e.pubkey } };
+}
+
+export function removeFrame(userId: string, serverId: string, from: string, ts: number): UnsignedFrame<'USER_REMOVE'> {
+  return { type: 'USER_REMOVE', from, to: '*', ts, payload: { user_id: userId, server_id: serverId } };
+}
+
+/**
+ * Everything online anywhere, as USER_ADVERTISE frames signed by us, to one user. Frames are
+ * keyed only by the entry (to "*", original ts), so the runner's seal cache signs each once.
+ */
+export function presenceSnapshot(state: RoutingState, userId: string, ctx: RoutingCtx): Effect[] {
+  const out: Effect[] = [];
+  for (const e of state.directory.values()) {
+    if (e.userId === userId) continue;
+    out.push({ kind: 'sendToUser', userId, out: seal(advertiseFrame(e, ctx.selfId, '*')) });
+  }
+  return out;
+}
+
+/** Forget a remote user everywhere and tell local users (USER_REMOVE signed by us). */
+export function dropRemoteUser(state: RoutingState, userId: string, serverId: string, ctx: RoutingCtx, effects: Effect[]): void {
+  state.userLocations.delete(userId);
+  state.directory.delete(userId);
+  effects.push({ kind: 'presenceDelete', userId });
+  effects.push({ kind: 'broadcastUsers', except: [], out: seal(removeFrame(userId, serverId, ctx.selfId, ctx.now)) });
+}
+
+/** A link came up: replay our local users' advertisements to that server (§13 [profile]). */
+export function handleLinkUp(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
+  state.servers.add(serverId);
+  const out: Effect[] = [];
+  for (const uid of state.localUsers.keys()) {
+    const e = state.directory.get(uid);
+    if (e) out.push({ kind: 'sendToServer', serverId, out: seal(advertiseFrame(e, ctx.selfId, '*')) });
+  }
+  return out;
+}
+
+/**
+ * A link was declared dead or lost: the server leaves `servers`, and every user it hosted is
+ * removed (USER_REMOVE to local users). Its pinned key and address stay (for re-dial).
+ */
+export function handleLinkDown(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
+  state.servers.delete(serverId);
+  const out: Effect[] = [];
+  for (const [uid, loc] of [...state.userLocations]) if (loc === serverId) dropRemoteUser(state, uid, serverId, ctx, out);
+  return out;
+}

@@ -1,0 +1,67 @@
+/**
+ * The routing state of one server: the tables of SPEC.md §6 plus the extra state the profile
+ * needs (pinned server keys, user→key bindings, name bindings, the directory of online users,
+ * the public channel, the dedupe cache). Owned by the pure core; the shell only reads it.
+ */
+import { SeenCache } from './seen-cache';
+import type { RsaPublicKey } from '../crypto/keys';
+
+/** One online user anywhere in the mesh, as advertised (§9.2). */
+export interface DirectoryEntry {
+  userId: string;
+  /** Hosting server id (our own id for local users). */
+  serverId: string;
+  /** base64url(DER SPKI) of the user's key. */
+  pubkey: string;
+  meta: Record<string, unknown>;
+  /** ts of the advertisement we emit for this user (local) or received (remote). */
+  ts: number;
+}
+
+export interface RoutingState {
+  /** §6 `servers`: ids of servers we hold at least one open link to. */
+  servers: Set<string>;
+  /** §6 `server_addrs`: advertised (host, port) for reconnect. */
+  serverAddrs: Map<string, { host: string; port: number }>;
+  /** Pinned server keys (first key wins; never overwritten). */
+  serverPubkeys: Map<string, RsaPublicKey>;
+  /** §6 `local_users`: user_id → connection id. */
+  localUsers: Map<string, string>;
+  /** §6 `user_locations`: user_id → "local" or the hosting server's id. */
+  userLocations: Map<string, string>;
+  /** user_id → the first public key it presented (b64url DER SPKI). */
+  userKeys: Map<string, string>;
+  /** Names claimed in USER_HELLO meta (username / display_name) → the first user_id. */
+  names: Map<string, string>;
+  /** Online users anywhere, for presence snapshots and LIST_RESPONSE. */
+  directory: Map<string, DirectoryEntry>;
+  /** §10.3 public channel: version, members, and this server's random 32-byte group key. */
+  channel: { version: number; members: Set<string>; key: Buffer | undefined };
+  /** §12 seen_ids. */
+  seen: SeenCache;
+}
+
+/** Inputs from the outside world (S1: time and randomness are inputs). */
+export interface RoutingCtx {
+  now: number;
+  selfId: string;
+  /** Our server key as we advertise it (b64url DER, or b64url PEM when configured). */
+  selfPub: string;
+  /** Cryptographically random bytes. */
+  random: (n: number) => Buffer;
+}
+
+export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?: number } = {}): RoutingState {
+  return {
+    servers: new Set(),
+    serverAddrs: new Map(),
+    serverPubkeys: new Map(),
+    localUsers: new Map(),
+    userLocations: new Map(),
+    userKeys: new Map(),
+    names: new Map(),
+    directory: new Map(),
+    channel: { version: 0, members: new Set(), key: undefined },
+    seen: new SeenCache(init.dedupeTtlMs, init.dedupeCapacity),
+  };
+}

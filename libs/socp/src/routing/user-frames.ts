@@ -1,0 +1,132 @@
+/**
+ * Frames a connected user sends (after USER_HELLO): MSG_DIRECT (incl. G43's `public: true`),
+ * MSG_PUBLIC_CHANNEL (per recipient, or to "public"), FILE_START/CHUNK/END, LIST_REQUEST,
+ * PUBLIC_CHANNEL_KEY_SHARE, and the harmless ACK/ERROR/CTRL_CLOSE.
+ *
+ * Before routing user content we check: ts within the freshness window, not a replay
+ * (seen_ids), sender_pub equals the key bound to the sender, content_sig verifies (variants
+ * C, D, B, A; the public form drops `to`). Any failure → ERROR to the sender, no state change
+ * except remembering the frame's dedupe key once it was accepted.
+ */
+import { importPublicKeyCached } from '../crypto/keys';
+import { verifyContent } from '../crypto/content-sig';
+import { SocpError } from '../errors';
+import { dedupeKey, type Verified } from '../wire/envelope';
+import type { Frame, FrameOf, InnerType } from '../messages';
+import { fail, refuse, seal, type Effect, type Step } from './effects';
+import { routeToUser, type Deliverable } from './deliver';
+import { checkKeyShare, routeKeyShare } from './public-channel';
+import { checkFresh } from './user-session';
+import type { RoutingCtx, RoutingState } from './state';
+
+interface Signed { ciphertext: string; sender_pub?: string; content_sig?: string }
+
+/** sender_pub must be the sender's bound key and content_sig must verify (DM form, or public form when `to` is undefined first). */
+function checkContent(state: RoutingState, userId: string, p: Signed, to: string | undefined, ts: number, required: boolean): void {
+  if (p.sender_pub === undefined || p.content_sig === undefined) {
+    if (required) throw fail('INVALID_SIG', 'content_sig and sender_pub are required');
+    return;
+  }
+  let pub;
+  try {
+    pub = importPublicKeyCached(p.sender_pub);
+  } catch (e) {
+    throw e instanceof SocpError ? e : fail('BAD_KEY', 'sender_pub unparseable');
+  }
+  if (pub.toBase64Url() !== state.userKeys.get(userId)) throw fail('BAD_KEY', 'sender_pub differs from the key bound to the sender');
+  const forms: Array<string | undefined> = to === undefined ? [undefined] : [to];
+  if (to !== undefined && p.sender_pub !== undefined && (p as { group_id?: string }).group_id === 'public') forms.unshift(undefined);
+  if (!forms.some((t) => verifyContent(pub, { ciphertext: p.ciphertext, from: userId, to: t, ts }, p.content_sig!) !== undefined)) {
+    throw fail('INVALID_SIG', 'content_sig does not verify');
+  }
+}
+
+function notFound(connId: string, f: Frame, ctx: RoutingCtx): Effect[] {
+  return refuse(connId, f, fail('USER_NOT_FOUND', `recipient ${f.to.slice(0, 64)} is not registered`), ctx.selfId, ctx.now);
+}
+
+/** Fan a to:"public" message out to local users and (as to:"*", signed by us) to every server. */
+function publicFanOut(state: RoutingState, f: FrameOf<'MSG_PUBLIC_CHANNEL'>, userId: string, ctx: RoutingCtx): Effect[] {
+  const out: Effect[] = [];
+  for (const uid of state.localUsers.keys()) {
+    if (uid === userId) continue;
+    routeToUser(state, { innerType: 'MSG_PUBLIC_CHANNEL', sender: userId, recipient: uid, ts: f.ts, payload: { ...f.payload } }, ctx, out);
+  }
+  const payload = { ...f.payload, sender: userId, orig_ts: f.ts, group_id: 'public' };
+  out.push({ kind: 'broadcastServers', except: [], out: seal({ type: 'MSG_PUBLIC_CHANNEL', from: ctx.selfId, to: '*', ts: f.ts, payload }) });
+  return out;
+}
+
+function content(state: RoutingState, f: Verified<Frame>, userId: string, connId: string, ctx: RoutingCtx): Effect[] {
+  const stale = checkFresh(f.ts, ctx.now);
+  if (stale) throw stale;
+  if (state.seen.has(dedupeKey(f), ctx.now)) throw new SocpError('SOCP_ERR_REPLAY', 'frame was seen before');
+  const effects: Effect[] = [];
+  let d: Deliverable | undefined;
+  switch (f.type) {
+    case 'MSG_DIRECT':
+      checkContent(state, userId, f.payload, f.to, f.ts, true);
+      d = { innerType: 'MSG_DIRECT', sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload } };
+      break;
+    case 'MSG_PUBLIC_CHANNEL':
+      if (f.to === 'public' || f.to === '*') {
+        checkContent(state, userId, f.payload, undefined, f.ts, true);
+        effects.push(...publicFanOut(state, f, userId, ctx));
+      } else {
+        checkContent(state, userId, { ...f.payload, group_id: 'public' } as Signed, f.to, f.ts, true);
+        d = { innerType: 'MSG_PUBLIC_CHANNEL', sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload } };
+      }
+      break;
+    case 'FILE_CHUNK':
+      checkContent(state, userId, f.payload, f.to, f.ts, false);
+      d = { innerType: 'FILE_CHUNK', sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload } };
+      break;
+    case 'FILE_START':
+    case 'FILE_END':
+      d = { innerType: f.type as InnerType, sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload } };
+      break;
+    case 'PUBLIC_CHANNEL_KEY_SHARE':
+      checkKeyShare(state, f, userId);
+      effects.push(...routeKeyShare(state, f, ctx, false));
+      break;
+    default:
+      throw fail('SOCP_ERR_INTERNAL', `content() got ${f.type}`);
+  }
+  if (d && routeToUser(state, d, ctx, effects) === 'not_found') return notFound(connId, f, ctx);
+  const key = dedupeKey(f);
+  state.seen.firstSeen(key, ctx.now);
+  effects.push({ kind: 'persist', op: { op: 'seen', key, expiresAt: ctx.now + state.seen.ttlMs } });
+  return effects;
+}
+
+export function handleUserFrame(state: RoutingState, f: Verified<Frame>, userId: string, connId: string, ctx: RoutingCtx): Step {
+  try {
+    switch (f.type) {
+      case 'MSG_DIRECT':
+      case 'MSG_PUBLIC_CHANNEL':
+      case 'FILE_START':
+      case 'FILE_CHUNK':
+      case 'FILE_END':
+      case 'PUBLIC_CHANNEL_KEY_SHARE':
+        return { effects: content(state, f, userId, connId, ctx) };
+      case 'LIST_REQUEST': {
+        const entries = [...state.directory.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+        const users = entries.map((e) => {
+          const name = e.meta['display_name'] ?? e.meta['username'];
+          return typeof name === 'string' ? { user_id: e.userId, server_id: e.serverId, display_name: name } : { user_id: e.userId, server_id: e.serverId };
+        });
+        return { effects: [{ kind: 'sendToUser', userId, out: seal({ type: 'LIST_RESPONSE', from: ctx.selfId, to: userId, ts: ctx.now, payload: { online_users: entries.map((e) => e.userId), users } }) }] };
+      }
+      case 'CTRL_CLOSE':
+        return { effects: [{ kind: 'close', connId, code: 1000, reason: 'CTRL_CLOSE' }] };
+      case 'ACK':
+      case 'ERROR':
+        return { effects: [{ kind: 'log', level: 'debug', msg: `user sent ${f.type}`, fields: { code: (f.payload as { code?: string }).code } }] };
+      default:
+        throw fail('SOCP_ERR_NOT_ALLOWED', `${f.type} is not a user frame`);
+    }
+  } catch (e) {
+    const err = e instanceof SocpError ? e : fail('SOCP_ERR_INTERNAL', String(e));
+    return { effects: refuse(connId, f, err, ctx.selfId, ctx.now) };
+  }
+}

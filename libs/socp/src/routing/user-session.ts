@@ -1,0 +1,139 @@
+/**
+ * The user side of a connection (§10.1 + [profile]): authenticating user frames, USER_HELLO,
+ * and disconnect.
+ *
+ * USER_HELLO rules, in order (each refusal leaves the state untouched):
+ *  1. `from` is a UUID, `ts` within MAX_CLOCK_SKEW_MS                     (UNKNOWN_TYPE / INVALID_SIG)
+ *  2. payload.pubkey is RSA-4096 with e = 65537                              (BAD_KEY)
+ *  3. a non-empty `sig` verifies under that key                              (INVALID_SIG)
+ *  4. the user_id is not connected here already                              (NAME_IN_USE)
+ *  5. the user_id is bound to the same key it first presented                (BAD_KEY)
+ *  6. meta.username / meta.display_name are free or bound to this user_id    (NAME_IN_USE)
+ * On accept: local_users, user_locations = "local", bindings persisted, ACK {msg_ref:"USER_HELLO",
+ * server_id, server_pub}, presence snapshot to the user, USER_ADVERTISE to servers and local
+ * users, public-channel join.
+ */
+import { MAX_CLOCK_SKEW_MS } from '../constants';
+import { SocpError, type Result } from '../errors';
+import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
+import { acceptUnsigned, verifyFrame, type Verified } from '../wire/envelope';
+import { UUID_ANYCASE_RE, USER_TO_SERVER_TYPES, type Frame, type FrameOf } from '../messages';
+import { fail, refuse, seal, type Effect, type Step } from './effects';
+import { MAX_KNOWN_USERS, MAX_LOCAL_USERS, MAX_NAME_BINDINGS, MAX_USER_BINDINGS } from './limits';
+import { advertiseFrame, presenceSnapshot, removeFrame } from './presence';
+import { channelJoin } from './public-channel';
+import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
+
+export function checkFresh(ts: number, now: number): SocpError | undefined {
+  return Math.abs(now - ts) > MAX_CLOCK_SKEW_MS ? new SocpError('SOCP_ERR_REPLAY', `ts ${ts} is outside the ±${MAX_CLOCK_SKEW_MS} ms freshness window`) : undefined;
+}
+
+function importKey(encoded: string): RsaPublicKey {
+  try {
+    return importPublicKeyCached(encoded);
+  } catch (e) {
+    throw e instanceof SocpError ? e : fail('BAD_KEY', 'unparseable key');
+  }
+}
+
+/**
+ * Authenticate a frame on a user connection. `userId` is the connection's user once its
+ * USER_HELLO was accepted. A non-empty `sig` must verify under the user's bound key; an
+ * empty one is accepted (user content carries its content_sig, checked by the handler).
+ */
+export function authenticateUserFrame(state: RoutingState, frame: Frame, userId: string | undefined): Result<Verified<Frame>> {
+  try {
+    if (frame.type === 'USER_HELLO') {
+      if (userId !== undefined) throw fail('SOCP_ERR_NOT_ALLOWED', 'USER_HELLO twice on one connection');
+      const key = importKey(frame.payload.pubkey);
+      if (frame.sig === '') return { ok: true, value: acceptUnsigned(frame, 'unsigned-hello') };
+      return verifyFrame(frame, key);
+    }
+    if (userId === undefined) throw fail('SOCP_ERR_NOT_ALLOWED', `${frame.type} before USER_HELLO`);
+    if (!USER_TO_SERVER_TYPES.has(frame.type)) throw fail('SOCP_ERR_NOT_ALLOWED', `${frame.type} is not a user frame`);
+    if (frame.from !== userId && frame.type !== 'CTRL_CLOSE') throw fail('SOCP_ERR_NOT_ALLOWED', 'from is not the connected user');
+    if (frame.sig === '') return { ok: true, value: acceptUnsigned(frame, 'unsigned-user-content') };
+    const bound = state.userKeys.get(userId);
+    if (bound === undefined) throw fail('SOCP_ERR_UNKNOWN_SENDER', 'no key bound to the connected user');
+    return verifyFrame(frame, importKey(bound));
+  } catch (e) {
+    return { ok: false, error: e instanceof SocpError ? e : fail('SOCP_ERR_INTERNAL', String(e)) };
+  }
+}
+
+function claimedNames(meta: Record<string, unknown> | undefined): string[] {
+  if (!meta) return [];
+  const names = [meta['username'], meta['display_name']].filter((n): n is string => typeof n === 'string' && n.length > 0);
+  return [...new Set(names)];
+}
+
+export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_HELLO'>>, connId: string, ctx: RoutingCtx): Step & { accepted: boolean } {
+  const uid = f.from;
+  const no = (e: SocpError): Step & { accepted: boolean } => ({ accepted: false, effects: refuse(connId, f, e, ctx.selfId, ctx.now) });
+  if (!UUID_ANYCASE_RE.test(uid)) return no(fail('SOCP_ERR_SCHEMA', 'USER_HELLO.from must be a UUID'));
+  const stale = checkFresh(f.ts, ctx.now);
+  if (stale) return no(stale);
+  let key: RsaPublicKey;
+  try {
+    key = importKey(f.payload.pubkey);
+  } catch (e) {
+    return no(e as SocpError);
+  }
+  const pub = key.toBase64Url();
+  if (state.localUsers.has(uid)) return no(fail('NAME_IN_USE', `user ${uid} is already connected here`));
+  const bound = state.userKeys.get(uid);
+  if (bound !== undefined && bound !== pub) return no(fail('BAD_KEY', `user ${uid} is bound to another key`));
+  const names = claimedNames(f.payload.meta);
+  for (const n of names) {
+    const owner = state.names.get(n);
+    if (owner !== undefined && owner !== uid) return no(fail('NAME_IN_USE', `name ${JSON.stringify(n)} is taken`));
+  }
+  if (state.localUsers.size >= MAX_LOCAL_USERS || (!state.directory.has(uid) && state.directory.size >= MAX_KNOWN_USERS)) return no(fail('SOCP_ERR_RATE_LIMITED', 'server is full'));
+  if (bound === undefined && state.userKeys.size >= MAX_USER_BINDINGS) return no(fail('SOCP_ERR_RATE_LIMITED', 'user binding table is full'));
+  if (names.some((n) => !state.names.has(n)) && state.names.size >= MAX_NAME_BINDINGS) return no(fail('SOCP_ERR_RATE_LIMITED', 'name table is full'));
+
+  const effects: Effect[] = [];
+  state.localUsers.set(uid, connId);
+  state.userLocations.set(uid, 'local');
+  if (bound === undefined) {
+    state.userKeys.set(uid, pub);
+    effects.push({ kind: 'persist', op: { op: 'bindUserKey', userId: uid, pubkey: pub } });
+  }
+  for (const n of names) {
+    if (state.names.has(n)) continue;
+    state.names.set(n, uid);
+    effects.push({ kind: 'persist', op: { op: 'bindName', name: n, userId: uid } });
+  }
+  const meta: Record<string, unknown> = {};
+  if (f.payload.meta?.display_name !== undefined) meta['display_name'] = f.payload.meta.display_name;
+  if (f.payload.meta?.username !== undefined) meta['username'] = f.payload.meta.username;
+  const entry: DirectoryEntry = { userId: uid, serverId: ctx.selfId, pubkey: pub, meta, ts: ctx.now };
+  state.directory.set(uid, entry);
+  effects.push({ kind: 'persist', op: { op: 'userUpsert', userId: uid, pubkey: pub, meta } });
+  effects.push({ kind: 'presenceSet', userId: uid, location: 'local' });
+  effects.push({ kind: 'sendToUser', userId: uid, out: seal({ type: 'ACK', from: ctx.selfId, to: uid, ts: ctx.now, payload: { msg_ref: 'USER_HELLO', server_id: ctx.selfId, server_pub: ctx.selfPub } }) });
+  effects.push(...presenceSnapshot(state, uid, ctx));
+  const adv = seal(advertiseFrame(entry, ctx.selfId, '*'));
+  effects.push({ kind: 'broadcastServers', except: [], out: adv });
+  effects.push({ kind: 'broadcastUsers', except: [uid], out: adv });
+  effects.push(...channelJoin(state, uid, pub, ctx));
+  effects.push({ kind: 'log', level: 'info', msg: 'user connected', fields: { userId: uid } });
+  return { accepted: true, effects };
+}
+
+/** The user's connection closed: forget it locally, USER_REMOVE to servers and local users. */
+export function handleUserGone(state: RoutingState, userId: string, connId: string, ctx: RoutingCtx): Step {
+  if (state.localUsers.get(userId) !== connId) return { effects: [] };
+  state.localUsers.delete(userId);
+  state.userLocations.delete(userId);
+  state.directory.delete(userId);
+  const rm = seal(removeFrame(userId, ctx.selfId, ctx.selfId, ctx.now));
+  return {
+    effects: [
+      { kind: 'presenceDelete', userId },
+      { kind: 'broadcastServers', except: [], out: rm },
+      { kind: 'broadcastUsers', except: [], out: rm },
+      { kind: 'log', level: 'info', msg: 'user disconnected', fields: { userId } },
+    ],
+  };
+}
