@@ -1,0 +1,93 @@
+/**
+ * Introducer configuration (docs/contracts.md "introducer", docs/introducer.md): read once from
+ * the environment, every problem listed in one SOCP_ERR_CONFIG error, returned deep-frozen.
+ * Nothing else in the introducer reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HEARTBEAT_INTERVAL_MS, PEER_DEAD_AFTER_MS, SocpError } from '@socp/protocol';
+
+export interface IntroducerConfig {
+  /** WebSocket listener for joins. */
+  readonly host: string;
+  readonly port: number;
+  /** Fastify admin listener (/livez /readyz /metrics /identity). */
+  readonly adminHost: string;
+  readonly adminPort: number;
+  /** Holds registry.json and id. */
+  readonly dataDir: string;
+  /** Encrypted PKCS#8 PEM; generated on first start if missing. */
+  readonly keyFile: string;
+  readonly keyPassphrase: string;
+  /** A server disconnected this long (ms) is removed from the registry. */
+  readonly pruneAfterMs: number;
+  /** HEARTBEAT interval (ms) on every joined server's socket. */
+  readonly heartbeatMs: number;
+  /** A joined server's socket silent this long (ms) is closed as dead. */
+  readonly deadAfterMs: number;
+  readonly logLevel: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function defaultConfig(): Omit<IntroducerConfig, 'keyFile' | 'keyPassphrase'> {
+  return {
+    host: '0.0.0.0',
+    port: 9100,
+    adminHost: '0.0.0.0',
+    adminPort: 9180,
+    dataDir: './data',
+    pruneAfterMs: 45_000, // ms
+    heartbeatMs: HEARTBEAT_INTERVAL_MS, // ms
+    deadAfterMs: PEER_DEAD_AFTER_MS, // ms
+    logLevel: 'info',
+  };
+}
+
+export function loadConfig(env: Record<string, string | undefined>): IntroducerConfig {
+  const d = defaultConfig();
+  const problems: string[] = [];
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+      return def;
+    }
+    return n;
+  };
+  const str = (name: string, def: string): string => {
+    const raw = env[name];
+    return raw === undefined || raw === '' ? def : raw;
+  };
+  const dataDir = str('SOCP_DATA_DIR', d.dataDir);
+  let keyPassphrase = env['SOCP_KEY_PASSPHRASE'] ?? '';
+  const passFile = env['SOCP_KEY_PASSPHRASE_FILE'];
+  if (keyPassphrase === '' && passFile) {
+    try {
+      keyPassphrase = readFileSync(passFile, 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      problems.push(`SOCP_KEY_PASSPHRASE_FILE ${passFile} cannot be read`);
+    }
+  }
+  if (keyPassphrase === '') problems.push('SOCP_KEY_PASSPHRASE (or SOCP_KEY_PASSPHRASE_FILE) is required');
+  const logLevel = str('SOCP_LOG_LEVEL', d.logLevel);
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`SOCP_LOG_LEVEL must be one of ${LOG_LEVELS.join('|')}`);
+  const cfg: IntroducerConfig = {
+    host: str('SOCP_HOST', d.host),
+    port: int('SOCP_PORT', d.port, 0, 65535),
+    adminHost: str('SOCP_ADMIN_HOST', d.adminHost),
+    adminPort: int('SOCP_ADMIN_PORT', d.adminPort, 0, 65535),
+    dataDir,
+    keyFile: str('SOCP_KEY_FILE', join(dataDir, 'introducer.key.pem')),
+    keyPassphrase,
+    pruneAfterMs: int('SOCP_PRUNE_AFTER_MS', d.pruneAfterMs, 0, 7 * 24 * 3600_000),
+    heartbeatMs: int('SOCP_HEARTBEAT_MS', d.heartbeatMs, 50, 3600_000),
+    deadAfterMs: int('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 100, 3 * 3600_000),
+    logLevel,
+  };
+  if (cfg.deadAfterMs <= cfg.heartbeatMs) problems.push('SOCP_DEAD_AFTER_MS must be greater than SOCP_HEARTBEAT_MS');
+  if (problems.length > 0) throw new SocpError('SOCP_ERR_CONFIG', `invalid introducer configuration:\n  - ${problems.join('\n  - ')}`);
+  return Object.freeze(cfg);
+}

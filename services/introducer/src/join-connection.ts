@@ -1,0 +1,171 @@
+/**
+ * One WebSocket connection to the introducer, from hello to close.
+ *
+ *  - The first frame must be SERVER_HELLO_JOIN within HELLO_TIMEOUT_MS; anything else gets an
+ *    ERROR with its wire code and a 1008 close (a timeout gets ERROR TIMEOUT).
+ *  - After a WELCOME the socket stays open: we send a signed HEARTBEAT every `heartbeatMs`,
+ *    and any inbound frame counts as life; silent for `deadAfterMs` → terminated.
+ *  - Inbound HEARTBEAT must verify under the server's registered key (INVALID_SIG otherwise);
+ *    CTRL_CLOSE prunes the server at once; a repeated JOIN is handled like the first;
+ *    other known server frames are ignored; undecodable ones get ERROR and change nothing.
+ *  - More than MAX_FRAMES_PER_SECOND inbound frames closes the socket (SOCP_ERR_RATE_LIMITED).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  decodeFrame, encodeFrame, HELLO_TIMEOUT_MS, sealFrame, SocpError, verifyFrame, importPublicKeyCached,
+  type Frame, type FrameOf, type FrameType, type RsaPrivateKey, type SeenCache,
+} from '@socp/protocol';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { handleJoin } from './join-handler';
+import type { IntroducerMetrics } from './metrics';
+import type { Registry } from './registry';
+
+/** Inbound frame budget per connection per second (a server sends one heartbeat per interval). */
+export const MAX_FRAMES_PER_SECOND = 20;
+
+export interface HubContext {
+  readonly introducerId: string;
+  readonly key: RsaPrivateKey;
+  readonly registry: Registry;
+  readonly seen: SeenCache;
+  readonly metrics: IntroducerMetrics;
+  readonly heartbeatMs: number;
+  readonly deadAfterMs: number;
+  /** The connection currently owning each joined server id. */
+  readonly owners: Map<string, JoinConnection>;
+}
+
+export class JoinConnection {
+  private serverId: string | undefined;
+  private lastInbound = Date.now();
+  private windowStart = Date.now();
+  private windowCount = 0;
+  private readonly helloTimer: NodeJS.Timeout;
+  private beatTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly ws: WebSocket, private readonly hub: HubContext, private readonly log: Logger) {
+    this.helloTimer = setTimeout(() => this.fail(new SocpError('TIMEOUT', `no SERVER_HELLO_JOIN within ${HELLO_TIMEOUT_MS} ms`), true), HELLO_TIMEOUT_MS);
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (e) => this.log.info({ err: e.message }, 'socket error'));
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    if (++this.windowCount > MAX_FRAMES_PER_SECOND) return this.fail(new SocpError('SOCP_ERR_RATE_LIMITED', 'too many frames'), true);
+    const decoded = isBinary ? { ok: false as const, error: new SocpError('SOCP_ERR_MALFORMED_JSON', 'binary message') } : decodeFrame(data);
+    if (!decoded.ok) return this.fail(decoded.error, this.serverId === undefined);
+    const frame = decoded.value;
+    this.hub.metrics.framesReceived.inc({ type: frame.type });
+    if (frame.type === 'SERVER_HELLO_JOIN') return this.onJoin(frame, now);
+    if (this.serverId === undefined) {
+      return this.fail(new SocpError('SOCP_ERR_NOT_ALLOWED', `first frame must be SERVER_HELLO_JOIN, got ${frame.type}`), true);
+    }
+    this.lastInbound = now;
+    switch (frame.type) {
+      case 'HEARTBEAT':
+        return this.onHeartbeat(frame, now);
+      case 'CTRL_CLOSE':
+        this.log.info({ serverId: this.serverId }, 'CTRL_CLOSE: pruning server');
+        if (this.hub.registry.remove(this.serverId)) this.hub.metrics.prunes.inc({ reason: 'ctrl_close' });
+        this.release();
+        this.ws.close(1000);
+        return;
+      default:
+        this.log.debug({ type: frame.type }, 'frame ignored by introducer');
+    }
+  }
+
+  private onJoin(frame: FrameOf<'SERVER_HELLO_JOIN'>, now: number): void {
+    const hub = this.hub;
+    const out = handleJoin(frame, { registry: hub.registry, seen: hub.seen, introducerId: hub.introducerId, key: hub.key, now, newId: randomUUID });
+    if (!out.ok) {
+      hub.metrics.joins.inc({ result: 'rejected' });
+      return this.fail(out.error, this.serverId === undefined);
+    }
+    hub.metrics.joins.inc({ result: 'accepted' });
+    clearTimeout(this.helloTimer);
+    if (this.serverId !== undefined && this.serverId !== out.serverId) this.release();
+    const previous = hub.owners.get(out.serverId);
+    hub.owners.set(out.serverId, this);
+    if (previous && previous !== this) previous.replaced();
+    this.serverId = out.serverId;
+    this.lastInbound = now;
+    this.log.info({ serverId: out.serverId, keptId: out.kept, host: frame.payload.host, port: frame.payload.port, others: out.welcome.payload.servers?.length }, 'server joined');
+    this.send(out.welcome);
+    this.beatTimer ??= setInterval(() => this.beat(), this.hub.heartbeatMs);
+  }
+
+  private onHeartbeat(frame: FrameOf<'HEARTBEAT'>, now: number): void {
+    const rec = this.hub.registry.get(this.serverId!);
+    if (!rec) return; // pruned meanwhile; the socket closes with the owner check below
+    let v;
+    try {
+      v = frame.from === rec.server_id ? verifyFrame(frame, importPublicKeyCached(rec.pubkey)) : { ok: false as const, error: new SocpError('SOCP_ERR_NOT_ALLOWED', 'HEARTBEAT from another id') };
+    } catch {
+      v = { ok: false as const, error: new SocpError('BAD_KEY', 'registered key unusable') };
+    }
+    if (!v.ok) return this.fail(v.error, false);
+    this.hub.registry.touch(rec.server_id, now);
+  }
+
+  /** Timer: heartbeat out, dead check in. */
+  private beat(): void {
+    const now = Date.now();
+    if (now - this.lastInbound >= this.hub.deadAfterMs) {
+      this.log.info({ serverId: this.serverId, silentMs: now - this.lastInbound }, 'server link dead; terminating');
+      this.ws.terminate();
+      return;
+    }
+    if (this.serverId) this.send(sealFrame({ type: 'HEARTBEAT', from: this.hub.introducerId, to: this.serverId, ts: now, payload: {} }, this.hub.key));
+  }
+
+  /** Send ERROR for a rejected frame; close the socket when `close` (bad hello, rate limit). */
+  private fail(e: SocpError, close: boolean): void {
+    this.hub.metrics.framesRejected.inc({ reason: e.code });
+    this.log.info({ code: e.code, detail: e.message, serverId: this.serverId }, 'frame rejected');
+    const code = e.wire ?? 'UNKNOWN_TYPE';
+    if (this.ws.readyState === this.ws.OPEN) {
+      this.send(sealFrame({ type: 'ERROR', from: this.hub.introducerId, to: this.serverId ?? '*', ts: Date.now(), payload: { code, detail: e.message.slice(0, 200) } }, this.hub.key));
+    }
+    if (close) this.ws.close(e.closeCode ?? 1008, e.code);
+  }
+
+  private send(frame: Frame): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(encodeFrame(frame));
+    this.hub.metrics.framesSent.inc({ type: frame.type as FrameType });
+  }
+
+  /** Another socket joined with the same id: this one no longer speaks for it. */
+  private replaced(): void {
+    this.serverId = undefined;
+    this.ws.close(1000, 'replaced by a newer connection');
+  }
+
+  /** Stop owning our server id (without marking it disconnected). */
+  private release(): void {
+    if (this.serverId && this.hub.owners.get(this.serverId) === this) this.hub.owners.delete(this.serverId);
+    this.serverId = undefined;
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.hub.metrics.connections.dec();
+    const id = this.serverId;
+    if (id && this.hub.owners.get(id) === this) {
+      this.hub.owners.delete(id);
+      this.hub.registry.markDisconnected(id, Date.now());
+      this.log.info({ serverId: id }, 'server disconnected');
+    }
+  }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * Composition root of the introducer: config from the environment, the pino logger, start,
+ * and a clean stop on SIGINT/SIGTERM. See docs/introducer.md.
+ */
+import pino from 'pino';
+import { isSocpError } from '@socp/protocol';
+import { startIntroducer } from './app';
+import { loadConfig, type IntroducerConfig } from './config';
+
+async function main(): Promise<void> {
+  let cfg: IntroducerConfig;
+  try {
+    cfg = loadConfig(process.env);
+  } catch (e) {
+    process.stderr.write(`${isSocpError(e) ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+  const log = pino({
+    level: cfg.logLevel,
+    base: { service: 'introducer' },
+    redact: ['*.sig', '*.payload.ciphertext', '*.privateKey', '*.pubkey', 'keyPassphrase'],
+  });
+  const intro = await startIntroducer(cfg, log);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    intro.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`introducer failed to start: ${isSocpError(e) ? `${e.code}: ${e.message}` : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,18 @@
+import { loadConfig } from '../src/config';
+
+test('defaults follow docs/contracts.md and the object is frozen', () => {
+  const c = loadConfig({ SOCP_KEY_PASSPHRASE: 'p', SOCP_DATA_DIR: '/d' });
+  expect(c).toMatchObject({ host: '0.0.0.0', port: 9100, adminPort: 9180, dataDir: '/d', keyFile: '/d/introducer.key.pem', pruneAfterMs: 45_000, heartbeatMs: 15_000, deadAfterMs: 45_000 });
+  expect(Object.isFrozen(c)).toBe(true);
+});
+
+test('every problem is listed in one SOCP_ERR_CONFIG error', () => {
+  let err: { code?: string; message?: string } = {};
+  try {
+    loadConfig({ SOCP_PORT: 'abc', SOCP_PRUNE_AFTER_MS: '-1', SOCP_LOG_LEVEL: 'loud' });
+  } catch (e) {
+    err = e as typeof err;
+  }
+  expect(err.code).toBe('SOCP_ERR_CONFIG');
+  for (const v of ['SOCP_PORT', 'SOCP_PRUNE_AFTER_MS', 'SOCP_LOG_LEVEL', 'SOCP_KEY_PASSPHRASE']) expect(err.message).toContain(v);
+});
