@@ -2,7 +2,8 @@
  * base64url (RFC 4648 §5). SOCP §4: every binary value is base64url WITHOUT padding.
  * We always emit unpadded; we accept padded and unpadded input, and (for keys only, see
  * crypto/keys.ts) standard base64. Decoding is strict: any character outside the alphabet,
- * or an impossible length, is rejected rather than silently skipped (Buffer.from is lenient).
+ * an impossible length, or non-zero trailing bits, is rejected rather than silently accepted
+ * (Buffer.from is lenient).
  */
 
 const B64URL_RE = /^[A-Za-z0-9_-]*={0,2}$/;
@@ -18,7 +19,16 @@ export function b64urlDecode(text: string): Buffer | undefined {
   const body = text.replace(/=+$/, '');
   if (body.length % 4 === 1) return undefined;
   if (text.length !== body.length && text.length % 4 !== 0) return undefined;
-  return Buffer.from(body, 'base64url');
+  return canonicalOrUndefined(Buffer.from(body, 'base64url'), body, 'base64url');
+}
+
+/**
+ * RFC 4648 §3.5: reject encodings whose unused trailing bits are not zero ("-0" and "-w" both
+ * decode to 0xfb). Otherwise one signature or ciphertext has several spellings, and a replayed
+ * frame with a re-spelt content_sig would slip past the dedupe key.
+ */
+function canonicalOrUndefined(out: Buffer, body: string, enc: 'base64url' | 'base64'): Buffer | undefined {
+  return out.toString(enc).replace(/=+$/, '') === body ? out : undefined;
 }
 
 /** Strict standard-alphabet base64 decode (tolerated for keys sent by some peers). */
@@ -26,5 +36,5 @@ export function b64StdDecode(text: string): Buffer | undefined {
   if (!B64STD_RE.test(text)) return undefined;
   const body = text.replace(/=+$/, '');
   if (body.length % 4 === 1) return undefined;
-  return Buffer.from(body, 'base64');
+  return canonicalOrUndefined(Buffer.from(body, 'base64'), body, 'base64');
 }
