@@ -1,0 +1,43 @@
+/**
+ * Client configuration: command-line options over environment over defaults, validated once
+ * and frozen. Nothing else reads process.env (except NO_COLOR in the terminal UI).
+ *
+ *   --server <url>   SOCP_SERVER_URL   ws://127.0.0.1:9101   the server to connect to
+ *   --home <dir>     SOCP_HOME         ~/.socp               keystore, pinned server keys
+ *   --downloads <d>  SOCP_DOWNLOADS    $SOCP_HOME/downloads  where received files go
+ *   --json                                                   JSON-lines events, commands on stdin
+ *   --password-stdin                                         first stdin line is the password
+ *                    SOCP_PASSWORD                           the password (scripts, tests)
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SocpError } from '@socp/protocol';
+
+export interface ClientConfig {
+  readonly serverUrl: string;
+  readonly home: string;
+  readonly downloads: string;
+  readonly json: boolean;
+  readonly passwordStdin: boolean;
+  readonly password: string | undefined;
+  readonly name: string | undefined;
+}
+
+export interface CliOptions { server?: string; home?: string; downloads?: string; json?: boolean; passwordStdin?: boolean; name?: string }
+
+export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConfig {
+  const problems: string[] = [];
+  const serverUrl = opts.server ?? env['SOCP_SERVER_URL'] ?? 'ws://127.0.0.1:9101';
+  try {
+    const u = new URL(serverUrl);
+    if (u.protocol !== 'ws:' && u.protocol !== 'wss:') problems.push(`server URL must be ws:// or wss:// (got ${u.protocol})`);
+  } catch {
+    problems.push(`server URL ${JSON.stringify(serverUrl)} is not a URL`);
+  }
+  const home = resolve(opts.home ?? env['SOCP_HOME'] ?? join(homedir(), '.socp'));
+  const downloads = resolve(opts.downloads ?? env['SOCP_DOWNLOADS'] ?? join(home, 'downloads'));
+  const password = env['SOCP_PASSWORD'];
+  if (password !== undefined && password.length === 0) problems.push('SOCP_PASSWORD is set but empty');
+  if (problems.length) throw new SocpError('SOCP_ERR_CONFIG', problems.join('; '));
+  return Object.freeze({ serverUrl, home, downloads, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name });
+}

@@ -1,0 +1,156 @@
+/**
+ * The socket (thin shell): connect, USER_HELLO, pin the server key, then hand every frame
+ * that decodes (decodeFrame) and verifies under the pinned server key (verifyFrame) to the
+ * session. Nothing the server sends can throw out of here: bad frames become warnings.
+ *
+ * Handshake (docs/contracts.md): we send a signed USER_HELLO; the server answers
+ * ACK {msg_ref:"USER_HELLO", server_id, server_pub} signed with its key, or ERROR (e.g.
+ * NAME_IN_USE). The ACK's key must verify the ACK itself and equal the key pinned for this
+ * URL, if any (else it is pinned now: trust on first use). Frames arriving before the ACK
+ * are held (bounded) and verified once the key is known.
+ */
+import WebSocket from 'ws';
+import {
+  decodeFrame, encodeFrame, importPublicKey, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
+  type Frame, type RsaPublicKey, type Verified,
+} from '@socp/protocol';
+import { helloFrame } from './outbound';
+import { pinFor, savePin } from './server-pins';
+import { SEND_HIGH_WATER_BYTES } from './limits';
+import type { Me } from './inbound';
+
+const MAX_EARLY_FRAMES = 20_000;
+
+export interface ConnectionHandlers {
+  frame(f: Verified<Frame>): void;
+  warning(code: string, detail: string): void;
+  closed(reason: string): void;
+}
+
+export interface Handshake { serverId: string; serverKey: RsaPublicKey; pinned: 'new' | 'known' }
+
+export class Connection {
+  private handlers: ConnectionHandlers | undefined;
+  private closing = false;
+  private constructor(private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
+
+  /** Open the socket and complete the handshake; rejects with a SocpError (NAME_IN_USE, BAD_KEY, TIMEOUT, …). */
+  static open(url: string, me: Me, home: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const early: Frame[] = [];
+      const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
+      const fail = (e: SocpError): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ws.removeAllListeners('message');
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(new SocpError('TIMEOUT', `no answer to USER_HELLO from ${url} within ${timeoutMs} ms`)), timeoutMs);
+      ws.on('error', (e) => fail(new SocpError('TIMEOUT', `cannot connect to ${url}: ${e.message}`)));
+      ws.on('close', (code) => fail(new SocpError('TIMEOUT', `${url} closed the connection (code ${code}) before accepting us`)));
+      ws.on('open', () => {
+        void (async () => {
+          const pin = await pinFor(home, url);
+          const to = pin?.server_id ?? new URL(url).host;
+          ws.send(encodeFrame(await helloFrame(me, to, Date.now())));
+        })().catch((e: unknown) => fail(new SocpError('SOCP_ERR_INTERNAL', `could not send USER_HELLO: ${String(e)}`)));
+      });
+      ws.on('message', (data, isBinary) => {
+        if (settled || isBinary) return;
+        const r = decodeFrame(data as Buffer);
+        if (!r.ok) return;
+        const f = r.value;
+        if (f.type === 'ERROR') {
+          void pinFor(home, url).then((pin) => {
+            const code = f.payload.code;
+            const trusted = pin ? verifyFrame(f, importPublicKey(pin.pubkey)).ok : false;
+            const detail = f.payload.detail ?? '';
+            fail(new SocpError(code === 'NAME_IN_USE' || code === 'BAD_KEY' ? code : 'UNKNOWN_TYPE', `${code}${detail ? `: ${detail}` : ''}${trusted || !pin ? '' : ' (unverified)'}`));
+          });
+          return;
+        }
+        if (f.type !== 'ACK' || f.payload.msg_ref !== 'USER_HELLO') {
+          if (early.length < MAX_EARLY_FRAMES) early.push(f);
+          return;
+        }
+        void (async () => {
+          const serverId = f.payload['server_id'];
+          const serverPub = f.payload['server_pub'];
+          if (typeof serverId !== 'string' || typeof serverPub !== 'string') throw new SocpError('BAD_KEY', 'server ACK lacks server_id/server_pub');
+          const key = importPublicKey(serverPub);
+          if (!verifyFrame(f, key).ok) throw new SocpError('INVALID_SIG', 'server ACK is not signed by the key it presents');
+          const pin = await pinFor(home, url);
+          let pinned: 'new' | 'known' = 'known';
+          if (!pin) {
+            await savePin(home, url, { server_id: serverId, pubkey: key.b64url, pinned_at: Date.now() });
+            pinned = 'new';
+          } else if (!importPublicKey(pin.pubkey).equals(key)) {
+            throw new SocpError('BAD_KEY', `the server at ${url} presents a DIFFERENT key than the one pinned in ${home}/known_servers.json (fingerprint now ${key.fingerprint().slice(0, 16)}…); refusing to continue`);
+          }
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          ws.removeAllListeners();
+          resolve(new Connection(ws, me, { serverId, serverKey: key, pinned }, early));
+        })().catch((e: unknown) => fail(e instanceof SocpError ? e : new SocpError('BAD_KEY', String(e))));
+      });
+    });
+  }
+
+  /** Start delivering frames (the held early ones first). */
+  start(h: ConnectionHandlers): void {
+    this.handlers = h;
+    this.ws.on('message', (data, isBinary) => (isBinary ? h.warning('UNKNOWN_TYPE', 'binary message from server ignored') : this.accept(decodeFrame(data as Buffer))));
+    this.ws.on('error', (e) => h.warning('TIMEOUT', `socket error: ${e.message}`));
+    this.ws.on('close', (code, reason) => h.closed(this.closing ? 'bye' : `server closed the connection (${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 100)}` : ''})`));
+    const early = this.early;
+    this.early = [];
+    for (const f of early) this.accept({ ok: true, value: f });
+  }
+
+  private accept(r: ReturnType<typeof decodeFrame>): void {
+    const h = this.handlers!;
+    if (!r.ok) return h.warning(r.error.wire ?? r.error.code, `bad frame from server ignored: ${r.error.message}`);
+    if (r.value.type === 'CTRL_CLOSE') return;
+    const v = verifyFrame(r.value, this.handshake.serverKey);
+    if (!v.ok) return h.warning('INVALID_SIG', `${r.value.type} not signed by your server's pinned key; ignored`);
+    try {
+      h.frame(v.value);
+    } catch (e) {
+      h.warning('SOCP_ERR_INTERNAL', `could not handle ${r.value.type}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Send one frame; waits while more than SEND_HIGH_WATER_BYTES are queued on the socket. */
+  async send(f: Frame): Promise<void> {
+    if (!this.open) throw new SocpError('TIMEOUT', 'not connected');
+    while (this.ws.bufferedAmount > SEND_HIGH_WATER_BYTES && this.open) await new Promise((r) => setTimeout(r, 5));
+    await new Promise<void>((resolve, reject) => this.ws.send(encodeFrame(f), (e) => (e ? reject(e) : resolve())));
+  }
+
+  /** CTRL_CLOSE then a normal 1000 close (§3). */
+  close(): Promise<void> {
+    this.closing = true;
+    if (!this.open) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.ws.terminate();
+        resolve();
+      }, 2000);
+      this.ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      const bye = sealFrame({ type: 'CTRL_CLOSE', from: this.me.userId, to: this.handshake.serverId, ts: Date.now(), payload: {} }, this.me.key);
+      this.ws.send(encodeFrame(bye), () => this.ws.close(1000, 'bye'));
+    });
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * What the session tells its user interface. The JSON mode prints these (minus internal
+ * fields) as one JSON object per line; docs/client.md lists them.
+ */
+import type { Transfer, FileFailure } from './incoming-files';
+
+export interface UserRef { userId: string; name: string | undefined; serverId: string }
+
+export type ClientEvent =
+  | { event: 'ready'; userId: string; name: string; serverId: string; serverFingerprint: string; pinned: 'new' | 'known' }
+  | { event: 'presence'; action: 'online' | 'offline'; user: UserRef }
+  | { event: 'message'; kind: 'dm' | 'public'; from: UserRef; text: string; ts: number }
+  | { event: 'sent'; kind: 'dm' | 'public'; to: string[]; parts: number; text: string }
+  | { event: 'warning'; code: string; detail: string }
+  | { event: 'server-error'; code: string; detail: string }
+  | { event: 'info'; text: string }
+  | { event: 'list'; users: Array<UserRef & { self: boolean }> }
+  | { event: 'whois'; user: UserRef; fingerprint: string; self: boolean }
+  | { event: 'file-offered'; transfer: Transfer; from: UserRef }
+  | { event: 'file-data'; transfer: Transfer; append: Buffer[] }
+  | { event: 'file-received'; transfer: Transfer; from: UserRef; path: string }
+  | { event: 'file-failed'; transfer: Transfer; reason: FileFailure | 'invalid-chunk' | 'disk'; detail: string }
+  | { event: 'file-send-progress'; fileId: string; to: string; sent: number; size: number }
+  | { event: 'file-sent'; fileId: string; to: string; name: string; size: number; sha256: string }
+  | { event: 'closed'; reason: string };
+
+export type EventSink = (e: ClientEvent) => void;

@@ -1,0 +1,62 @@
+/**
+ * /file: FILE_START {file_id, name (base name only), size, sha256, mode "dm"}, then one
+ * FILE_CHUNK per ≤446 bytes, then FILE_END (SPEC.md §10.4). The file is read twice (hash,
+ * then chunks) so memory stays at one chunk whatever its size.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { MAX_FILE_BYTES, SocpError, type Frame } from '@socp/protocol';
+import { FILE_CHUNK_BYTES } from './limits';
+import { fileChunkFrame, fileEndFrame, fileStartFrame, type Recipient } from './outbound';
+import type { Me } from './inbound';
+
+/** Chunks signed concurrently (2 cores, each chunk needs two PSS signatures). */
+const SIGN_AHEAD = 8;
+
+export interface SentFile { fileId: string; name: string; size: number; sha256: string }
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export async function sendFile(
+  me: Me, to: Recipient, path: string, send: (f: Frame) => Promise<void>, progress: (sent: number, size: number, fileId: string) => void,
+): Promise<SentFile> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new SocpError('SOCP_ERR_CONFIG', `cannot read ${path}`);
+  }
+  if (!st.isFile()) throw new SocpError('SOCP_ERR_CONFIG', `${path} is not a regular file`);
+  if (st.size > MAX_FILE_BYTES) throw new SocpError('SOCP_ERR_CONFIG', `${path} is ${st.size} bytes; the limit is ${MAX_FILE_BYTES}`);
+  const sha256 = await sha256File(path);
+  const fileId = randomUUID();
+  const name = basename(path);
+  await send(await fileStartFrame(me, to, { file_id: fileId, name, size: st.size, sha256, mode: 'dm' }, Date.now()));
+  const fh = await open(path, 'r');
+  try {
+    // Sign a few chunks at once: the threadpool uses both cores while frames go out in order.
+    let sent = 0;
+    for (let index = 0; sent < st.size; ) {
+      const batch: Array<Promise<Frame>> = [];
+      for (let k = 0; k < SIGN_AHEAD && sent < st.size; k++, index++) {
+        const buf = Buffer.alloc(Math.min(FILE_CHUNK_BYTES, st.size - sent));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, sent);
+        if (bytesRead !== buf.length) throw new SocpError('SOCP_ERR_CONFIG', `${path} changed while being sent`);
+        batch.push(fileChunkFrame(me, to, fileId, index, buf, Date.now()));
+        sent += bytesRead;
+      }
+      for (const f of await Promise.all(batch)) await send(f);
+      progress(sent, st.size, fileId);
+    }
+  } finally {
+    await fh.close();
+  }
+  await send(await fileEndFrame(me, to, fileId, Date.now()));
+  return { fileId, name, size: st.size, sha256 };
+}

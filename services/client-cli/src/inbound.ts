@@ -1,0 +1,170 @@
+/**
+ * The receiving half of the session, sans I/O: a frame whose transport sig the connection
+ * already checked against the pinned server key goes in, events come out.
+ *
+ * Every piece of user content passes, in order, before it is shown (SPEC.md §10.2 [profile]):
+ *  1. the sender is in the roster (so we know its key);
+ *  2. `sender_pub` is that same key (a stranger cannot sign as a contact);
+ *  3. `content_sig` verifies under it, over the ORIGINAL ts (payload orig_ts, else ts, else
+ *     the envelope's); DMs in the DM form (to = us), public messages in the public form or
+ *     (G43) the DM form;
+ *  4. it was not seen before (replays are dropped);
+ *  5. the ciphertext decrypts under our key.
+ * Anything failing is a `warning` event, never a `message`.
+ */
+import {
+  originalTs, SeenCache, verifyContent, importPublicKeyCached,
+  type Frame, type FileChunkPayload, type FileStartPayload, type RsaPrivateKey, type RsaPublicKey, type Verified,
+} from '@socp/protocol';
+import type { ClientEvent, UserRef } from './events';
+import { IncomingFiles } from './incoming-files';
+import { parsePart, PartAssembler } from './message-parts';
+import { labelOf, type Roster, type RosterEntry } from './roster';
+import { RECEIVED_DEDUPE_CAPACITY } from './limits';
+
+export interface Me { userId: string; name: string; key: RsaPrivateKey }
+
+interface Content { ciphertext: string; sender_pub: string; content_sig: string }
+
+const REPLAY_TTL_MS = 30 * 60_000;
+
+export const refOf = (e: RosterEntry): UserRef => ({ userId: e.userId, name: e.name, serverId: e.serverId });
+type Warning = Extract<ClientEvent, { event: 'warning' }>;
+const warn = (code: string, detail: string): Warning => ({ event: 'warning', code, detail });
+
+export class Inbound {
+  readonly files: IncomingFiles;
+  private readonly parts = new PartAssembler();
+  private readonly seen = new SeenCache(REPLAY_TTL_MS, RECEIVED_DEDUPE_CAPACITY);
+
+  constructor(private readonly me: Me, readonly roster: Roster, files?: IncomingFiles) {
+    this.files = files ?? new IncomingFiles();
+  }
+
+  handle(f: Verified<Frame>, now: number): ClientEvent[] {
+    switch (f.type) {
+      case 'USER_ADVERTISE': {
+        const r = this.roster.upsert(f.payload);
+        if (r.kind === 'added') return [{ event: 'presence', action: 'online', user: refOf(r.entry) }];
+        if (r.kind === 'bad-key') return [warn('BAD_KEY', `advertisement for ${r.userId} refused: ${r.detail}`)];
+        if (r.kind === 'key-changed') return [warn('BAD_KEY', `${r.name ?? r.userId} (${r.userId}) was advertised with a DIFFERENT key; ignored, the first key stays`)];
+        if (r.kind === 'full') return [warn('LIMIT', `roster full; ${r.userId} not added`)];
+        return [];
+      }
+      case 'USER_REMOVE': {
+        const e = this.roster.remove(f.payload.user_id, f.payload.server_id);
+        return e ? [{ event: 'presence', action: 'offline', user: refOf(e) }] : [];
+      }
+      case 'USER_DELIVER': {
+        const p = f.payload;
+        const isPublic = p.group_id === 'public' || p.public === true || p.inner_type === 'MSG_PUBLIC_CHANNEL';
+        return this.content(p.sender, p, originalTs(p, f.ts), isPublic, now);
+      }
+      case 'MSG_PUBLIC_CHANNEL':
+        return this.content(f.payload.sender ?? f.from, f.payload, originalTs(f.payload, f.ts), true, now);
+      case 'MSG_DIRECT':
+        return this.content(f.payload.sender ?? f.from, f.payload, f.ts, f.payload.public === true, now);
+      case 'FILE_START':
+        return this.fileStart(f.payload.sender ?? f.from, f.payload, now);
+      case 'FILE_CHUNK':
+        return this.fileChunk(f.payload.sender ?? f.from, f.payload, originalTs(f.payload as { orig_ts?: number }, f.ts), now);
+      case 'FILE_END': {
+        const sender = f.payload.sender ?? f.from;
+        const r = this.files.end(sender, f.payload.file_id);
+        if (r.ok) return [{ event: 'file-received', transfer: r.transfer, from: this.ref(sender), path: '' }];
+        if (!r.transfer) return [];
+        return [{ event: 'file-failed', transfer: r.transfer, reason: r.reason, detail: r.reason === 'sha256-mismatch' ? 'SHA-256 does not match the manifest' : 'size does not match the manifest' }];
+      }
+      case 'ERROR':
+        return [{ event: 'server-error', code: f.payload.code, detail: f.payload.detail ?? '' }];
+      default:
+        return []; // ACK, HEARTBEAT, LIST_RESPONSE, PUBLIC_CHANNEL_* carry nothing to show
+    }
+  }
+
+  /** Periodic: stale split messages and idle transfers. */
+  sweep(now: number): ClientEvent[] {
+    const out: ClientEvent[] = this.parts.sweep(now).map((s) => warn('TIMEOUT', `an incomplete long message from ${this.label(s.split('|')[0]!)} was dropped`));
+    for (const t of this.files.sweep(now)) out.push({ event: 'file-failed', transfer: t, reason: 'idle', detail: 'no data for too long' });
+    return out;
+  }
+
+  private ref(userId: string): UserRef {
+    const e = this.roster.get(userId);
+    return e ? refOf(e) : { userId, name: undefined, serverId: '' };
+  }
+  private label(userId: string): string {
+    const e = this.roster.get(userId);
+    return e ? labelOf(e) : userId;
+  }
+
+  /** Steps 1–2: the roster entry whose key signed this, or a warning. */
+  private senderKey(sender: string, senderPub: string | undefined, what: string): RosterEntry | Warning {
+    const entry = this.roster.get(sender);
+    if (!entry) return warn('USER_NOT_FOUND', `${what} from unknown user ${sender} dropped`);
+    let claimed: RsaPublicKey;
+    try {
+      if (senderPub === undefined) throw new Error('no sender_pub');
+      claimed = importPublicKeyCached(senderPub);
+    } catch {
+      return warn('BAD_KEY', `${what} from ${labelOf(entry)} carries an unusable sender key; dropped`);
+    }
+    if (!claimed.equals(entry.key)) return warn('BAD_KEY', `${what} claiming to be from ${labelOf(entry)} is signed with a key that is not theirs; dropped`);
+    return entry;
+  }
+
+  private content(sender: string, p: Content, ts: number, isPublic: boolean, now: number): ClientEvent[] {
+    const what = isPublic ? 'public message' : 'message';
+    const entry = this.senderKey(sender, p.sender_pub, what);
+    if ('event' in entry) return [entry];
+    const dm = { ciphertext: p.ciphertext, from: sender, to: this.me.userId, ts };
+    const good = isPublic
+      ? verifyContent(entry.key, { ciphertext: p.ciphertext, from: sender, ts }, p.content_sig) ?? verifyContent(entry.key, dm, p.content_sig)
+      : verifyContent(entry.key, dm, p.content_sig);
+    if (!good) return [warn('INVALID_SIG', `${what} from ${labelOf(entry)} failed its signature check (tampered?); dropped`)];
+    if (!this.seen.firstSeen(`${sender}|${ts}|${p.content_sig}`, now)) return [warn('REPLAY', `a repeated ${what} from ${labelOf(entry)} was dropped`)];
+    let text: string;
+    try {
+      text = this.me.key.decrypt(Buffer.from(p.ciphertext, 'base64url')).toString('utf8');
+    } catch {
+      return [warn('DECRYPT', `${what} from ${labelOf(entry)} could not be decrypted with your key; dropped`)];
+    }
+    const kind = isPublic ? 'public' : 'dm';
+    const part = parsePart(text);
+    if (!part) return [{ event: 'message', kind, from: refOf(entry), text, ts }];
+    const r = this.parts.add(`${sender}|${kind}`, part, ts, now);
+    if (r.kind === 'complete') return [{ event: 'message', kind, from: refOf(entry), text: r.text, ts: r.ts }];
+    if (r.kind === 'inconsistent') return [warn('INVALID_SIG', `inconsistent parts of a long message from ${labelOf(entry)}`)];
+    return [];
+  }
+
+  private fileStart(sender: string, p: FileStartPayload, now: number): ClientEvent[] {
+    const entry = this.roster.get(sender);
+    if (!entry) return [warn('USER_NOT_FOUND', `file offer from unknown user ${sender} refused`)];
+    const r = this.files.start(sender, p, now);
+    if (!r.ok) return [warn('FILE_REFUSED', `file ${JSON.stringify(p.name.slice(0, 64))} from ${labelOf(entry)} refused: ${r.reason}`)];
+    return [{ event: 'file-offered', transfer: r.transfer, from: refOf(entry) }];
+  }
+
+  private fileChunk(sender: string, p: FileChunkPayload, ts: number, now: number): ClientEvent[] {
+    const t = this.files.get(sender, p.file_id);
+    if (!t) return [];
+    const entry = this.senderKey(sender, p.sender_pub, 'file chunk');
+    const failed = (detail: string): ClientEvent[] => {
+      this.files.end(sender, p.file_id);
+      return [{ event: 'file-failed', transfer: t, reason: 'invalid-chunk', detail }];
+    };
+    if ('event' in entry) return failed(entry.detail);
+    if (p.content_sig === undefined) return failed('an unsigned chunk arrived');
+    if (!verifyContent(entry.key, { ciphertext: p.ciphertext, from: sender, to: this.me.userId, ts }, p.content_sig)) return failed('a chunk failed its signature check');
+    let plain: Buffer;
+    try {
+      plain = this.me.key.decrypt(Buffer.from(p.ciphertext, 'base64url'));
+    } catch {
+      return failed('a chunk could not be decrypted');
+    }
+    const r = this.files.chunk(sender, p.file_id, p.index, plain, now);
+    if (!r.ok) return r.transfer ? [{ event: 'file-failed', transfer: r.transfer, reason: r.reason, detail: r.reason }] : [];
+    return r.append.length ? [{ event: 'file-data', transfer: r.transfer, append: r.append }] : [];
+  }
+}

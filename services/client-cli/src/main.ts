@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+/**
+ * `socp` — the SOCP command-line client (composition root).
+ *
+ *   socp signup [--name N]   new RSA-4096 identity, keystore, claim the name, start chatting
+ *   socp login  [--name N]   open the keystore with the password, connect, start chatting
+ */
+import { SocpError } from '@socp/protocol';
+import { loadConfig, type CliOptions, type ClientConfig } from './config';
+import { Connection } from './connection';
+import { JsonUi } from './json-ui';
+import { accountExists, newAccount, openAccount, saveAccount, type Account } from './keystore';
+import { LineReader } from './line-input';
+import { pipeAsker, ttyAsker, type Asker } from './prompts';
+import { Session } from './session';
+import { TerminalUi } from './terminal-ui';
+import { USER_NAME_RE } from './limits';
+
+const MIN_PASSWORD_CHARS = 8;
+
+class Io {
+  readonly tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  readonly reader = this.tty ? undefined : new LineReader(process.stdin);
+  readonly ask: Asker = this.reader ? pipeAsker(this.reader) : ttyAsker();
+  constructor(readonly cfg: ClientConfig) {}
+  /** Progress notes: stderr in JSON mode so stdout stays pure JSON. */
+  note(text: string): void {
+    (this.cfg.json ? process.stderr : process.stdout).write(`${text}\n`);
+  }
+}
+
+async function askName(io: Io, preset: string | undefined): Promise<string> {
+  for (let name = preset; ; name = undefined) {
+    const n = (name ?? (await io.ask.line('user name: '))).trim();
+    if (USER_NAME_RE.test(n)) return n;
+    if (!io.tty || preset !== undefined) throw new SocpError('SOCP_ERR_CONFIG', 'user names are 1–32 letters, digits, "_", "." or "-", starting with a letter or digit');
+    io.note('user names are 1–32 letters, digits, "_", "." or "-", starting with a letter or digit');
+  }
+}
+
+async function askPassword(io: Io, confirm: boolean): Promise<string> {
+  if (io.cfg.password !== undefined) return io.cfg.password;
+  if (!io.tty) return io.ask.hidden('password: ');
+  for (;;) {
+    const p = await io.ask.hidden('password: ');
+    if (confirm && p.length < MIN_PASSWORD_CHARS) {
+      io.note(`use at least ${MIN_PASSWORD_CHARS} characters`);
+      continue;
+    }
+    if (!confirm) return p;
+    if ((await io.ask.hidden('password again: ')) === p) return p;
+    io.note('the passwords differ; try again');
+  }
+}
+
+async function connectAndRun(io: Io, account: Account, conn: Connection): Promise<number> {
+  const me = { userId: account.userId, name: account.name, key: account.key };
+  const ui = io.cfg.json ? new JsonUi(io.reader ?? new LineReader(process.stdin)) : new TerminalUi(io.tty, `${account.name}> `, io.reader);
+  return new Session(conn, me, ui, io.cfg.downloads).run();
+}
+
+async function signup(io: Io): Promise<number> {
+  let name = await askName(io, io.cfg.name);
+  if (await accountExists(io.cfg.home, name)) throw new SocpError('SOCP_ERR_KEYSTORE', `an account named ${name} already exists in ${io.cfg.home}; use "socp login"`);
+  const password = await askPassword(io, true);
+  io.note('generating your RSA-4096 key…');
+  let account = await newAccount(name);
+  for (;;) {
+    try {
+      const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home);
+      await saveAccount(io.cfg.home, account, password);
+      io.note(`account ${name} saved in ${io.cfg.home} (private key encrypted with your password)`);
+      return await connectAndRun(io, account, conn);
+    } catch (e) {
+      if (!(e instanceof SocpError && e.code === 'NAME_IN_USE') || !io.tty) throw e;
+      io.note(`the name "${name}" is already taken on this server; choose another`);
+      name = await askName(io, undefined);
+      account = { ...account, name };
+    }
+  }
+}
+
+async function login(io: Io): Promise<number> {
+  const name = await askName(io, io.cfg.name);
+  const password = await askPassword(io, false);
+  const account = await openAccount(io.cfg.home, name, password);
+  const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home);
+  return connectAndRun(io, account, conn);
+}
+
+function explain(e: unknown): string {
+  if (e instanceof SocpError) {
+    if (e.code === 'NAME_IN_USE') return `that name is already taken on this server (${e.message}); choose another name`;
+    if (e.code === 'SOCP_ERR_KEYSTORE') return e.message;
+    return `${e.message}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function run(action: (io: Io) => Promise<number>, opts: CliOptions): Promise<void> {
+  let json = opts.json === true;
+  try {
+    const io = new Io(loadConfig(opts, process.env));
+    json = io.cfg.json;
+    process.exitCode = await action(io);
+  } catch (e) {
+    const code = e instanceof SocpError ? e.code : 'ERROR';
+    if (json) process.stdout.write(`${JSON.stringify({ event: 'fatal', code, detail: explain(e) })}\n`);
+    process.stderr.write(`socp: ${explain(e)}\n`);
+    process.exitCode = 1;
+  }
+  // Stdin may still hold a listener; the session is over, so leave.
+  setImmediate(() => process.exit(process.exitCode ?? 0));
+}
+
+async function main(): Promise<void> {
+  // commander 15 is ESM-only; a dynamic import loads it from this CommonJS build.
+  const { Command } = await import('commander');
+  const program = new Command()
+  .name('socp')
+  .description('SOCP v1.3 end-to-end-encrypted chat client')
+  .option('--server <url>', 'server WebSocket URL (env SOCP_SERVER_URL, default ws://127.0.0.1:9101)')
+  .option('--home <dir>', 'keystore directory (env SOCP_HOME, default ~/.socp)')
+  .option('--downloads <dir>', 'where received files go (env SOCP_DOWNLOADS, default $SOCP_HOME/downloads)')
+  .option('--json', 'print events as JSON lines; read commands from stdin')
+  .option('--password-stdin', 'read the password from the first line of stdin (or set SOCP_PASSWORD)');
+
+  for (const [cmd, desc, action] of [
+    ['signup', 'create an identity (RSA-4096 key, user id), claim a name and start chatting', signup],
+    ['login', 'open your keystore with your password and start chatting', login],
+  ] as const) {
+    program
+      .command(cmd)
+      .description(desc)
+      .option('--name <name>', 'user name (asked when absent)')
+      .action((local: { name?: string }) => run(action, { ...program.opts<CliOptions>(), ...local }));
+  }
+  await program.parseAsync(process.argv);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`socp: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(2);
+});

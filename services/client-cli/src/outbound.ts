@@ -1,0 +1,66 @@
+/**
+ * The sending half, sans I/O: builds the signed frames for /tell, /all and /file. Every frame
+ * is sealed with the user's key (transport sig; [profile] clients sign every frame), every
+ * piece of content is RSA-OAEP under the recipient's key with a variant-C content_sig.
+ * Signing runs on the threadpool (signAsync) so the terminal stays responsive.
+ */
+import {
+  b64urlEncode, sealFrameAsync, signContentAsync,
+  type Frame, type FileStartPayload, type FrameType, type PayloadMap, type RsaPublicKey,
+} from '@socp/protocol';
+import type { Me } from './inbound';
+import { splitMessage } from './message-parts';
+
+export interface Recipient { userId: string; key: RsaPublicKey }
+
+function seal<T extends FrameType>(me: Me, type: T, to: string, ts: number, payload: PayloadMap[T]): Promise<Frame> {
+  return sealFrameAsync({ type, from: me.userId, to, ts, payload }, me.key) as Promise<Frame>;
+}
+
+/** MSG_DIRECT frames (one per OAEP block; see message-parts for the split rule). */
+export async function directFrames(me: Me, to: Recipient, text: string, clock: () => number = Date.now): Promise<Frame[]> {
+  const out: Frame[] = [];
+  for (const plain of splitMessage(text)) {
+    const ts = clock();
+    const ciphertext = b64urlEncode(to.key.encrypt(plain));
+    const content_sig = await signContentAsync(me.key, { ciphertext, from: me.userId, to: to.userId, ts });
+    out.push(await seal(me, 'MSG_DIRECT', to.userId, ts, { ciphertext, sender_pub: me.key.publicKey.b64url, content_sig }));
+  }
+  return out;
+}
+
+/** /all: one MSG_PUBLIC_CHANNEL per recipient and part, `to` = recipient, group_id "public", public content_sig form. */
+export async function publicFrames(me: Me, recipients: readonly Recipient[], text: string, clock: () => number = Date.now): Promise<Frame[]> {
+  const parts = splitMessage(text);
+  const out: Frame[] = [];
+  for (const r of recipients) {
+    for (const plain of parts) {
+      const ts = clock();
+      const ciphertext = b64urlEncode(r.key.encrypt(plain));
+      const content_sig = await signContentAsync(me.key, { ciphertext, from: me.userId, ts });
+      out.push(await seal(me, 'MSG_PUBLIC_CHANNEL', r.userId, ts, { ciphertext, sender_pub: me.key.publicKey.b64url, content_sig, group_id: 'public' }));
+    }
+  }
+  return out;
+}
+
+export function fileStartFrame(me: Me, to: Recipient, manifest: FileStartPayload, ts: number): Promise<Frame> {
+  return seal(me, 'FILE_START', to.userId, ts, manifest);
+}
+
+/** One FILE_CHUNK: ≤446 plaintext bytes, OAEP under the recipient key, content_sig (DM form) over the chunk ciphertext. */
+export async function fileChunkFrame(me: Me, to: Recipient, fileId: string, index: number, plain: Buffer, ts: number): Promise<Frame> {
+  const ciphertext = b64urlEncode(to.key.encrypt(plain));
+  const content_sig = await signContentAsync(me.key, { ciphertext, from: me.userId, to: to.userId, ts });
+  return seal(me, 'FILE_CHUNK', to.userId, ts, { file_id: fileId, index, ciphertext, sender: me.userId, sender_pub: me.key.publicKey.b64url, content_sig });
+}
+
+export function fileEndFrame(me: Me, to: Recipient, fileId: string, ts: number): Promise<Frame> {
+  return seal(me, 'FILE_END', to.userId, ts, { file_id: fileId });
+}
+
+/** USER_HELLO, signed, claiming `name` via meta (docs/contracts.md). */
+export function helloFrame(me: Me, to: string, ts: number): Promise<Frame> {
+  const pub = me.key.publicKey.b64url;
+  return seal(me, 'USER_HELLO', to, ts, { client: 'socp-cli/0.1', pubkey: pub, enc_pubkey: pub, meta: { display_name: me.name, username: me.name } });
+}

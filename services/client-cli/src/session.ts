@@ -1,0 +1,178 @@
+/**
+ * The interactive session (shell): wires the connection, the inbound core, the downloads
+ * folder and the user interface, and runs typed commands one at a time, in order.
+ */
+import { SocpError, type Frame, type Verified } from '@socp/protocol';
+import { parseCommand, HELP_TEXT, type Command } from './commands';
+import type { Connection } from './connection';
+import { Downloads } from './downloads';
+import type { ClientEvent } from './events';
+import { sendFile } from './file-sender';
+import { Inbound, refOf, type Me } from './inbound';
+import { directFrames, publicFrames } from './outbound';
+import { Roster, labelOf, type RosterEntry } from './roster';
+import { MAX_MESSAGE_BYTES, SWEEP_INTERVAL_MS } from './limits';
+import type { Ui } from './ui';
+
+export class Session {
+  readonly inbound: Inbound;
+  private readonly downloads: Downloads;
+  private queue: Promise<void> = Promise.resolve();
+  private done: ((code: number) => void) | undefined;
+  private ended = false;
+
+  constructor(private readonly conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string) {
+    this.inbound = new Inbound(me, new Roster());
+    this.downloads = new Downloads(downloadsDir);
+  }
+
+  get roster(): Roster {
+    return this.inbound.roster;
+  }
+
+  /** Runs until /quit, end of input, or the server closing; resolves with the exit code. */
+  run(): Promise<number> {
+    const finished = new Promise<number>((resolve) => (this.done = resolve));
+    const { serverId, serverKey, pinned } = this.conn.handshake;
+    this.ui.show({ event: 'ready', userId: this.me.userId, name: this.me.name, serverId, serverFingerprint: serverKey.fingerprint(), pinned });
+    this.conn.start({
+      frame: (f) => this.onFrame(f),
+      warning: (code, detail) => this.ui.show({ event: 'warning', code, detail }),
+      closed: (reason) => this.finish(reason === 'bye' ? 0 : 1, reason),
+    });
+    const sweep = setInterval(() => this.process(this.inbound.sweep(Date.now())), SWEEP_INTERVAL_MS);
+    this.ui.readCommands(
+      (line) => this.enqueue(line),
+      () => void this.enqueue('/quit'),
+      () => this.roster.handles(),
+    );
+    return finished.finally(() => clearInterval(sweep));
+  }
+
+  private onFrame(f: Verified<Frame>): void {
+    this.process(this.inbound.handle(f, Date.now()));
+  }
+
+  /** Apply the disk side of file events, then show them. */
+  private process(events: ClientEvent[]): void {
+    for (const e of events) {
+      switch (e.event) {
+        case 'file-offered':
+          if (!this.downloads.begin(e.transfer)) {
+            this.inbound.files.end(e.transfer.sender, e.transfer.fileId);
+            this.ui.show({ event: 'file-failed', transfer: e.transfer, reason: 'disk', detail: `cannot write to ${this.downloads.dir}` });
+            continue;
+          }
+          break;
+        case 'file-data':
+          if (!this.downloads.append(e.transfer, e.append)) {
+            this.inbound.files.end(e.transfer.sender, e.transfer.fileId);
+            this.ui.show({ event: 'file-failed', transfer: e.transfer, reason: 'disk', detail: `cannot write to ${this.downloads.dir}` });
+            continue;
+          }
+          break;
+        case 'file-received': {
+          const path = this.downloads.commit(e.transfer);
+          if (!path) {
+            this.ui.show({ event: 'file-failed', transfer: e.transfer, reason: 'disk', detail: `cannot store in ${this.downloads.dir}` });
+            continue;
+          }
+          this.ui.show({ ...e, path });
+          continue;
+        }
+        case 'file-failed':
+          this.downloads.discard(e.transfer);
+          break;
+        default:
+          break;
+      }
+      this.ui.show(e);
+    }
+  }
+
+  private enqueue(line: string): Promise<void> {
+    const next = this.queue.then(() => this.execute(parseCommand(line))).catch((e: unknown) => {
+      const code = e instanceof SocpError ? (e.wire ?? e.code) : 'ERROR';
+      this.ui.show({ event: 'warning', code, detail: e instanceof Error ? e.message : String(e) });
+    });
+    this.queue = next;
+    return next;
+  }
+
+  private resolveUser(query: string): RosterEntry | undefined {
+    const r = this.roster.resolve(query);
+    if (r.kind === 'found') return r.entry;
+    if (r.kind === 'not-found') {
+      this.ui.show({ event: 'warning', code: 'USER_NOT_FOUND', detail: `no online user "${query}" (see /list)` });
+      return undefined;
+    }
+    const options = r.candidates.map((c) => `${labelOf(c)}@${c.serverId.slice(0, 8)} (${c.userId})`).join(', ');
+    this.ui.show({ event: 'warning', code: 'AMBIGUOUS', detail: `"${query}" matches several users: ${options} — use name@serverprefix or the id` });
+    return undefined;
+  }
+
+  private async sendAll(frames: Frame[]): Promise<void> {
+    for (const f of frames) await this.conn.send(f);
+  }
+
+  private checkLength(text: string): boolean {
+    const n = Buffer.byteLength(text, 'utf8');
+    if (n <= MAX_MESSAGE_BYTES) return true;
+    this.ui.show({ event: 'warning', code: 'TOO_LONG', detail: `message is ${n} bytes; the limit is ${MAX_MESSAGE_BYTES}` });
+    return false;
+  }
+
+  private async execute(c: Command): Promise<void> {
+    if (this.ended) return;
+    switch (c.kind) {
+      case 'empty':
+        return;
+      case 'invalid':
+        return this.ui.show({ event: 'warning', code: 'USAGE', detail: c.message });
+      case 'help':
+        return this.ui.show({ event: 'info', text: HELP_TEXT });
+      case 'list':
+        return this.ui.show({ event: 'list', users: this.roster.list().map((e) => ({ ...refOf(e), self: e.userId === this.me.userId })) });
+      case 'whois': {
+        const e = this.resolveUser(c.user);
+        if (e) this.ui.show({ event: 'whois', user: refOf(e), fingerprint: e.key.fingerprint(), self: e.userId === this.me.userId });
+        return;
+      }
+      case 'tell': {
+        const e = this.resolveUser(c.user);
+        if (!e || !this.checkLength(c.text)) return;
+        const frames = await directFrames(this.me, e, c.text);
+        await this.sendAll(frames);
+        return this.ui.show({ event: 'sent', kind: 'dm', to: [labelOf(e)], parts: frames.length, text: c.text });
+      }
+      case 'all': {
+        if (!this.checkLength(c.text)) return;
+        const recipients = this.roster.list().filter((e) => e.userId !== this.me.userId);
+        const frames = await publicFrames(this.me, recipients, c.text);
+        await this.sendAll(frames);
+        return this.ui.show({ event: 'sent', kind: 'public', to: recipients.map(labelOf), parts: recipients.length ? frames.length / recipients.length : 0, text: c.text });
+      }
+      case 'file': {
+        const e = this.resolveUser(c.user);
+        if (!e) return;
+        const to = labelOf(e);
+        const sent = await sendFile(this.me, e, c.path, (f) => this.conn.send(f), (n, size, fileId) =>
+          this.ui.show({ event: 'file-send-progress', fileId, to, sent: n, size }),
+        );
+        return this.ui.show({ event: 'file-sent', fileId: sent.fileId, to, name: sent.name, size: sent.size, sha256: sent.sha256 });
+      }
+      case 'quit':
+        await this.conn.close();
+        return this.finish(0, 'bye');
+    }
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const t of this.inbound.files.closeAll()) this.downloads.discard(t);
+    this.ui.show({ event: 'closed', reason });
+    this.ui.close();
+    this.done?.(code);
+  }
+}
