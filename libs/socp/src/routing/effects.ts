@@ -51,7 +51,8 @@ export const seal = <T extends FrameType>(frame: UnsignedFrame<T>): Outbound => 
  */
 export function refuse(connId: string, frame: { type: FrameType | 'unknown'; from?: string }, e: SocpError, selfId: string, now: number): Effect[] {
   const out: Effect[] = [{ kind: 'reject', frameType: frame.type, reason: e.code, detail: e.message }];
-  if (e.wire) {
+  // Never answer an ERROR with an ERROR: two misconfigured peers would ping-pong forever.
+  if (e.wire && frame.type !== 'ERROR') {
     out.push({
       kind: 'sendToConnection',
       connId,

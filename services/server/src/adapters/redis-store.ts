@@ -1,0 +1,134 @@
+/**
+ * This server's durable state in its own Redis (docs/redis.md has the key layout):
+ * identity (server_id + encrypted private key PEM), pinned peer keys and addresses,
+ * user→key and name bindings, the §14.1 user directory (users / groups / group_members),
+ * user_locations, the public channel's version and wraps, and the dedupe set with expiry.
+ * Writes are batched into one pipeline per effect batch (MULTI-less; each op is idempotent).
+ */
+import type { Redis } from 'ioredis';
+import type { PersistOp } from '@socp/protocol';
+
+export const K = {
+  identity: 'socp:identity',
+  serverKeys: 'socp:servers:pubkeys',
+  serverAddrs: 'socp:servers:addrs',
+  userKeys: 'socp:users:keys',
+  names: 'socp:names',
+  user: (id: string) => `socp:user:${id}`,
+  group: 'socp:group:public',
+  groupMembers: 'socp:group_members:public',
+  locations: 'socp:user_locations',
+  seen: 'socp:seen',
+} as const;
+
+export interface StoredIdentity { serverId: string; keyPem: string }
+export interface StoredState {
+  serverKeys: Record<string, string>;
+  serverAddrs: Record<string, { host: string; port: number }>;
+  userKeys: Record<string, string>;
+  names: Record<string, string>;
+  channelVersion: number;
+  seen: Array<{ key: string; expiresAt: number }>;
+}
+
+export class RedisStore {
+  constructor(private readonly redis: Redis) {}
+
+  async loadIdentity(): Promise<StoredIdentity | undefined> {
+    const h = await this.redis.hgetall(K.identity);
+    return h['server_id'] && h['private_key_pem'] ? { serverId: h['server_id'], keyPem: h['private_key_pem'] } : undefined;
+  }
+  async saveIdentity(id: StoredIdentity): Promise<void> {
+    await this.redis.hset(K.identity, { server_id: id.serverId, private_key_pem: id.keyPem });
+  }
+  /** Replace the server_id (the introducer assigned another one); the key stays. */
+  async saveServerId(serverId: string): Promise<void> {
+    await this.redis.hset(K.identity, 'server_id', serverId);
+  }
+
+  async loadState(now: number, seenCapacity: number): Promise<StoredState> {
+    await this.redis.zremrangebyscore(K.seen, '-inf', String(now));
+    const [serverKeys, addrs, userKeys, names, version, seen] = await Promise.all([
+      this.redis.hgetall(K.serverKeys),
+      this.redis.hgetall(K.serverAddrs),
+      this.redis.hgetall(K.userKeys),
+      this.redis.hgetall(K.names),
+      this.redis.hget(K.group, 'version'),
+      this.redis.zrange(K.seen, String(-seenCapacity), '-1', 'WITHSCORES'),
+    ]);
+    const serverAddrs: StoredState['serverAddrs'] = {};
+    for (const [id, v] of Object.entries(addrs)) {
+      try {
+        const a = JSON.parse(v) as { host?: unknown; port?: unknown };
+        if (typeof a.host === 'string' && typeof a.port === 'number') serverAddrs[id] = { host: a.host, port: a.port };
+      } catch {
+        /* a corrupt entry is skipped: the server is re-learnt from WELCOME */
+      }
+    }
+    const seenOut: StoredState['seen'] = [];
+    for (let i = 0; i + 1 < seen.length; i += 2) seenOut.push({ key: seen[i]!, expiresAt: Number(seen[i + 1]) });
+    return { serverKeys, serverAddrs, userKeys, names, channelVersion: Number(version ?? 0) || 0, seen: seenOut };
+  }
+
+  /** Presence from a previous run is stale: users reconnect and peers re-advertise. */
+  async resetPresence(): Promise<void> {
+    await this.redis.del(K.locations);
+  }
+
+  /** One pipeline for a batch of persistence ops and presence changes. */
+  async apply(ops: readonly PersistOp[], presence: ReadonlyArray<{ userId: string; location: string | undefined }>, seenCapacity: number): Promise<void> {
+    if (ops.length === 0 && presence.length === 0) return;
+    const p = this.redis.pipeline();
+    let seenAdded = false;
+    for (const o of ops) {
+      switch (o.op) {
+        case 'bindUserKey': p.hsetnx(K.userKeys, o.userId, o.pubkey); break;
+        case 'bindName': p.hsetnx(K.names, o.name, o.userId); break;
+        case 'pinServer': p.hsetnx(K.serverKeys, o.serverId, o.pubkey); break;
+        case 'serverAddr': p.hset(K.serverAddrs, o.serverId, JSON.stringify({ host: o.host, port: o.port })); break;
+        case 'userUpsert':
+          // §14.1 users: we hold no user private key or password (clients keep their own), so
+          // privkey_store / pake_password stay empty strings (NOT NULL in the spec's schema).
+          p.hset(K.user(o.userId), { user_id: o.userId, pubkey: o.pubkey, meta: JSON.stringify(o.meta) });
+          p.hsetnx(K.user(o.userId), 'privkey_store', '');
+          p.hsetnx(K.user(o.userId), 'pake_password', '');
+          p.hsetnx(K.user(o.userId), 'version', '1');
+          break;
+        case 'channelVersion':
+          p.hset(K.group, { group_id: 'public', creator_id: 'system', version: String(o.version) });
+          p.hsetnx(K.group, 'created_at', String(Date.now()));
+          break;
+        case 'channelMember':
+          p.hset(K.groupMembers, o.memberId, JSON.stringify({ role: 'member', wrapped_key: o.wrappedKey, added_at: o.addedAt, version: o.version }));
+          break;
+        case 'seen':
+          p.zadd(K.seen, o.expiresAt, o.key);
+          seenAdded = true;
+          break;
+      }
+    }
+    for (const pr of presence) {
+      if (pr.location === undefined) p.hdel(K.locations, pr.userId);
+      else p.hset(K.locations, pr.userId, pr.location);
+    }
+    if (seenAdded) p.zremrangebyrank(K.seen, 0, -seenCapacity - 1);
+    const res = await p.exec();
+    const failed = res?.find(([e]) => e);
+    if (failed) throw failed[0];
+  }
+
+  async ping(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status !== 'ready') return false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.redis.ping().then((r) => r === 'PONG'),
+        new Promise<boolean>((res) => (timer = setTimeout(() => res(false), timeoutMs))),
+      ]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

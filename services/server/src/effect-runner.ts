@@ -1,0 +1,148 @@
+/**
+ * The only code that carries the routing core's effects out (S1): sockets, Redis, metrics, logs.
+ *
+ * Each batch (the effects of one input) is prepared in parallel — every `seal` signed once on
+ * the libuv threadpool and serialised once — then sent in order. Batches run one after another
+ * so frames leave in the order the core produced them. Identical unsigned frames (presence
+ * snapshots send the same USER_ADVERTISE to every new user) reuse one signature.
+ */
+import { dedupeKey, encodeFrame, sealFrameAsync, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey } from '@socp/protocol';
+import type { Logger } from './logger';
+import type { ServerMetrics } from './metrics';
+import type { RedisStore } from './adapters/redis-store';
+import type { Connection } from './transport/connection';
+import { SEAL_CACHE_ENTRIES } from './transport/limits';
+
+export interface EffectTargets {
+  /** Connection by id (users and inbound servers). */
+  connection(connId: string): Connection | undefined;
+  /** The socket we write to for a server (our outbound link, else its inbound one). */
+  serverLink(serverId: string): Connection | undefined;
+  dial(serverId: string, host: string, port: number): void;
+}
+
+interface Prepared { text: string; type: string }
+
+export class EffectRunner {
+  private tail: Promise<void> = Promise.resolve();
+  private readonly sealCache = new Map<string, string>();
+
+  constructor(
+    private readonly state: RoutingState,
+    private readonly key: () => RsaPrivateKey,
+    private readonly targets: EffectTargets,
+    private readonly store: RedisStore,
+    private readonly metrics: ServerMetrics,
+    private readonly log: Logger,
+    private readonly seenCapacity: number,
+  ) {}
+
+  /** Queue a batch; resolves when it has been sent. Never rejects. */
+  run(effects: readonly Effect[]): Promise<void> {
+    if (effects.length === 0) return this.tail;
+    this.tail = this.tail.then(() => this.runBatch(effects)).catch((e: unknown) => this.log.error({ err: e }, 'effect batch failed'));
+    return this.tail;
+  }
+
+  /** Resolves when everything queued so far has been carried out. */
+  idle(): Promise<void> {
+    return this.tail;
+  }
+
+  async prepare(out: Outbound): Promise<Prepared> {
+    if ('relay' in out) return { text: encodeFrame(out.relay), type: out.relay.type };
+    const f = out.seal;
+    const ck = `${f.type}|${dedupeKey(f)}`;
+    const hit = this.sealCache.get(ck);
+    if (hit !== undefined) return { text: hit, type: f.type };
+    const t0 = process.hrtime.bigint();
+    const sealed = await sealFrameAsync(f, this.key());
+    this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
+    const text = encodeFrame(sealed);
+    if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
+    this.sealCache.set(ck, text);
+    return { text, type: f.type };
+  }
+
+  private async runBatch(effects: readonly Effect[]): Promise<void> {
+    const prepared = await Promise.all(effects.map((e) => ('out' in e ? this.prepare(e.out) : undefined)));
+    const ops: PersistOp[] = [];
+    const presence: Array<{ userId: string; location: string | undefined }> = [];
+    effects.forEach((e, i) => {
+      const p = prepared[i];
+      switch (e.kind) {
+        case 'sendToUser': {
+          const c = this.userConn(e.userId);
+          if (c && p) c.send(p.text, p.type);
+          break;
+        }
+        case 'broadcastUsers':
+          for (const uid of this.state.localUsers.keys()) {
+            if (e.except.includes(uid)) continue;
+            const c = this.userConn(uid);
+            if (c && p) c.send(p.text, p.type);
+          }
+          break;
+        case 'sendToServer': {
+          const c = this.targets.serverLink(e.serverId);
+          if (c && p) c.send(p.text, p.type);
+          break;
+        }
+        case 'broadcastServers':
+          for (const sid of this.state.servers) {
+            if (e.except.includes(sid)) continue;
+            const c = this.targets.serverLink(sid);
+            if (c && p) c.send(p.text, p.type);
+          }
+          break;
+        case 'sendToConnection': {
+          const c = this.targets.connection(e.connId);
+          if (c && p) c.send(p.text, p.type);
+          break;
+        }
+        case 'close':
+          this.targets.connection(e.connId)?.close(e.code, e.reason);
+          break;
+        case 'presenceSet':
+          presence.push({ userId: e.userId, location: e.location });
+          break;
+        case 'presenceDelete':
+          presence.push({ userId: e.userId, location: undefined });
+          break;
+        case 'persist':
+          ops.push(e.op);
+          break;
+        case 'dial':
+          this.targets.dial(e.serverId, e.host, e.port);
+          break;
+        case 'reject':
+          this.metrics.framesRejected.inc({ type: e.frameType, reason: e.reason });
+          this.log.info({ frameType: e.frameType, reason: e.reason, detail: e.detail }, 'frame rejected');
+          break;
+        case 'log':
+          this.log[e.level](e.fields ?? {}, e.msg);
+          break;
+      }
+    });
+    this.updateGauges();
+    if (ops.length > 0 || presence.length > 0) {
+      this.store.apply(ops, presence, this.seenCapacity).then(
+        () => this.metrics.redisUp.set(1),
+        (err: unknown) => {
+          this.metrics.redisUp.set(0);
+          this.log.warn({ err: (err as Error).message }, 'redis write failed');
+        },
+      );
+    }
+  }
+
+  private userConn(userId: string): Connection | undefined {
+    const id = this.state.localUsers.get(userId);
+    return id === undefined ? undefined : this.targets.connection(id);
+  }
+
+  private updateGauges(): void {
+    this.metrics.usersOnline.set({ scope: 'local' }, this.state.localUsers.size);
+    this.metrics.usersOnline.set({ scope: 'remote' }, this.state.directory.size - this.state.localUsers.size);
+  }
+}

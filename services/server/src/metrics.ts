@@ -1,0 +1,29 @@
+/**
+ * The server's Prometheus metrics (S12), registered on an injected per-process Registry.
+ * Labels are bounded sets (frame type, reason code, role, op); never a user or server id.
+ */
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+
+export function createMetrics(registry: Registry) {
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  return {
+    registry,
+    connections: new Gauge({ name: 'socp_connections', help: 'Open WebSocket connections by role', labelNames: ['role'] as const, registers: r }),
+    framesReceived: new Counter({ name: 'socp_frames_received_total', help: 'Frames received, by type', labelNames: ['type'] as const, registers: r }),
+    framesSent: new Counter({ name: 'socp_frames_sent_total', help: 'Frames sent, by type', labelNames: ['type'] as const, registers: r }),
+    framesRejected: new Counter({ name: 'socp_frames_rejected_total', help: 'Frames refused, by type and reason code', labelNames: ['type', 'reason'] as const, registers: r }),
+    peerLinksUp: new Gauge({ name: 'socp_peer_links_up', help: 'Outbound server links currently open', registers: r }),
+    peerReconnects: new Counter({ name: 'socp_peer_reconnects_total', help: 'Outbound server link dial attempts after the first', registers: r }),
+    peerDead: new Counter({ name: 'socp_peer_links_dead_total', help: 'Server links declared dead (silent past SOCP_DEAD_AFTER_MS)', registers: r }),
+    usersOnline: new Gauge({ name: 'socp_users_online', help: 'Users online, local to this server or remote', labelNames: ['scope'] as const, registers: r }),
+    cryptoSeconds: new Histogram({
+      name: 'socp_crypto_duration_seconds', help: 'Duration of RSA operations', labelNames: ['op'] as const, registers: r,
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
+    }),
+    redisUp: new Gauge({ name: 'socp_redis_up', help: '1 when the last Redis command succeeded', registers: r }),
+    slowConsumers: new Counter({ name: 'socp_slow_consumer_closes_total', help: 'Connections closed because their outbound buffer overflowed', registers: r }),
+    introducerJoins: new Counter({ name: 'socp_introducer_joins_total', help: 'SERVER_WELCOME results by outcome', labelNames: ['outcome'] as const, registers: r }),
+  };
+}
+export type ServerMetrics = ReturnType<typeof createMetrics>;

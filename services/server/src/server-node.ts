@@ -1,0 +1,236 @@
+/**
+ * One running SOCP server: wires the pure routing core to its shell (connections, link manager,
+ * joiner, effect runner, Redis store, admin app). Built by main.ts (and by tests) from injected
+ * Redis, logger, metrics registry and WebSocketServer (S9).
+ *
+ * Inbound path, per WebSocket message: rate limit → decodeFrame (size, JSON, schema) →
+ * first frame decides the role → authenticate (sig under the pinned/bound key) → core handler →
+ * effects. Every refusal is an ERROR frame with the catalogue's wire code (if any), a log line
+ * and socp_frames_rejected_total{type,reason}; no refusal changes state.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { WebSocket, WebSocketServer } from 'ws';
+import {
+  SEEN_IDS_CAPACITY, SocpError, authenticateServerFrame, authenticateUserFrame, classifyFirstFrame, createRoutingState, decodeFrame,
+  handleLinkDown, handleLinkUp, handleServerFrame, handleUserFrame, handleUserGone, handleUserHello, handleWelcome, importPublicKey, refuse,
+  type Effect, type Frame, type RoutingCtx, type RoutingState, type SocpErrorCode, type UnsignedFrame,
+} from '@socp/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig } from './config';
+import type { Logger } from './logger';
+import { createMetrics, type ServerMetrics } from './metrics';
+import { RedisStore } from './adapters/redis-store';
+import { EffectRunner } from './effect-runner';
+import { loadOrCreateIdentity, type Identity } from './identity';
+import { buildAdminApp } from './app';
+import { Connection } from './transport/connection';
+import { LinkManager } from './transport/link-manager';
+import { MAX_CONNECTIONS } from './transport/limits';
+import { Joiner } from './bootstrap/join';
+
+export interface ServerDeps { redis: Redis; log: Logger; registry: Registry; wss: WebSocketServer }
+
+export interface ServerNode {
+  readonly serverId: string;
+  readonly pubkey: string;
+  readonly wsPort: number;
+  readonly adminPort: number;
+  readonly state: RoutingState;
+  readonly metrics: ServerMetrics;
+  readonly admin: FastifyInstance;
+  /** Resolves when all effects queued so far went out. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startServerNode(config: ServerConfig, deps: ServerDeps): Promise<ServerNode> {
+  const { redis, log, registry, wss } = deps;
+  const metrics = createMetrics(registry);
+  const store = new RedisStore(redis);
+  redis.on('ready', () => metrics.redisUp.set(1));
+  redis.on('end', () => metrics.redisUp.set(0));
+  redis.on('error', (e: Error) => {
+    metrics.redisUp.set(0);
+    log.warn({ err: e.message }, 'redis error');
+  });
+
+  const identity: Identity = await loadOrCreateIdentity(store, config.keyPassphrase);
+  metrics.redisUp.set(1);
+  const selfPub = config.serverKeyFormat === 'pem' ? identity.key.publicKey.toPemBase64Url() : identity.key.publicKey.toBase64Url();
+  log.info({ serverId: identity.serverId, created: identity.created, fingerprint: identity.key.publicKey.fingerprint() }, 'identity loaded');
+
+  const state = createRoutingState({ dedupeTtlMs: config.dedupeTtlMs });
+  const stored = await store.loadState(Date.now(), SEEN_IDS_CAPACITY);
+  for (const [id, pk] of Object.entries(stored.serverKeys)) {
+    try {
+      state.serverPubkeys.set(id, importPublicKey(pk));
+    } catch {
+      log.warn({ serverId: id }, 'stored server key unusable; skipped');
+    }
+  }
+  for (const [id, a] of Object.entries(stored.serverAddrs)) state.serverAddrs.set(id, a);
+  for (const [uid, pk] of Object.entries(stored.userKeys)) state.userKeys.set(uid, pk);
+  for (const [n, uid] of Object.entries(stored.names)) state.names.set(n, uid);
+  state.channel.version = stored.channelVersion;
+  for (const s of stored.seen) state.seen.firstSeen(s.key, s.expiresAt - state.seen.ttlMs);
+  await store.resetPresence();
+
+  let selfId = identity.serverId;
+  const ctx = (): RoutingCtx => ({ now: Date.now(), selfId, selfPub, random: randomBytes });
+  const conns = new Map<string, Connection>();
+  let wsPort = 0;
+
+  const links: LinkManager = new LinkManager(
+    { heartbeatMs: config.heartbeatMs, deadAfterMs: config.deadAfterMs, backoffMs: config.backoffMs },
+    {
+      log,
+      metrics,
+      helloLink: (sid) => sealText({ type: 'SERVER_HELLO_LINK', from: selfId, to: sid, ts: Date.now(), payload: selfAddr() }),
+      heartbeat: (sid) => sealText({ type: 'HEARTBEAT', from: selfId, to: sid, ts: Date.now(), payload: {} }),
+      onMessage: (c, data, bin) => onMessage(c, data, bin),
+      linkUp: (sid) => void runner.run(handleLinkUp(state, sid, ctx())),
+      linkDown: (sid) => void runner.run(handleLinkDown(state, sid, ctx())),
+    },
+  );
+  const runner: EffectRunner = new EffectRunner(
+    state,
+    () => identity.key,
+    {
+      connection: (id) => conns.get(id),
+      serverLink: (sid) => links.link(sid) ?? [...conns.values()].find((c) => c.role === 'server' && c.serverId === sid && c.direction === 'inbound'),
+      dial: (sid, host, port) => links.ensure(sid, host, port),
+    },
+    store,
+    metrics,
+    log,
+    SEEN_IDS_CAPACITY,
+  );
+  const sealText = async (f: UnsignedFrame): Promise<string> => (await runner.prepare({ seal: f })).text;
+  const selfAddr = (): { host: string; port: number; pubkey: string } => ({ host: config.advertiseHost, port: config.advertisePort === 0 ? wsPort : config.advertisePort, pubkey: selfPub });
+
+  const reject = (c: Connection, type: Frame['type'] | 'unknown', from: string | undefined, code: SocpErrorCode, detail: string, close?: number): void => {
+    const e = new SocpError(code, detail);
+    const effects: Effect[] = refuse(c.id, from === undefined ? { type } : { type, from }, e, selfId, Date.now());
+    void runner.run(effects).then(() => {
+      const cc = close ?? e.closeCode;
+      if (cc !== undefined) c.close(cc, code);
+    });
+  };
+
+  function onMessage(c: Connection, data: Buffer, isBinary: boolean): void {
+    if (c.closed) return;
+    if (!c.admit(Date.now())) return reject(c, 'unknown', c.userId ?? c.serverId, 'SOCP_ERR_RATE_LIMITED', 'too many frames; slow down');
+    if (isBinary) return reject(c, 'unknown', c.userId ?? c.serverId, 'SOCP_ERR_MALFORMED_JSON', 'frames are WebSocket text messages (§3)');
+    const d = decodeFrame(data);
+    if (!d.ok) return reject(c, 'unknown', c.userId ?? c.serverId, d.error.code, d.error.message);
+    const f = d.value;
+    metrics.framesReceived.inc({ type: f.type });
+    const role = c.role === 'pending' ? classifyFirstFrame(state, f) : c.role;
+    if (role === undefined) return reject(c, f.type, f.from, 'SOCP_ERR_NOT_ALLOWED', `${f.type} cannot open a connection; send USER_HELLO or SERVER_HELLO_LINK first`, 1008);
+    if (role === 'user') {
+      const a = authenticateUserFrame(state, f, c.userId);
+      if (!a.ok) return reject(c, f.type, f.from, a.error.code, a.error.message);
+      if (a.value.type === 'USER_HELLO') {
+        const r = handleUserHello(state, a.value, c.id, ctx());
+        if (r.accepted) c.setRole('user', { userId: a.value.from });
+        void runner.run(r.effects);
+        return;
+      }
+      void runner.run(handleUserFrame(state, a.value, c.userId!, c.id, ctx()).effects);
+      return;
+    }
+    const a = authenticateServerFrame(state, f, ctx());
+    if (!a.ok) return reject(c, f.type, f.from, a.error.code, a.error.message, c.role === 'pending' ? 1008 : undefined);
+    if (c.role === 'pending') c.setRole('server', { serverId: f.from });
+    links.touch(f.from);
+    if (c.serverId !== undefined && c.serverId !== f.from) links.touch(c.serverId);
+    void runner.run(handleServerFrame(state, a.value, c.serverId ?? f.from, c.id, ctx()).effects);
+  }
+
+  wss.on('connection', (ws: WebSocket) => {
+    if (conns.size >= MAX_CONNECTIONS) {
+      ws.close(1013, 'server full');
+      return;
+    }
+    const c = new Connection(ws, 'inbound', log, metrics, (cc) => {
+      metrics.framesRejected.inc({ type: 'unknown', reason: 'TIMEOUT' });
+      cc.log.info('no identifying frame in time: closing');
+      cc.close(1008, 'hello timeout');
+    });
+    conns.set(c.id, c);
+    ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(c, data, isBinary));
+    ws.on('error', (e: Error & { code?: string }) => {
+      const reason = e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || /payload/i.test(e.message) ? 'SOCP_ERR_FRAME_TOO_LARGE' : 'SOCP_ERR_MALFORMED_JSON';
+      metrics.framesRejected.inc({ type: 'unknown', reason });
+      c.log.info({ err: e.message, reason }, 'websocket protocol error');
+    });
+    ws.on('close', () => {
+      c.disposed();
+      conns.delete(c.id);
+      if (c.role === 'user' && c.userId !== undefined) void runner.run(handleUserGone(state, c.userId, c.id, ctx()).effects);
+    });
+  });
+  wss.on('error', (e) => log.error({ err: e.message }, 'websocket server error'));
+
+  const joiner = new Joiner(
+    { introducers: config.bootstrap, heartbeatMs: config.heartbeatMs, backoffMs: config.backoffMs },
+    {
+      log,
+      metrics,
+      selfId: () => selfId,
+      selfAddr,
+      seal: sealText,
+      onWelcome: (p, first) => {
+        if (first && p.assigned_id && p.assigned_id !== selfId) {
+          log.warn({ proposed: selfId, assigned: p.assigned_id }, 'introducer assigned another server_id; adopting it');
+          selfId = p.assigned_id;
+          void store.saveServerId(selfId).catch((e: Error) => log.warn({ err: e.message }, 'could not persist assigned server_id'));
+        }
+        void runner.run(handleWelcome(state, p, ctx()).effects);
+        if (first) for (const [sid, a] of state.serverAddrs) if (sid !== selfId) links.ensure(sid, a.host, a.port);
+      },
+    },
+  );
+
+  const admin = buildAdminApp({
+    registry,
+    checks: async () => {
+      const r = await store.ping(500);
+      metrics.redisUp.set(r ? 1 : 0);
+      return { redis: r, keys: true, mesh: joiner.joined };
+    },
+    identity: () => ({ id: selfId, pubkey: selfPub, wsPort }),
+  });
+
+  await new Promise<void>((res) => (wss.address() ? res() : wss.once('listening', () => res())));
+  wsPort = (wss.address() as AddressInfo).port;
+  await admin.listen({ host: config.adminHost, port: config.adminPort });
+  const adminPort = (admin.server.address() as AddressInfo).port;
+  links.start();
+  joiner.start();
+  log.info({ wsPort, adminPort, serverId: selfId }, 'listening');
+
+  return {
+    get serverId() {
+      return selfId;
+    },
+    pubkey: selfPub,
+    wsPort,
+    adminPort,
+    state,
+    metrics,
+    admin,
+    idle: () => runner.idle(),
+    async stop() {
+      joiner.stop();
+      links.stop();
+      for (const c of conns.values()) c.terminate();
+      await new Promise<void>((res) => wss.close(() => res()));
+      await admin.close();
+      await runner.idle();
+    },
+  };
+}

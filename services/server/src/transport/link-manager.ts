@@ -1,0 +1,167 @@
+/**
+ * Server ↔ server links (§13, S8). For every known server: one outbound socket we write on,
+ * kept by a single in-flight dial loop with the capped, jittered backoff table (reset by any
+ * inbound frame from that server). SERVER_HELLO_LINK is the first frame on every dial.
+ * A timer sends HEARTBEAT every `heartbeatMs` on each open link and terminates a link whose
+ * server sent nothing (on any socket) for `deadAfterMs`; the close then reports the link
+ * down (the core removes that server's users) and the loop re-dials.
+ */
+import { WebSocket } from 'ws';
+import { MAX_FRAME_BYTES, backoffDelayMs } from '@socp/protocol';
+import type { Logger } from '../logger';
+import type { ServerMetrics } from '../metrics';
+import { Connection } from './connection';
+
+export interface LinkManagerInit { heartbeatMs: number; deadAfterMs: number; backoffMs: readonly number[] }
+export interface LinkManagerComponents {
+  log: Logger;
+  metrics: ServerMetrics;
+  /** The serialised SERVER_HELLO_LINK for a peer. */
+  helloLink(serverId: string): Promise<string>;
+  /** The serialised HEARTBEAT for a peer. */
+  heartbeat(serverId: string): Promise<string>;
+  /** Frames read on an outbound socket go through the same handler as inbound ones. */
+  onMessage(conn: Connection, data: Buffer, isBinary: boolean): void;
+  linkUp(serverId: string): void;
+  linkDown(serverId: string): void;
+}
+
+interface Peer {
+  id: string;
+  host: string;
+  port: number;
+  conn: Connection | undefined;
+  up: boolean;
+  dialing: boolean;
+  timer: NodeJS.Timeout | undefined;
+  attempt: number;
+  lastInbound: number;
+  lastHeartbeat: number;
+}
+
+export class LinkManager {
+  private readonly peers = new Map<string, Peer>();
+  private ticker: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly init: LinkManagerInit, private readonly c: LinkManagerComponents) {}
+
+  start(): void {
+    const every = Math.max(5, Math.min(this.init.heartbeatMs, Math.floor(this.init.deadAfterMs / 4)));
+    this.ticker = setInterval(() => this.tick(), every);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    for (const p of this.peers.values()) {
+      clearTimeout(p.timer);
+      p.conn?.terminate();
+    }
+  }
+
+  /** Make sure we keep a link to this server (idempotent; updates the address). */
+  ensure(id: string, host: string, port: number): void {
+    if (this.stopped) return;
+    let p = this.peers.get(id);
+    if (!p) {
+      p = { id, host, port, conn: undefined, up: false, dialing: false, timer: undefined, attempt: 0, lastInbound: Date.now(), lastHeartbeat: 0 };
+      this.peers.set(id, p);
+    } else {
+      p.host = host;
+      p.port = port;
+    }
+    if (!p.conn && !p.dialing && !p.timer) this.dial(p);
+  }
+
+  /** The open outbound link to a server. */
+  link(id: string): Connection | undefined {
+    const p = this.peers.get(id);
+    return p?.up ? p.conn : undefined;
+  }
+
+  /** Any inbound frame from `id` (on any socket) proves it alive and resets its backoff. */
+  touch(id: string): void {
+    const p = this.peers.get(id);
+    if (!p) return;
+    p.lastInbound = Date.now();
+    p.attempt = 0;
+    if (!p.conn && p.timer) {
+      clearTimeout(p.timer);
+      p.timer = undefined;
+      this.dial(p);
+    }
+  }
+
+  get upCount(): number {
+    let n = 0;
+    for (const p of this.peers.values()) if (p.up) n++;
+    return n;
+  }
+
+  private dial(p: Peer): void {
+    if (this.stopped) return;
+    p.dialing = true;
+    const ws = new WebSocket(`ws://${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000 });
+    const conn = new Connection(ws, 'outbound', this.c.log, this.c.metrics);
+    conn.setRole('server', { serverId: p.id });
+    p.conn = conn;
+    ws.on('open', () => {
+      p.dialing = false;
+      void this.c.helloLink(p.id).then((text) => {
+        if (p.conn !== conn || conn.closed) return;
+        conn.send(text, 'SERVER_HELLO_LINK');
+        p.up = true;
+        p.lastInbound = Date.now();
+        this.c.metrics.peerLinksUp.set(this.upCount);
+        conn.log.info({ serverId: p.id }, 'server link up');
+        this.c.linkUp(p.id);
+      });
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.c.onMessage(conn, data, isBinary));
+    ws.on('error', (e) => conn.log.debug({ err: e.message }, 'server link error'));
+    ws.on('close', () => {
+      conn.disposed();
+      if (p.conn !== conn) return;
+      const wasUp = p.up;
+      p.conn = undefined;
+      p.up = false;
+      p.dialing = false;
+      this.c.metrics.peerLinksUp.set(this.upCount);
+      if (wasUp) {
+        conn.log.info({ serverId: p.id }, 'server link down');
+        this.c.linkDown(p.id);
+      }
+      this.schedule(p);
+    });
+  }
+
+  private schedule(p: Peer): void {
+    if (this.stopped) return;
+    const delay = backoffDelayMs(p.attempt, Math.random(), this.init.backoffMs);
+    p.attempt += 1;
+    p.timer = setTimeout(() => {
+      p.timer = undefined;
+      this.c.metrics.peerReconnects.inc();
+      this.dial(p);
+    }, delay);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const p of this.peers.values()) {
+      if (!p.up || !p.conn) continue;
+      if (now - p.lastInbound >= this.init.deadAfterMs) {
+        this.c.metrics.peerDead.inc();
+        p.conn.log.warn({ serverId: p.id, silentMs: now - p.lastInbound }, 'server link dead: terminating');
+        p.conn.terminate();
+        continue;
+      }
+      if (now - p.lastHeartbeat >= this.init.heartbeatMs) {
+        p.lastHeartbeat = now;
+        const conn = p.conn;
+        void this.c.heartbeat(p.id).then((text) => conn.send(text, 'HEARTBEAT'));
+      }
+    }
+  }
+}
