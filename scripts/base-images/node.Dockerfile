@@ -3,6 +3,9 @@
 FROM local/debian:bookworm
 COPY node /usr/local/bin/node
 COPY npm.tgz /tmp/npm.tgz
+# The building machine's CA bundle (see scripts/docker.sh); Node adds it to its own roots.
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 RUN mkdir -p /usr/local/lib/node_modules/npm \
  && tar -xzf /tmp/npm.tgz -C /usr/local/lib/node_modules/npm --strip-components=1 \
  && rm /tmp/npm.tgz \
