@@ -1,0 +1,41 @@
+/** A tiny introducer built from the library: verifies SERVER_HELLO_JOIN, answers a signed SERVER_WELCOME listing earlier joiners. */
+import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeFrame, encodeFrame, importPublicKey, sealFrame, verifyFrame, type RsaPrivateKey } from '@socp/protocol';
+import type { AddressInfo } from 'node:net';
+
+export class FakeIntroducer {
+  readonly id = '0c9a7b6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d';
+  readonly joined = new Map<string, { server_id: string; host: string; port: number; pubkey: string }>();
+  readonly sockets = new Set<WebSocket>();
+  private constructor(private readonly wss: WebSocketServer, readonly key: RsaPrivateKey) {}
+
+  static async start(key: RsaPrivateKey): Promise<FakeIntroducer> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    const intro = new FakeIntroducer(wss, key);
+    wss.on('connection', (ws) => {
+      intro.sockets.add(ws);
+      ws.on('close', () => intro.sockets.delete(ws));
+      ws.on('message', (data: Buffer) => {
+        const d = decodeFrame(data);
+        if (!d.ok || d.value.type !== 'SERVER_HELLO_JOIN') return;
+        const f = d.value;
+        if (!verifyFrame(f, importPublicKey(f.payload.pubkey)).ok) return;
+        const others = [...intro.joined.values()].filter((s) => s.server_id !== f.from);
+        intro.joined.set(f.from, { server_id: f.from, host: f.payload.host, port: f.payload.port, pubkey: f.payload.pubkey });
+        ws.send(encodeFrame(sealFrame({ type: 'SERVER_WELCOME', from: intro.id, to: f.from, ts: Date.now(), payload: { assigned_id: null, servers: others, clients: others } }, key)));
+      });
+    });
+    return intro;
+  }
+  get port(): number {
+    return (this.wss.address() as AddressInfo).port;
+  }
+  get bootstrap(): string {
+    return JSON.stringify([{ host: '127.0.0.1', port: this.port, pubkey: this.key.publicKey.toBase64Url() }]);
+  }
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.terminate();
+    await new Promise((r) => this.wss.close(r));
+  }
+}

@@ -1,0 +1,54 @@
+/** A raw WebSocket user speaking SOCP frames, recording everything it receives. */
+import WebSocket from 'ws';
+import { decodeFrame, encodeFrame, sealFrame, signContent, type Frame, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
+import { waitFor } from './redis-process';
+
+export class RawUser {
+  readonly frames: Frame[] = [];
+  closedWith: number | undefined;
+  private constructor(readonly ws: WebSocket, readonly id: string, readonly key: RsaPrivateKey) {}
+
+  static async connect(port: number, id: string, key: RsaPrivateKey): Promise<RawUser> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+    const u = new RawUser(ws, id, key);
+    ws.on('message', (d: Buffer) => {
+      const r = decodeFrame(d);
+      if (r.ok) u.frames.push(r.value);
+    });
+    ws.on('close', (code) => (u.closedWith = code));
+    ws.on('error', () => undefined);
+    await new Promise((res, rej) => {
+      ws.once('open', res);
+      ws.once('error', rej);
+    });
+    return u;
+  }
+
+  sendRaw(text: string | Buffer): void {
+    this.ws.send(text);
+  }
+  send(f: UnsignedFrame, signed = true): void {
+    this.ws.send(encodeFrame(signed ? sealFrame(f, this.key) : { ...f, sig: '' } as Frame));
+  }
+  hello(meta?: Record<string, string>, pubkey = this.key.publicKey.toBase64Url()): void {
+    this.send({ type: 'USER_HELLO', from: this.id, to: 'server', ts: Date.now(), payload: { client: 'test', pubkey, enc_pubkey: pubkey, ...(meta ? { meta } : {}) } });
+  }
+  /** A MSG_DIRECT with a real variant-C content_sig (ciphertext is random bytes: servers never decrypt). */
+  dm(to: string, ts = Date.now()): UnsignedFrame<'MSG_DIRECT'> {
+    const ciphertext = Buffer.alloc(512, 7).toString('base64url');
+    const content_sig = signContent(this.key, { ciphertext, from: this.id, to, ts });
+    return { type: 'MSG_DIRECT', from: this.id, to, ts, payload: { ciphertext, sender_pub: this.key.publicKey.toBase64Url(), content_sig } };
+  }
+  async next(pred: (f: Frame) => boolean, what: string, timeoutMs = 10_000): Promise<Frame> {
+    return waitFor(what, () => this.frames.find(pred), timeoutMs);
+  }
+  async error(code: string, timeoutMs = 10_000): Promise<Frame> {
+    return this.next((f) => f.type === 'ERROR' && f.payload.code === code, `ERROR ${code}`, timeoutMs);
+  }
+  async closed(): Promise<number> {
+    return waitFor('socket close', () => this.closedWith, 10_000);
+  }
+  close(): void {
+    this.ws.terminate();
+  }
+}
