@@ -35,6 +35,9 @@ export class Session {
     const finished = new Promise<number>((resolve) => (this.done = resolve));
     const { serverId, serverKey, pinned } = this.conn.handshake;
     this.ui.show({ event: 'ready', userId: this.me.userId, name: this.me.name, serverId, serverFingerprint: serverKey.fingerprint(), pinned });
+    // The server's presence snapshot leaves us out; /list and /whois show us too.
+    const pub = this.me.key.publicKey.b64url;
+    this.roster.upsert({ user_id: this.me.userId, server_id: serverId, meta: { display_name: this.me.name }, pubkey: pub });
     this.conn.start({
       frame: (f) => this.onFrame(f),
       warning: (code, detail) => this.ui.show({ event: 'warning', code, detail }),

@@ -1,0 +1,25 @@
+/** Test identities (real RSA-4096) and frames as a real server would deliver them. */
+import { randomUUID } from 'node:crypto';
+import { b64urlEncode, generateKeyPair, sealFrame, signContent, type Frame, type RsaPrivateKey, type UserAdvertisePayload, type Verified } from '@socp/protocol';
+
+export interface Peer { userId: string; name: string; key: RsaPrivateKey }
+
+export async function makePeers(...names: string[]): Promise<Peer[]> {
+  const keys = await Promise.all(names.map(() => generateKeyPair()));
+  return names.map((name, i) => ({ userId: randomUUID(), name, key: keys[i]! }));
+}
+
+export function advertise(p: Peer, serverId: string, keyOverride?: RsaPrivateKey): UserAdvertisePayload {
+  const pubkey = (keyOverride ?? p.key).publicKey.b64url;
+  return { user_id: p.userId, server_id: serverId, meta: { display_name: p.name, username: p.name, pubkey }, pubkey };
+}
+
+/** A USER_DELIVER as our server emits it, signed by `server`. */
+export function deliver(server: { id: string; key: RsaPrivateKey }, from: Peer, to: Peer, plain: Buffer | string, opts: { ts?: number; public?: boolean; signer?: RsaPrivateKey; senderPub?: string } = {}): Verified<Frame> {
+  const ts = opts.ts ?? Date.now();
+  const ciphertext = b64urlEncode(to.key.publicKey.encrypt(Buffer.from(plain)));
+  const content_sig = signContent(opts.signer ?? from.key, { ciphertext, from: from.userId, to: opts.public ? undefined : to.userId, ts });
+  const payload: Record<string, unknown> = { ciphertext, sender: from.userId, sender_pub: opts.senderPub ?? from.key.publicKey.b64url, content_sig, orig_ts: ts };
+  if (opts.public) Object.assign(payload, { group_id: 'public', inner_type: 'MSG_PUBLIC_CHANNEL' });
+  return sealFrame({ type: 'USER_DELIVER', from: server.id, to: to.userId, ts, payload: payload as never }, server.key) as Verified<Frame>;
+}
