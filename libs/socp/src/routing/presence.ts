@@ -43,15 +43,24 @@ export function dropRemoteUser(state: RoutingState, userId: string, serverId: st
   effects.push({ kind: 'broadcastUsers', except: [], out: seal(removeFrame(userId, serverId, ctx.selfId, ctx.now)) });
 }
 
-/** A link came up: replay our local users' advertisements to that server (§13 [profile]). */
-export function handleLinkUp(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
-  state.servers.add(serverId);
+/**
+ * Our local users' advertisements for one server (§13 [profile] state sync). Fresh `ts` each
+ * time: the peer may have dropped these users (dead link) while still remembering the old
+ * frames in its seen_ids, or restarted with a persisted seen set.
+ */
+export function replayLocalUsers(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
   const out: Effect[] = [];
   for (const uid of state.localUsers.keys()) {
     const e = state.directory.get(uid);
-    if (e) out.push({ kind: 'sendToServer', serverId, out: seal(advertiseFrame(e, ctx.selfId, '*')) });
+    if (e) out.push({ kind: 'sendToServer', serverId, out: seal(advertiseFrame({ ...e, ts: ctx.now }, ctx.selfId, '*')) });
   }
   return out;
+}
+
+/** Our outbound link to a server came up: it joins `servers` and gets our local users. */
+export function handleLinkUp(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
+  state.servers.add(serverId);
+  return replayLocalUsers(state, serverId, ctx);
 }
 
 /**
