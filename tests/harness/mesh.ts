@@ -80,6 +80,10 @@ export interface Mesh {
   waitServerReady(i: number, timeoutMs?: number): Promise<string>;
   /** SIGKILL server i (a crash). */
   kill(i: number): Promise<void>;
+  /** SIGSTOP server i: its sockets stay open but go silent (tests dead-link detection). */
+  pause(i: number): void;
+  /** SIGCONT a paused server. */
+  resume(i: number): void;
   /** SIGTERM server i (a clean stop). */
   stopServer(i: number): Promise<void>;
   /** Start server i again on the same ports and Redis. */
@@ -244,6 +248,12 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     waitServerReady,
     async kill(i) {
       await servers[i]!.proc?.stop('SIGKILL');
+    },
+    pause(i) {
+      servers[i]!.proc?.signal('SIGSTOP');
+    },
+    resume(i) {
+      servers[i]!.proc?.signal('SIGCONT');
     },
     async stopServer(i) {
       await servers[i]!.proc?.stop('SIGTERM');

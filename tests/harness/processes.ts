@@ -102,14 +102,21 @@ export class ManagedProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
     if (!this.running) return;
     this.child.kill(signal);
+    this.child.kill('SIGCONT'); // a paused (SIGSTOPped) process must run to act on the signal
     const timer = setTimeout(() => this.killNow(), graceMs);
     await this.exited;
     clearTimeout(timer);
     this.log.end();
   }
+  /** Deliver a signal without waiting (e.g. SIGSTOP / SIGCONT to freeze a process). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.child.kill(sig);
+  }
   /** SIGKILL now (synchronous; used by the exit hook). */
   killNow(): void {
-    if (this.running) this.child.kill('SIGKILL');
+    if (!this.running) return;
+    this.child.kill('SIGCONT');
+    this.child.kill('SIGKILL');
   }
 }
 
