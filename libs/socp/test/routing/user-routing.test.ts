@@ -1,0 +1,150 @@
+/** Table-driven tests of the user side of the routing core: USER_HELLO rules, DMs, public channel, files. */
+import { authenticateUserFrame, handleUserFrame, handleUserGone, handleUserHello, importPublicKey, MAX_CLOCK_SKEW_MS, sealFrame, signContent, type Frame, type Verified } from '@socp/protocol';
+import { testKeys } from '../helpers/fixtures';
+import { ALICE, BOB, CAROL, NOW, S2, SELF, ctx, dm, errorCodes, keys, meshState, rejects, sealedOf, snapshot, unsigned, withAlice, withRemoteBob } from './routing-fixture';
+
+type Hello = Verified<Extract<Frame, { type: 'USER_HELLO' }>>;
+const hello = (from: string, pubkey: string, meta?: Record<string, string>, ts = NOW): Hello =>
+  unsigned({ type: 'USER_HELLO', from, to: SELF, ts, payload: { pubkey, ...(meta ? { meta } : {}) } }) as Hello;
+
+describe('USER_HELLO', () => {
+  test('accept: ACK with server_id/server_pub, bindings persisted, advertised to servers and users, channel join with a real wrap', () => {
+    const s = meshState();
+    const pub = keys().alice.publicKey.toBase64Url();
+    const r = handleUserHello(s, hello(ALICE, pub, { username: 'alice' }), 'c1', ctx());
+    expect(r.accepted).toBe(true);
+    expect(s.localUsers.get(ALICE)).toBe('c1');
+    expect(s.userLocations.get(ALICE)).toBe('local');
+    const ack = sealedOf(r.effects, 'sendToUser', 'ACK')[0]!.frame;
+    expect(ack.payload).toEqual({ msg_ref: 'USER_HELLO', server_id: SELF, server_pub: 'SELFPUB' });
+    expect(r.effects).toContainEqual({ kind: 'persist', op: { op: 'bindUserKey', userId: ALICE, pubkey: pub } });
+    expect(r.effects).toContainEqual({ kind: 'persist', op: { op: 'bindName', name: 'alice', userId: ALICE } });
+    const adv = sealedOf(r.effects, 'broadcastServers', 'USER_ADVERTISE')[0]!.frame;
+    expect(adv).toMatchObject({ from: SELF, to: '*', payload: { user_id: ALICE, server_id: SELF, pubkey: pub, meta: { pubkey: pub, username: 'alice', display_name: 'alice' } } });
+    const upd = sealedOf(r.effects, 'broadcastServers', 'PUBLIC_CHANNEL_UPDATED')[0]!.frame.payload as { version: number; wraps: Array<{ member_id: string; wrapped_key: string }> };
+    expect(upd.version).toBe(1);
+    expect(upd.wraps.map((w) => w.member_id)).toEqual([ALICE]);
+    expect(keys().alice.decrypt(Buffer.from(upd.wraps[0]!.wrapped_key, 'base64url'))).toEqual(Buffer.alloc(32, 1));
+    expect(sealedOf(r.effects, 'broadcastServers', 'PUBLIC_CHANNEL_ADD')[0]!.frame.payload).toEqual({ add: [ALICE], if_version: 0 });
+  });
+
+  const bad = testKeys().file.bad;
+  const cases: Array<[string, (s: ReturnType<typeof meshState>) => Hello, string, string]> = [
+    ['the user_id is already connected', () => hello(ALICE, keys().alice.publicKey.toBase64Url()), 'NAME_IN_USE', 'NAME_IN_USE'],
+    ['the name is bound to another user_id', () => hello(CAROL, keys().bob.publicKey.toBase64Url(), { username: 'alice' }), 'NAME_IN_USE', 'NAME_IN_USE'],
+    ['the user_id is bound to another key', (s) => (s.localUsers.delete(ALICE), hello(ALICE, keys().bob.publicKey.toBase64Url())), 'BAD_KEY', 'BAD_KEY'],
+    ['a 1024-bit key', () => hello(CAROL, bad.rsa1024.public_spki_b64url), 'BAD_KEY', 'BAD_KEY'],
+    ['a 2048-bit key', () => hello(CAROL, bad.rsa2048.public_spki_b64url), 'BAD_KEY', 'BAD_KEY'],
+    ['e = 3', () => hello(CAROL, bad.rsa4096_e3.public_spki_b64url), 'BAD_KEY', 'BAD_KEY'],
+    ['an EC key', () => hello(CAROL, bad.ec_p256.public_spki_b64url), 'BAD_KEY', 'BAD_KEY'],
+    ['a stale ts', () => hello(CAROL, keys().bob.publicKey.toBase64Url(), undefined, NOW - MAX_CLOCK_SKEW_MS - 1), 'SOCP_ERR_REPLAY', 'INVALID_SIG'],
+    ['a non-UUID user_id', () => hello('server', keys().bob.publicKey.toBase64Url()), 'SOCP_ERR_SCHEMA', 'UNKNOWN_TYPE'],
+  ];
+  test.each(cases)('refused: %s', (_name, make, reason, wire) => {
+    const s = withAlice(meshState());
+    const f = make(s);
+    const before = snapshot(s);
+    const r = handleUserHello(s, f, 'c9', ctx());
+    expect(r.accepted).toBe(false);
+    expect(rejects(r.effects)).toEqual([reason]);
+    expect(errorCodes(r.effects)).toEqual([wire]);
+    expect(snapshot(s)).toEqual(before);
+  });
+
+  test('a signed hello must verify under its own key; the unsigned form is tolerated', () => {
+    const s = meshState();
+    const { alice, bob } = keys();
+    const f = { type: 'USER_HELLO' as const, from: ALICE, to: SELF, ts: NOW, payload: { pubkey: alice.publicKey.toBase64Url() } };
+    expect(authenticateUserFrame(s, sealFrame(f, alice), undefined).ok).toBe(true);
+    const forged = authenticateUserFrame(s, sealFrame(f, bob), undefined);
+    expect(forged.ok || forged.error.code).toBe('INVALID_SIG');
+    expect(authenticateUserFrame(s, { ...f, sig: '' }, undefined).ok).toBe(true);
+    const early = authenticateUserFrame(s, { ...dm(BOB), sig: '' }, undefined);
+    expect(early.ok || early.error.code).toBe('SOCP_ERR_NOT_ALLOWED');
+  });
+
+  test('disconnect: USER_REMOVE to servers and users, presence deleted, key binding kept', () => {
+    const s = withAlice(meshState());
+    const r = handleUserGone(s, ALICE, 'c1', ctx());
+    expect(s.localUsers.has(ALICE)).toBe(false);
+    expect(s.userKeys.has(ALICE)).toBe(true);
+    expect(sealedOf(r.effects, 'broadcastServers', 'USER_REMOVE')[0]!.frame.payload).toEqual({ user_id: ALICE, server_id: SELF });
+    expect(handleUserGone(s, ALICE, 'c1', ctx()).effects).toEqual([]);
+  });
+});
+
+describe('MSG_DIRECT / files / public channel', () => {
+  const setup = () => withRemoteBob(withAlice(meshState()));
+
+  test('remote recipient → SERVER_DELIVER to its server: envelope ts = original, payload user_id + inner payload + inner_type + orig_ts', () => {
+    const s = setup();
+    const f = dm(BOB, NOW - 1000);
+    const r = handleUserFrame(s, unsigned(f), ALICE, 'c1', ctx());
+    const [sd] = sealedOf(r.effects, 'sendToServer', 'SERVER_DELIVER');
+    expect(sd!.effect).toMatchObject({ serverId: S2 });
+    expect(sd!.frame).toEqual({ type: 'SERVER_DELIVER', from: SELF, to: S2, ts: f.ts, payload: { ...f.payload, user_id: BOB, inner_type: 'MSG_DIRECT', sender: ALICE, orig_ts: f.ts } });
+    expect(r.effects).toContainEqual(expect.objectContaining({ kind: 'persist', op: expect.objectContaining({ op: 'seen' }) }));
+  });
+
+  test('local recipient → USER_DELIVER signed by us; G43 public:true is carried', () => {
+    const s = setup();
+    s.localUsers.set(CAROL, 'c3');
+    const f = dm(CAROL);
+    (f.payload as { public?: boolean }).public = true;
+    f.payload.content_sig = signContent(keys().alice, { ciphertext: f.payload.ciphertext, from: ALICE, to: CAROL, ts: NOW });
+    const r = handleUserFrame(s, unsigned(f), ALICE, 'c1', ctx());
+    const [ud] = sealedOf(r.effects, 'sendToUser', 'USER_DELIVER');
+    expect(ud!.frame).toEqual({ type: 'USER_DELIVER', from: SELF, to: CAROL, ts: NOW, payload: { ...f.payload, sender: ALICE, orig_ts: NOW } });
+  });
+
+  const cases: Array<[string, () => Frame, string, string]> = [
+    ['unknown recipient', () => ({ ...dm(CAROL), sig: '' }), 'USER_NOT_FOUND', 'USER_NOT_FOUND'],
+    ['sender_pub is not the bound key', () => ({ ...dm(BOB, NOW, keys().bob), sig: '' }), 'BAD_KEY', 'BAD_KEY'],
+    ['content_sig over another recipient', () => { const f = dm(BOB); f.payload.content_sig = dm(S2).payload.content_sig; return { ...f, sig: '' }; }, 'INVALID_SIG', 'INVALID_SIG'],
+    ['ts outside the freshness window', () => ({ ...dm(BOB, NOW + MAX_CLOCK_SKEW_MS + 1), sig: '' }), 'SOCP_ERR_REPLAY', 'INVALID_SIG'],
+  ];
+  test.each(cases)('refused: %s', (_n, make, reason, wire) => {
+    const s = setup();
+    const before = snapshot(s);
+    const r = handleUserFrame(s, make() as Verified<Frame>, ALICE, 'c1', ctx());
+    expect(rejects(r.effects)).toEqual([reason]);
+    expect(errorCodes(r.effects)).toEqual([wire]);
+    expect(sealedOf(r.effects, 'sendToServer', 'SERVER_DELIVER')).toEqual([]);
+    expect(snapshot(s)).toEqual(before);
+  });
+
+  test('a replayed DM is refused (seen_ids) and routed once', () => {
+    const s = setup();
+    const f = unsigned(dm(BOB));
+    expect(sealedOf(handleUserFrame(s, f, ALICE, 'c1', ctx()).effects, 'sendToServer', 'SERVER_DELIVER')).toHaveLength(1);
+    const again = handleUserFrame(s, f, ALICE, 'c1', ctx(NOW + 10));
+    expect(rejects(again.effects)).toEqual(['SOCP_ERR_REPLAY']);
+    expect(sealedOf(again.effects, 'sendToServer', 'SERVER_DELIVER')).toEqual([]);
+  });
+
+  test('FILE_START to a remote user crosses inside SERVER_DELIVER with inner_type', () => {
+    const s = setup();
+    const f = { type: 'FILE_START' as const, from: ALICE, to: BOB, ts: NOW, payload: { file_id: CAROL, name: 'r.pdf', size: 3, sha256: 'a'.repeat(64), mode: 'dm' as const } };
+    const [sd] = sealedOf(handleUserFrame(s, unsigned(f), ALICE, 'c1', ctx()).effects, 'sendToServer', 'SERVER_DELIVER');
+    expect(sd!.frame.payload).toEqual({ ...f.payload, user_id: BOB, inner_type: 'FILE_START', sender: ALICE, orig_ts: NOW });
+  });
+
+  test('MSG_PUBLIC_CHANNEL to "public" fans out to local users and to all servers as to "*"', () => {
+    const s = setup();
+    s.localUsers.set(CAROL, 'c3');
+    const ciphertext = Buffer.alloc(512, 2).toString('base64url');
+    const payload = { ciphertext, sender_pub: keys().alice.publicKey.toBase64Url(), content_sig: signContent(keys().alice, { ciphertext, from: ALICE, ts: NOW }) };
+    const r = handleUserFrame(s, unsigned({ type: 'MSG_PUBLIC_CHANNEL', from: ALICE, to: 'public', ts: NOW, payload }), ALICE, 'c1', ctx());
+    expect(sealedOf(r.effects, 'sendToUser', 'USER_DELIVER').map((x) => x.frame.to)).toEqual([CAROL]);
+    const [b] = sealedOf(r.effects, 'broadcastServers', 'MSG_PUBLIC_CHANNEL');
+    expect(b!.frame).toMatchObject({ from: SELF, to: '*', ts: NOW, payload: { ...payload, sender: ALICE, orig_ts: NOW, group_id: 'public' } });
+  });
+
+  test('LIST_REQUEST → LIST_RESPONSE with sorted ids', () => {
+    const s = setup();
+    const r = handleUserFrame(s, unsigned({ type: 'LIST_REQUEST', from: ALICE, to: SELF, ts: NOW, payload: {} }), ALICE, 'c1', ctx());
+    const [lr] = sealedOf(r.effects, 'sendToUser', 'LIST_RESPONSE');
+    expect(lr!.frame.payload).toEqual({ online_users: [ALICE, BOB].sort(), users: expect.arrayContaining([{ user_id: BOB, server_id: S2 }, { user_id: ALICE, server_id: SELF, display_name: 'alice' }]) });
+    expect(importPublicKey(s.userKeys.get(ALICE)!).equals(keys().alice.publicKey)).toBe(true);
+  });
+});
