@@ -128,3 +128,88 @@ ensure_docker_stack() {
   ensure_compose
   ensure_base_images
 }
+
+# ---- the compose mesh (scripts/up.sh, down.sh, scale.sh) --------------------------------
+# deploy/local (gitignored) holds what a deployment generates: secrets/ and compose.scale.yml.
+SOCP_LOCAL_DIR=${SOCP_LOCAL_DIR:-$ROOT/deploy/local}
+export SOCP_SECRETS_DIR=${SOCP_SECRETS_DIR:-$SOCP_LOCAL_DIR/secrets}
+SCALE_FILE="$SOCP_LOCAL_DIR/compose.scale.yml"
+SERVICE_UID=1000          # user `node` in our images; secret files are bind-mounted for it
+READY_SECS=${SOCP_READY_SECS:-180}
+PROJECT_IMAGES=(introducer server client-cli)
+
+compose() {
+  local files=(-f "$ROOT/docker-compose.yml")
+  [ -f "$SCALE_FILE" ] && files+=(-f "$SCALE_FILE")
+  docker compose --project-directory "$ROOT" "${files[@]}" "$@"
+}
+
+# socp/<service>:local from services/<service>/Dockerfile (layer cache makes reruns quick).
+build_project_images() {
+  local s
+  for s in "${PROJECT_IMAGES[@]}"; do
+    log "docker build socp/$s:local"
+    quiet docker build -t "socp/$s:local" -f "$ROOT/services/$s/Dockerfile" "$ROOT"
+  done
+}
+
+ensure_secrets_dir() {
+  mkdir -p "$SOCP_SECRETS_DIR"
+  chmod 700 "$SOCP_SECRETS_DIR"
+  chown "$SERVICE_UID:$SERVICE_UID" "$SOCP_SECRETS_DIR"
+}
+
+# A random passphrase (256 bits), readable only by the services' user; kept once written.
+ensure_passphrase() {
+  local f="$SOCP_SECRETS_DIR/$1.pass"
+  [ -s "$f" ] && return 0
+  (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$f")
+  chown "$SERVICE_UID:$SERVICE_UID" "$f"
+}
+
+# Generates (first time) or opens the introducer's encrypted key with the introducer image's
+# key tool and prints its public key (base64url DER SPKI).
+introducer_pubkey() {
+  local name=$1
+  ensure_passphrase "$name"
+  docker run --rm --user "$SERVICE_UID:$SERVICE_UID" -v "$SOCP_SECRETS_DIR:/out" \
+    -e "SOCP_KEY_PASSPHRASE_FILE=/out/$name.pass" socp/introducer:local \
+    node services/introducer/dist/keygen.js --out "/out/$name.key.pem" 2>/dev/null
+}
+
+# SOCP_BOOTSTRAP for the servers: both introducers, their keys pinned.
+bootstrap_json() {
+  local k1 k2
+  k1=$(introducer_pubkey introducer-1) && [ -n "$k1" ] || die "introducer-1 key tool failed"
+  k2=$(introducer_pubkey introducer-2) && [ -n "$k2" ] || die "introducer-2 key tool failed"
+  printf '[{"host":"introducer-1","port":9100,"pubkey":"%s"},{"host":"introducer-2","port":9100,"pubkey":"%s"}]' "$k1" "$k2"
+}
+
+# env_set KEY VALUE: set one line of the root .env (compose reads it), keeping other lines.
+env_set() {
+  local f="$ROOT/.env" tmp
+  tmp=$(mktemp)
+  { [ -f "$f" ] && grep -v "^$1=" "$f" || true; } >"$tmp"
+  printf "%s='%s'\n" "$1" "$2" >>"$tmp"
+  mv "$tmp" "$f"; chmod 600 "$f"
+}
+env_unset() {
+  local f="$ROOT/.env" tmp
+  [ -f "$f" ] || return 0
+  tmp=$(mktemp); grep -v "^$1=" "$f" >"$tmp" || true; mv "$tmp" "$f"; chmod 600 "$f"
+}
+
+# Server names of the running deployment (base file + scale file), e.g. "server-1 server-2".
+server_services() { compose config --services 2>/dev/null | grep -E '^server-[0-9]+$' | sort -V; }
+
+http_ok() { curl -fsS -o /dev/null --max-time 3 "$1"; }
+
+# Waits until every introducer's and server's /readyz answers 200 on its published port.
+wait_ready() {
+  local svc port
+  for svc in introducer-1 introducer-2 $(server_services); do
+    port=$(compose port "$svc" 9180 2>/dev/null | sed 's/.*://') || true
+    [ -n "$port" ] || die "$svc has no published admin port"
+    wait_for "$svc /readyz (127.0.0.1:$port)" "$READY_SECS" http_ok "http://127.0.0.1:$port/readyz"
+  done
+}
