@@ -40,6 +40,7 @@ async function askName(io: Io, preset: string | undefined): Promise<string> {
 
 async function askPassword(io: Io, confirm: boolean): Promise<string> {
   if (io.cfg.password !== undefined) return io.cfg.password;
+  if (io.cfg.passwordStdin && io.tty) throw new SocpError('SOCP_ERR_CONFIG', '--password-stdin needs the password piped into stdin');
   if (!io.tty) return io.ask.hidden('password: ');
   for (;;) {
     const p = await io.ask.hidden('password: ');

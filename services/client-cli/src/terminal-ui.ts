@@ -38,10 +38,18 @@ export class TerminalUi implements Ui {
     this.rl = rl;
     rl.setPrompt(this.colors.bold(this.prompt));
     rl.on('line', (l) => {
-      void onLine(l).finally(() => this.rl?.prompt(true));
+      void onLine(l).finally(() => this.reprompt());
     });
     rl.on('close', () => {
-      if (!this.closed) onEnd();
+      if (!this.closed) onEnd(); // Ctrl-D
+    });
+    rl.on('SIGINT', () => {
+      if (rl.line.length > 0) {
+        // Ctrl-C on a half-typed line clears it, like a shell.
+        process.stdout.write('^C\n');
+        rl.write(null, { ctrl: true, name: 'u' });
+        this.reprompt();
+      } else onEnd();
     });
     rl.prompt();
   }
@@ -64,7 +72,11 @@ export class TerminalUi implements Ui {
     clearLine(process.stdout, 0);
     cursorTo(process.stdout, 0);
     process.stdout.write(`${text}\n`);
-    this.rl.prompt(true);
+    this.reprompt();
+  }
+
+  private reprompt(): void {
+    if (!this.closed) this.rl?.prompt(true);
   }
 
   /** Progress bars (TTY only): one per transfer, in both directions. */
@@ -92,7 +104,7 @@ export class TerminalUi implements Ui {
       if (this.active.size === 0) {
         this.bars?.stop();
         this.bars = undefined;
-        this.rl?.prompt(true);
+        this.reprompt();
       }
       return;
     }

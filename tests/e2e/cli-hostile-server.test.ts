@@ -1,0 +1,217 @@
+/**
+ * The real `socp` binary against a server that lies: garbage frames, forged and tampered
+ * messages, a stranger's key, malicious file names, a changed server key, NAME_IN_USE.
+ * The client must never crash, never show a forged message, never write outside its
+ * downloads folder, and say clearly what went wrong.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  b64urlEncode, decodeFrame, encodeFrame, generateKeyPair, importPublicKey, sealFrame, signContent,
+  type Frame, type FrameType, type RsaPrivateKey,
+} from '@socp/protocol';
+import { waitFor } from '../harness/wait';
+import { CliProcess } from './helpers/cli-process';
+
+jest.setTimeout(120_000);
+
+const SERVER_ID = randomUUID();
+const PASSWORD = 'pw-for-tests-only';
+let serverKey: RsaPrivateKey;
+let otherServerKey: RsaPrivateKey;
+let bobKey: RsaPrivateKey;
+let malloryKey: RsaPrivateKey;
+const BOB = randomUUID();
+let dir: string;
+
+/** A scripted server: answers USER_HELLO with `answer`, then lets the test push frames. */
+class FakeServer {
+  readonly wss: WebSocketServer;
+  sock: WebSocket | undefined;
+  user: { id: string; pub: string } | undefined;
+  connections = 0;
+  static async listen(key: RsaPrivateKey, answer: 'ack' | 'name-in-use' = 'ack', port = 0): Promise<FakeServer> {
+    const s = new FakeServer(key, answer, port);
+    await new Promise((r) => s.wss.once('listening', r));
+    return s;
+  }
+  private constructor(private readonly key: RsaPrivateKey, private readonly answer: 'ack' | 'name-in-use', port: number) {
+    this.wss = new WebSocketServer({ host: '127.0.0.1', port });
+    this.wss.on('connection', (ws) => {
+      this.connections++;
+      this.sock = ws;
+      ws.on('message', (data) => {
+        const r = decodeFrame(data as Buffer);
+        if (!r.ok || r.value.type !== 'USER_HELLO') return;
+        this.user = { id: r.value.from, pub: r.value.payload.pubkey };
+        if (this.answer === 'ack') this.push('ACK', { msg_ref: 'USER_HELLO', server_id: SERVER_ID, server_pub: this.key.publicKey.b64url });
+        else this.push('ERROR', { code: 'NAME_IN_USE', detail: 'name "alice" is taken' });
+      });
+    });
+  }
+  get url(): string {
+    const a = this.wss.address();
+    return `ws://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  }
+  /** A frame signed by this server's key (or `signer`), `from` = server unless given. */
+  push(type: FrameType, payload: Record<string, unknown>, opts: { from?: string; signer?: RsaPrivateKey; ts?: number } = {}): void {
+    const f = sealFrame({ type, from: opts.from ?? SERVER_ID, to: this.user?.id ?? '*', ts: opts.ts ?? Date.now(), payload: payload as never }, opts.signer ?? this.key);
+    this.sock!.send(encodeFrame(f as Frame));
+  }
+  raw(text: string): void {
+    this.sock!.send(text);
+  }
+  close(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    return new Promise((r) => this.wss.close(() => r()));
+  }
+}
+
+const userPub = () => importPublicKey(fake.user!.pub);
+
+/** A DM from `sender` (claimed id) to alice, content-signed by `signer`, carrying `senderPub`. */
+function dm(text: string, signer = bobKey, senderPub = bobKey.publicKey.b64url, ts = Date.now()): Record<string, unknown> {
+  const ciphertext = b64urlEncode(userPub().encrypt(Buffer.from(text)));
+  const content_sig = signContent(signer, { ciphertext, from: BOB, to: fake.user!.id, ts });
+  return { ciphertext, sender: BOB, sender_pub: senderPub, content_sig, orig_ts: ts };
+}
+
+/** FILE_START/CHUNK/END from bob as our server delivers them (from = bob, payload + sender). */
+function pushFile(name: string, data: Buffer, sha = createHash('sha256').update(data).digest('hex')): string {
+  const fileId = randomUUID();
+  const alice = fake.user!.id;
+  fake.push('FILE_START', { file_id: fileId, name, size: data.length, sha256: sha, mode: 'dm', sender: BOB }, { from: BOB });
+  for (let i = 0; i * 446 < data.length; i++) {
+    const ts = Date.now();
+    const ciphertext = b64urlEncode(userPub().encrypt(data.subarray(i * 446, (i + 1) * 446)));
+    const content_sig = signContent(bobKey, { ciphertext, from: BOB, to: alice, ts });
+    fake.push('FILE_CHUNK', { file_id: fileId, index: i, ciphertext, sender: BOB, sender_pub: bobKey.publicKey.b64url, content_sig }, { from: BOB, ts });
+  }
+  fake.push('FILE_END', { file_id: fileId, sender: BOB }, { from: BOB });
+  return fileId;
+}
+
+let fake: FakeServer;
+let cli: CliProcess | undefined;
+const home = (): string => join(dir, 'home');
+
+beforeAll(async () => {
+  [serverKey, otherServerKey, bobKey, malloryKey] = await Promise.all([generateKeyPair(), generateKeyPair(), generateKeyPair(), generateKeyPair()]);
+  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-hostile-'));
+});
+afterEach(async () => {
+  cli?.kill();
+  await fake?.close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('garbage, forged and tampered frames become warnings; only genuine content is shown; files stay inside downloads', async () => {
+  fake = await FakeServer.listen(serverKey);
+  cli = CliProcess.start(['--server', fake.url, '--home', home(), 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
+  await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
+  expect(cli.events[0]).toMatchObject({ event: 'ready', server_id: SERVER_ID, pinned: 'new' });
+
+  // Garbage of every kind.
+  for (const junk of ['not json', '[]', '{"type":"NOPE","from":"x","to":"y","ts":1,"payload":{}}', '{"type":"USER_DELIVER"}', `{"type":"USER_ADVERTISE","from":"a","to":"b","ts":1,"payload":{"user_id":"${'x'.repeat(5000)}"}}`, '\u0000\u0001']) fake.raw(junk);
+  // Bob comes online (signed by our server).
+  fake.push('USER_ADVERTISE', { user_id: BOB, server_id: SERVER_ID, meta: { display_name: 'bob' }, pubkey: bobKey.publicKey.b64url });
+  await cli.waitEvent((e) => e.event === 'presence' && e['user_id'] === BOB, 'bob online');
+  // A frame not signed by the pinned server key.
+  fake.push('USER_DELIVER', dm('forged by another server'), { signer: otherServerKey });
+  // Tampered ciphertext, re-signed by the (hostile) server.
+  const t = dm('transfer 10 EUR to bob');
+  const ct = t['ciphertext'] as string;
+  fake.push('USER_DELIVER', { ...t, ciphertext: `${ct.slice(0, 20)}${ct[20] === 'A' ? 'B' : 'A'}${ct.slice(21)}` });
+  // Mallory claims to be bob with her own key (wrong sender key) …
+  fake.push('USER_DELIVER', dm('I am bob, trust me', malloryKey, malloryKey.publicKey.b64url));
+  // … or with bob's key in sender_pub but her signature.
+  fake.push('USER_DELIVER', dm('I am bob, really', malloryKey));
+  // An advertisement that swaps bob's key.
+  fake.push('USER_ADVERTISE', { user_id: BOB, server_id: SERVER_ID, meta: { display_name: 'bob' }, pubkey: malloryKey.publicKey.b64url });
+  // Finally a genuine message: shown, and proof the client is still alive.
+  fake.push('USER_DELIVER', dm('genuine hello'));
+  await cli.waitEvent((e) => e.event === 'message', 'the genuine message');
+
+  const messages = cli.events.filter((e) => e.event === 'message');
+  expect(messages).toEqual([expect.objectContaining({ kind: 'dm', from: BOB, from_name: 'bob', text: 'genuine hello' })]);
+  const codes = cli.events.filter((e) => e.event === 'warning').map((e) => e['code']);
+  expect(codes.filter((c) => c === 'INVALID_SIG').length).toBeGreaterThanOrEqual(3); // other server's sig, tampered, mallory's sig
+  expect(codes).toContain('BAD_KEY'); // mallory's key as sender_pub, and the key swap
+  expect(codes.filter((c) => c === 'BAD_KEY').length).toBeGreaterThanOrEqual(2);
+  expect(codes).toContain('UNKNOWN_TYPE');
+
+  // Malicious file names.
+  const outside = `socp-e2e-abs-${randomBytes(4).toString('hex')}`;
+  const data = randomBytes(3000);
+  pushFile('../x', data);
+  pushFile(`/tmp/${outside}`, data);
+  pushFile('evil\u0000name.txt', data);
+  pushFile('..', data);
+  pushFile('liar.bin', data, 'ab'.repeat(32)); // sha256 does not match
+  await waitFor('five transfers to finish', () => cli!.events.filter((e) => e.event === 'file-received' || e.event === 'file-failed').length >= 5, 30_000);
+  const received = cli.events.filter((e) => e.event === 'file-received');
+  expect(received.map((e) => e['name']).sort()).toEqual(expect.arrayContaining(['x', outside, 'evilname.txt']));
+  expect(received).toHaveLength(4);
+  const downloads = join(home(), 'downloads');
+  for (const e of received) {
+    expect(e['path']).toBe(join(downloads, e['name'] as string));
+    expect(readFileSync(e['path'] as string).equals(data)).toBe(true);
+  }
+  expect(cli.events.find((e) => e.event === 'file-failed')).toMatchObject({ name: 'liar.bin' });
+  expect(readdirSync(downloads).sort()).toEqual(received.map((e) => e['name'] as string).sort());
+  expect(existsSync(join(home(), 'x'))).toBe(false);
+  expect(existsSync(join(dir, 'x'))).toBe(false);
+  expect(existsSync(`/tmp/${outside}`)).toBe(false);
+  expect(cli.alive).toBe(true);
+
+  cli.send('/quit');
+  expect(await cli.waitExit()).toBe(0);
+});
+
+test('the pinned server key is enforced: the same URL with another key is refused', async () => {
+  const h = join(dir, 'home-pin');
+  fake = await FakeServer.listen(serverKey);
+  const url = fake.url;
+  cli = CliProcess.start(['--server', url, '--home', h, 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
+  await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
+  expect(cli.events[0]).toMatchObject({ pinned: 'new' });
+  cli.send('/quit');
+  expect(await cli.waitExit()).toBe(0);
+  await fake.close();
+  // The same URL again, same key: accepted as known.
+  fake = await FakeServer.listen(serverKey, 'ack', Number(new URL(url).port));
+  cli = CliProcess.start(['--server', url, '--home', h, 'login', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
+  await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
+  expect(cli.events[0]).toMatchObject({ pinned: 'known' });
+  cli.send('/quit');
+  await cli.waitExit();
+  await fake.close();
+  // The same URL, another key: refused before anything is shown.
+  fake = await FakeServer.listen(otherServerKey, 'ack', Number(new URL(url).port));
+  cli = CliProcess.start(['--server', url, '--home', h, 'login', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
+  expect(await cli.waitExit(60_000)).toBe(1);
+  expect(cli.events).toEqual([expect.objectContaining({ event: 'fatal', code: 'BAD_KEY' })]);
+  expect(cli.stderr).toMatch(/DIFFERENT key than the one pinned/);
+});
+
+test('NAME_IN_USE is a clear message and nothing is saved', async () => {
+  fake = await FakeServer.listen(serverKey, 'name-in-use');
+  const h = join(dir, 'home-taken');
+  cli = CliProcess.start(['--server', fake.url, '--home', h, 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
+  expect(await cli.waitExit(60_000)).toBe(1);
+  expect(cli.stderr).toMatch(/that name is already taken on this server/);
+  expect(cli.events).toEqual([expect.objectContaining({ event: 'fatal', code: 'NAME_IN_USE' })]);
+  expect(existsSync(join(h, 'accounts', 'alice.json'))).toBe(false);
+});
+
+test('a wrong password says so, and nothing else happens (no connection)', async () => {
+  fake = await FakeServer.listen(serverKey);
+  cli = CliProcess.start(['--server', fake.url, '--home', home(), 'login', '--name', 'alice'], { SOCP_PASSWORD: 'not the password' });
+  expect(await cli.waitExit(60_000)).toBe(1);
+  expect(cli.stderr.trim()).toBe('socp: wrong password');
+  expect(fake.connections).toBe(0);
+});
+
