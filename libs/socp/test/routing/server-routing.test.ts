@@ -1,0 +1,155 @@
+/** Table-driven tests of the server-link side of the routing core: trust, gossip, SERVER_DELIVER, links. */
+import {
+  authenticateServerFrame, classifyFirstFrame, handleLinkDown, handleLinkUp, handleServerFrame, handleWelcome, sealFrame,
+  type Frame, type UnsignedFrame, type Verified,
+} from '@socp/protocol';
+import { ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, errorCodes, keys, meshState, rejects, sealedOf, signedBy, snapshot, withAlice, withRemoteBob } from './routing-fixture';
+
+const NEW = 'c0ffee00-0000-4000-8000-00000000beef';
+const fromS2 = (f: UnsignedFrame): Verified<Frame> => signedBy(f, keys().bob);
+const adv = (user: string, serverId: string, from = S2, pubkey = keys().bob.publicKey.toBase64Url(), ts = NOW): UnsignedFrame =>
+  ({ type: 'USER_ADVERTISE', from, to: '*', ts, payload: { user_id: user, server_id: serverId, meta: { username: 'bob' }, pubkey } });
+const rm = (user: string, serverId: string, from = S2): UnsignedFrame => ({ type: 'USER_REMOVE', from, to: '*', ts: NOW, payload: { user_id: user, server_id: serverId } });
+
+describe('authentication and first frames', () => {
+  test('first frame decides the role', () => {
+    const s = meshState();
+    const f = (type: string, from = S2) => ({ type, from, to: SELF, ts: NOW, payload: {}, sig: '' }) as unknown as Frame;
+    expect(classifyFirstFrame(s, f('USER_HELLO', ALICE))).toBe('user');
+    expect(classifyFirstFrame(s, f('SERVER_HELLO_LINK', NEW))).toBe('server');
+    expect(classifyFirstFrame(s, f('SERVER_ANNOUNCE', NEW))).toBe('server');
+    expect(classifyFirstFrame(s, f('USER_ADVERTISE', S2))).toBe('server'); // G43: known server id
+    expect(classifyFirstFrame(s, f('USER_ADVERTISE', NEW))).toBeUndefined();
+    expect(classifyFirstFrame(s, f('MSG_DIRECT', ALICE))).toBeUndefined();
+  });
+
+  const hello = (from: string, key = keys().alice): Frame => sealFrame({ type: 'SERVER_HELLO_LINK', from, to: SELF, ts: NOW, payload: { host: 'h', port: 1, pubkey: key.publicKey.toBase64Url() } }, key);
+  const cases: Array<[string, () => Frame, string | undefined]> = [
+    ['HELLO_LINK from an unknown id, self-consistent (trust on first use)', () => hello(NEW), undefined],
+    ['HELLO_LINK for a pinned id with another key', () => hello(S2), 'BAD_KEY'],
+    ['HELLO_LINK for a pinned id signed by the pinned key but offering another', () => sealFrame({ type: 'SERVER_HELLO_LINK', from: S2, to: SELF, ts: NOW, payload: { host: 'h', port: 1, pubkey: keys().alice.publicKey.toBase64Url() } }, keys().bob), 'BAD_KEY'],
+    ['gossip from a server with no pin', () => sealFrame(adv(BOB, NEW, NEW), keys().alice), 'SOCP_ERR_UNKNOWN_SENDER'],
+    ['gossip claiming to be S2, signed by someone else', () => sealFrame(adv(BOB, S2), keys().alice), 'INVALID_SIG'],
+    ['gossip from S2, unsigned', () => ({ ...adv(BOB, S2), sig: '' }) as Frame, 'INVALID_SIG'],
+    ['a user frame on a server link', () => sealFrame({ type: 'MSG_DIRECT', from: S2, to: ALICE, ts: NOW, payload: { ciphertext: 'AA', sender_pub: 'AA', content_sig: 'AA' } }, keys().bob), 'SOCP_ERR_NOT_ALLOWED'],
+    ['a frame claiming to come from us', () => sealFrame(adv(BOB, SELF, SELF), keys().bob), 'SOCP_ERR_NOT_ALLOWED'],
+  ];
+  test.each(cases)('%s', (_n, make, code) => {
+    const r = authenticateServerFrame(meshState(), make(), ctx());
+    expect(r.ok ? undefined : r.error.code).toBe(code);
+  });
+
+  test('an accepted HELLO_LINK pins the key, records the address, asks to dial back and replays local users with a fresh ts', () => {
+    const s = withAlice(meshState());
+    const f = signedBy({ type: 'SERVER_HELLO_LINK', from: NEW, to: SELF, ts: NOW, payload: { host: '10.0.0.9', port: 9101, pubkey: keys().alice.publicKey.toBase64Url() } }, keys().alice);
+    const r = handleServerFrame(s, f, NEW, 'c7', ctx(NOW + 5));
+    expect(s.serverPubkeys.get(NEW)!.equals(keys().alice.publicKey)).toBe(true);
+    expect(r.effects).toContainEqual({ kind: 'dial', serverId: NEW, host: '10.0.0.9', port: 9101 });
+    expect(r.effects).toContainEqual({ kind: 'persist', op: { op: 'pinServer', serverId: NEW, pubkey: keys().alice.publicKey.toBase64Url() } });
+    const replay = sealedOf(r.effects, 'sendToServer', 'USER_ADVERTISE');
+    expect(replay.map((x) => [(x.frame.payload as { user_id: string }).user_id, x.frame.ts])).toEqual([[ALICE, NOW + 5]]);
+  });
+
+  test('WELCOME pins and dials every listed server but never replaces a pin', () => {
+    const s = meshState();
+    const pub = keys().alice.publicKey.toBase64Url();
+    const r = handleWelcome(s, { assigned_id: null, clients: [{ user_id: NEW, host: 'n', port: 2, pubkey: pub }, { server_id: S2, host: 'x', port: 3, pubkey: pub }, { server_id: SELF, host: 'me', port: 1, pubkey: pub }] }, ctx());
+    expect(r.effects.filter((e) => e.kind === 'dial')).toEqual([{ kind: 'dial', serverId: NEW, host: 'n', port: 2 }]);
+    expect(s.serverPubkeys.get(S2)!.equals(keys().bob.publicKey)).toBe(true);
+  });
+});
+
+describe('presence gossip', () => {
+  test('a valid advertisement sets the location, pushes to local users (signed by us) and relays unchanged except back', () => {
+    const s = withAlice(meshState());
+    const f = fromS2(adv(BOB, S2));
+    const r = handleServerFrame(s, f, S2, 'c2', ctx());
+    expect(s.userLocations.get(BOB)).toBe(S2);
+    expect(sealedOf(r.effects, 'broadcastUsers', 'USER_ADVERTISE')[0]!.frame).toMatchObject({ from: SELF, payload: { user_id: BOB, server_id: S2 } });
+    expect(r.effects).toContainEqual({ kind: 'broadcastServers', except: [S2, S2], out: { relay: f } });
+    expect(handleServerFrame(s, f, S3, 'c3', ctx()).effects).toEqual([]); // echo deduped
+  });
+
+  test('G43 catch-up form server_id "local" means the sender', () => {
+    const s = meshState();
+    handleServerFrame(s, fromS2(adv(BOB, 'local')), S2, 'c2', ctx());
+    expect(s.userLocations.get(BOB)).toBe(S2);
+  });
+
+  const cases: Array<[string, () => Verified<Frame>, string, string]> = [
+    ['advertise a user hosted by another server', () => fromS2(adv(CAROL, S3)), 'SOCP_ERR_NOT_ALLOWED', 'INVALID_SIG'],
+    ['advertise over a LOCAL user', () => fromS2(adv(ALICE, S2)), 'SOCP_ERR_NOT_ALLOWED', 'INVALID_SIG'],
+    ['rebind a known user to another key', () => fromS2(adv(BOB, S2, S2, keys().alice.publicKey.toBase64Url())), 'BAD_KEY', 'BAD_KEY'],
+    ['remove a user hosted by another server', () => fromS2(rm(CAROL, S3)), 'SOCP_ERR_NOT_ALLOWED', 'INVALID_SIG'],
+  ];
+  test.each(cases)('refused: %s', (_n, make, reason, wire) => {
+    const s = withRemoteBob(withAlice(meshState()));
+    s.userLocations.set(CAROL, S3);
+    const before = snapshot(s);
+    const r = handleServerFrame(s, make(), S2, 'c2', ctx());
+    expect(rejects(r.effects)).toEqual([reason]);
+    expect(errorCodes(r.effects)).toEqual([wire]);
+    expect(snapshot(s)).toEqual(before);
+  });
+
+  test('USER_REMOVE only removes while user_locations still points at that server', () => {
+    const s = withRemoteBob(meshState());
+    s.userLocations.set(CAROL, S3);
+    const r0 = handleServerFrame(s, signedBy(rm(CAROL, S2), keys().bob), S2, 'c2', ctx());
+    expect(s.userLocations.get(CAROL)).toBe(S3);
+    expect(sealedOf(r0.effects, 'broadcastUsers', 'USER_REMOVE')).toEqual([]);
+    const r = handleServerFrame(s, fromS2(rm(BOB, S2)), S2, 'c2', ctx());
+    expect(s.userLocations.has(BOB)).toBe(false);
+    expect(sealedOf(r.effects, 'broadcastUsers', 'USER_REMOVE')[0]!.frame.payload).toEqual({ user_id: BOB, server_id: S2 });
+  });
+
+  test('link down removes the users that server hosted; link up replays ours', () => {
+    const s = withRemoteBob(withAlice(meshState()));
+    const down = handleLinkDown(s, S2, ctx());
+    expect(s.servers.has(S2)).toBe(false);
+    expect(s.userLocations.has(BOB)).toBe(false);
+    expect(s.serverPubkeys.has(S2)).toBe(true);
+    expect(sealedOf(down, 'broadcastUsers', 'USER_REMOVE')).toHaveLength(1);
+    const up = handleLinkUp(s, S2, ctx(NOW + 1));
+    expect(s.servers.has(S2)).toBe(true);
+    expect(sealedOf(up, 'sendToServer', 'USER_ADVERTISE').map((x) => (x.frame.payload as { user_id: string }).user_id)).toEqual([ALICE]);
+  });
+});
+
+describe('SERVER_DELIVER', () => {
+  const sd = (to: string, ts = NOW): UnsignedFrame => ({
+    type: 'SERVER_DELIVER', from: S2, to: SELF, ts,
+    payload: { user_id: to, ciphertext: 'AAAA', sender: BOB, sender_pub: keys().bob.publicKey.toBase64Url(), content_sig: 'AAAA', inner_type: 'MSG_DIRECT', orig_ts: ts },
+  } as UnsignedFrame);
+
+  test('local recipient → USER_DELIVER with the original ts; a duplicate is dropped', () => {
+    const s = withAlice(meshState());
+    const f = fromS2(sd(ALICE, NOW - 7));
+    const r = handleServerFrame(s, f, S2, 'c2', ctx());
+    const [ud] = sealedOf(r.effects, 'sendToUser', 'USER_DELIVER');
+    expect(ud!.frame).toEqual({ type: 'USER_DELIVER', from: SELF, to: ALICE, ts: NOW - 7, payload: { ciphertext: 'AAAA', sender: BOB, sender_pub: keys().bob.publicKey.toBase64Url(), content_sig: 'AAAA', orig_ts: NOW - 7 } });
+    expect(handleServerFrame(s, f, S2, 'c2', ctx()).effects).toEqual([]);
+  });
+
+  test('a FILE_CHUNK inner frame reaches the user as FILE_CHUNK from the sending user', () => {
+    const s = withAlice(meshState());
+    const f = fromS2({ type: 'SERVER_DELIVER', from: S2, to: SELF, ts: NOW, payload: { user_id: ALICE, inner_type: 'FILE_CHUNK', file_id: CAROL, index: 2, ciphertext: 'AAAA', sender: BOB } } as UnsignedFrame);
+    const [fc] = sealedOf(handleServerFrame(s, f, S2, 'c2', ctx()).effects, 'sendToUser', 'FILE_CHUNK');
+    expect(fc!.frame).toEqual({ type: 'FILE_CHUNK', from: BOB, to: ALICE, ts: NOW, payload: { file_id: CAROL, index: 2, ciphertext: 'AAAA', sender: BOB } });
+  });
+
+  test('a stale directory forwards unchanged to the server user_locations names', () => {
+    const s = meshState();
+    s.userLocations.set(CAROL, S3);
+    const f = fromS2(sd(CAROL));
+    expect(handleServerFrame(s, f, S2, 'c2', ctx()).effects).toContainEqual({ kind: 'sendToServer', serverId: S3, out: { relay: f } });
+  });
+
+  test('an unknown recipient → ERROR USER_NOT_FOUND upstream, no state change', () => {
+    const s = meshState();
+    const before = snapshot(s);
+    const r = handleServerFrame(s, fromS2(sd(CAROL)), S2, 'c2', ctx());
+    expect(errorCodes(r.effects)).toEqual(['USER_NOT_FOUND']);
+    expect(snapshot(s)).toEqual(before);
+  });
+});
