@@ -55,6 +55,7 @@ export class TerminalUi implements Ui {
   }
 
   show(e: ClientEvent): void {
+    if (e.event === 'closed') this.closed = true; // no prompt after the last line
     if (this.tty) this.progress(e);
     const text = formatEvent(e, this.colors);
     if (text !== undefined) this.print(text);
