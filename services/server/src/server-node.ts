@@ -130,8 +130,13 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     metrics.framesReceived.inc({ type: f.type });
     const role = c.role === 'pending' ? classifyFirstFrame(state, f) : c.role;
     if (role === undefined) return reject(c, f.type, f.from, 'SOCP_ERR_NOT_ALLOWED', `${f.type} cannot open a connection; send USER_HELLO or SERVER_HELLO_LINK first`, 1008);
+    const t0 = process.hrtime.bigint();
+    const timed = <T>(v: T): T => {
+      metrics.cryptoSeconds.observe({ op: 'verify' }, Number(process.hrtime.bigint() - t0) / 1e9);
+      return v;
+    };
     if (role === 'user') {
-      const a = authenticateUserFrame(state, f, c.userId);
+      const a = timed(authenticateUserFrame(state, f, c.userId));
       if (!a.ok) return reject(c, f.type, f.from, a.error.code, a.error.message);
       if (a.value.type === 'USER_HELLO') {
         const r = handleUserHello(state, a.value, c.id, ctx());
@@ -142,7 +147,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       void runner.run(handleUserFrame(state, a.value, c.userId!, c.id, ctx()).effects);
       return;
     }
-    const a = authenticateServerFrame(state, f, ctx());
+    const a = timed(authenticateServerFrame(state, f, ctx()));
     if (!a.ok) return reject(c, f.type, f.from, a.error.code, a.error.message, c.role === 'pending' ? 1008 : undefined);
     if (c.role === 'pending') c.setRole('server', { serverId: f.from });
     links.touch(f.from);
