@@ -173,9 +173,11 @@ describe('hostile client', () => {
 
   test('an oversize frame closes that socket (1009); the server and its state are unaffected', async () => {
     const before = await snapshot();
+    const counted = await metric(s0(), 'socp_frames_rejected_total', { reason: 'SOCP_ERR_FRAME_TOO_LARGE' });
     const s = await userSocket();
     s.sendRaw('x'.repeat(1024 * 1024 + 1));
     expect(await s.waitClosed(10_000)).toBe(1009);
+    await waitFor('oversize frame counted', async () => (await metric(s0(), 'socp_frames_rejected_total', { reason: 'SOCP_ERR_FRAME_TOO_LARGE' })) >= counted + 1, 5_000);
     expect(await snapshot()).toEqual(before);
     expect((await readyz(s0())).status).toBe(200);
   });

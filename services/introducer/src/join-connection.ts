@@ -49,7 +49,11 @@ export class JoinConnection {
     this.helloTimer = setTimeout(() => this.fail(new SocpError('TIMEOUT', `no SERVER_HELLO_JOIN within ${HELLO_TIMEOUT_MS} ms`), true), HELLO_TIMEOUT_MS);
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => this.onClose());
-    ws.on('error', (e) => this.log.info({ err: e.message }, 'socket error'));
+    ws.on('error', (e: Error & { code?: string }) => {
+      // ws reports protocol violations here (then closes): count the oversize ones like any rejected frame
+      if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.hub.metrics.framesRejected.inc({ reason: 'SOCP_ERR_FRAME_TOO_LARGE' });
+      this.log.info({ err: e.message, code: e.code }, 'socket error');
+    });
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {

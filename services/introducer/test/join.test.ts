@@ -157,9 +157,11 @@ describe('hostile joins are rejected with the right code and change nothing', ()
     const snapshot = before();
     const sock = await FrameSocket.connect(t.url);
     sockets.push(sock);
+    const counted = metricValue((await httpGet(`${t.admin}/metrics`)).text, 'socp_introducer_frames_rejected_total', { reason: 'SOCP_ERR_FRAME_TOO_LARGE' });
     sock.sendRaw('x'.repeat(1024 * 1024 + 10));
     expect(await sock.waitClosed(5_000)).toBe(1009);
     expect(before()).toEqual(snapshot);
+    await waitFor('oversize frame counted', async () => metricValue((await httpGet(`${t.admin}/metrics`)).text, 'socp_introducer_frames_rejected_total', { reason: 'SOCP_ERR_FRAME_TOO_LARGE' }) === counted + 1, 3_000);
   });
 
   test('bad frames after a join get ERROR without closing; a forged HEARTBEAT is INVALID_SIG', async () => {
