@@ -114,14 +114,25 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   const reject = (c: Connection, type: Frame['type'] | 'unknown', from: string | undefined, code: SocpErrorCode, detail: string, close?: number): void => {
     const e = new SocpError(code, detail);
     const effects: Effect[] = refuse(c.id, from === undefined ? { type } : { type, from }, e, selfId, Date.now());
+    const cc = close ?? e.closeCode;
+    if (cc !== undefined) c.closing = true; // nothing more is read from it (no ERROR per flooded frame)
     void runner.run(effects).then(() => {
-      const cc = close ?? e.closeCode;
       if (cc !== undefined) c.close(cc, code);
     });
   };
 
   function onMessage(c: Connection, data: Buffer, isBinary: boolean): void {
-    if (c.closed) return;
+    if (c.closed || c.closing) return;
+    try {
+      handleMessage(c, data, isBinary);
+    } catch (e) {
+      // An invariant broke in our code: never crash the process on one frame.
+      metrics.framesRejected.inc({ type: 'unknown', reason: 'SOCP_ERR_INTERNAL' });
+      c.log.error({ err: (e as Error).message }, 'frame handling failed');
+    }
+  }
+
+  function handleMessage(c: Connection, data: Buffer, isBinary: boolean): void {
     if (!c.admit(Date.now())) return reject(c, 'unknown', c.userId ?? c.serverId, 'SOCP_ERR_RATE_LIMITED', 'too many frames; slow down');
     if (isBinary) return reject(c, 'unknown', c.userId ?? c.serverId, 'SOCP_ERR_MALFORMED_JSON', 'frames are WebSocket text messages (§3)');
     const d = decodeFrame(data);

@@ -25,6 +25,8 @@ export class Connection {
   private lastRefill = Date.now();
   private helloTimer: NodeJS.Timeout | undefined;
   closed = false;
+  /** A refusal will close this connection: ignore further input. */
+  closing = false;
 
   constructor(
     readonly ws: WebSocket,
