@@ -13,7 +13,7 @@ import { repoRoot } from '../harness/processes';
 import { RawUser } from '../harness/raw-user';
 import { Terminal } from './helpers/terminal';
 
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
 const CLI = join(repoRoot(), 'services/client-cli/dist/main.js');
 const SOCKET = `socp-e2e-chat-${process.pid}`;
@@ -112,8 +112,8 @@ test('/file sends a 1 MB file that arrives with a matching sha256', async () => 
   const path = join(dir, 'photo.bin');
   writeFileSync(path, data);
   alice.line(`/file bob ${path}`);
-  await alice.waitFor(/✓ sent "photo\.bin" to bob \(1048576 bytes/, 180_000);
-  const m = await bob.waitFor(/✓ received "photo\.bin" from alice \(1048576 bytes, sha256 ok\) → (\S+)/, 180_000);
+  await alice.waitFor(/✓ sent "photo\.bin" to bob \(1048576 bytes/, 240_000);
+  const m = await bob.waitFor(/✓ received "photo\.bin" from alice \(1048576 bytes, sha256 ok\) → (\S+)/, 240_000);
   expect(m[1]).toBe(join(dir, 'home-bob', 'downloads', 'photo.bin'));
   expect(createHash('sha256').update(readFileSync(m[1]!)).digest('hex')).toBe(sha);
 });

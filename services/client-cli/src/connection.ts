@@ -65,12 +65,14 @@ export class Connection {
         if (!r.ok) return;
         const f = r.value;
         if (f.type === 'ERROR') {
-          void pinFor(home, url).then((pin) => {
-            const code = f.payload.code;
-            const trusted = pin ? verifyFrame(f, importPublicKey(pin.pubkey)).ok : false;
-            const detail = f.payload.detail ?? '';
-            fail(new SocpError(code === 'NAME_IN_USE' || code === 'BAD_KEY' ? code : 'UNKNOWN_TYPE', `${code}${detail ? `: ${detail}` : ''}${trusted || !pin ? '' : ' (unverified)'}`));
-          });
+          const code = f.payload.code;
+          const detail = f.payload.detail ?? '';
+          const refuse = (note: string): void =>
+            fail(new SocpError(code === 'NAME_IN_USE' || code === 'BAD_KEY' ? code : 'UNKNOWN_TYPE', `${code}${detail ? `: ${detail}` : ''}${note}`));
+          // Before the ACK no key may be known; with a pin, say whether the refusal is authentic.
+          void pinFor(home, url)
+            .then((pin) => refuse(pin && !verifyFrame(f, importPublicKey(pin.pubkey)).ok ? ' (not signed by the pinned server key)' : ''))
+            .catch(() => refuse(''));
           return;
         }
         if (f.type !== 'ACK' || f.payload.msg_ref !== 'USER_HELLO') {

@@ -4,9 +4,9 @@ import { b64urlEncode, generateKeyPair, sealFrame, signContent, type Frame, type
 
 export interface Peer { userId: string; name: string; key: RsaPrivateKey }
 
-export async function makePeers(...names: string[]): Promise<Peer[]> {
+export async function makePeers<N extends string[]>(...names: N): Promise<{ [K in keyof N]: Peer }> {
   const keys = await Promise.all(names.map(() => generateKeyPair()));
-  return names.map((name, i) => ({ userId: randomUUID(), name, key: keys[i]! }));
+  return names.map((name, i) => ({ userId: randomUUID(), name, key: keys[i]! })) as { [K in keyof N]: Peer };
 }
 
 export function advertise(p: Peer, serverId: string, keyOverride?: RsaPrivateKey): UserAdvertisePayload {

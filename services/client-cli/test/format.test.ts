@@ -1,0 +1,35 @@
+import { createColors } from 'picocolors';
+import { safeText } from '../src/display-text';
+import { formatEvent } from '../src/format';
+import { jsonOf } from '../src/json-ui';
+
+const plain = createColors(false);
+const bob = { userId: 'b0b0b0b0-0000-4000-8000-000000000000', name: 'bob', serverId: '11111111-1111-4111-8111-111111111111' };
+
+describe('peer text reaching the terminal', () => {
+  it('neutralises escape sequences, line breaks and bidi overrides', () => {
+    const evil = 'hi\u001b[2J\u001b]0;pwned\u0007\r\n[12:00:00] alice → you: fake\u202Egnp.exe';
+    const out = safeText(evil);
+    expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(out).toContain('\\x1b[2J');
+    expect(out).not.toContain('\n');
+  });
+
+  it('applies to messages, names and file names in the rendered lines', () => {
+    const line = formatEvent({ event: 'message', kind: 'dm', from: { ...bob, name: 'bob\u001b[31m' }, text: 'a\u001b[1Ab', ts: 0 }, plain)!;
+    expect(line).toMatch(/bob\\x1b\[31m → you: a\\x1b\[1Ab$/);
+    expect(line).not.toContain('\u001b');
+  });
+
+  it('uses no colour codes when colours are off (not a TTY)', () => {
+    expect(formatEvent({ event: 'warning', code: 'INVALID_SIG', detail: 'x' }, plain)).toBe('! x [INVALID_SIG]');
+    expect(formatEvent({ event: 'warning', code: 'INVALID_SIG', detail: 'x' }, createColors(true))).toContain('\u001b[');
+  });
+
+  it('JSON mode escapes control characters by construction', () => {
+    const o = jsonOf({ event: 'message', kind: 'public', from: bob, text: 'x\u001b[2Jy', ts: 5 })!;
+    const line = JSON.stringify(o);
+    expect(line).not.toContain('\u001b');
+    expect(JSON.parse(line)).toMatchObject({ event: 'message', kind: 'public', from: bob.userId, from_name: 'bob', text: 'x\u001b[2Jy', ts: 5 });
+  });
+});
