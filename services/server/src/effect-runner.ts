@@ -22,6 +22,8 @@ export interface EffectTargets {
 }
 
 interface Prepared { text: string; type: string }
+/** Only presence frames repeat verbatim (the snapshot every new user receives); others are not cached. */
+const CACHED_TYPES = new Set(['USER_ADVERTISE', 'USER_REMOVE', 'PUBLIC_CHANNEL_UPDATED']);
 
 export class EffectRunner {
   private tail: Promise<void> = Promise.resolve();
@@ -59,8 +61,10 @@ export class EffectRunner {
     const sealed = await sealFrameAsync(f, this.key());
     this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
     const text = encodeFrame(sealed);
-    if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
-    this.sealCache.set(ck, text);
+    if (CACHED_TYPES.has(f.type)) {
+      if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
+      this.sealCache.set(ck, text);
+    }
     return { text, type: f.type };
   }
 

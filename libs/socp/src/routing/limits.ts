@@ -13,3 +13,8 @@ export const MAX_USER_BINDINGS = 1_000_000;
 export const MAX_KNOWN_SERVERS = 1_000;
 /** Distinct display names / usernames bound on this server. */
 export const MAX_NAME_BINDINGS = 1_000_000;
+/**
+ * Users listed in one LIST_RESPONSE: ~150 bytes per entry (id twice, server id, name) keeps the
+ * frame well under MAX_FRAME_BYTES; clients get the full roster from USER_ADVERTISE anyway.
+ */
+export const MAX_LIST_RESPONSE_USERS = 5_000;

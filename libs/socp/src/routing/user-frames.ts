@@ -15,6 +15,7 @@ import { dedupeKey, type Verified } from '../wire/envelope';
 import type { Frame, FrameOf, InnerType } from '../messages';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { routeToUser, type Deliverable } from './deliver';
+import { MAX_LIST_RESPONSE_USERS } from './limits';
 import { checkKeyShare, routeKeyShare } from './public-channel';
 import { checkFresh } from './user-session';
 import type { RoutingCtx, RoutingState } from './state';
@@ -110,7 +111,7 @@ export function handleUserFrame(state: RoutingState, f: Verified<Frame>, userId:
       case 'PUBLIC_CHANNEL_KEY_SHARE':
         return { effects: content(state, f, userId, connId, ctx) };
       case 'LIST_REQUEST': {
-        const entries = [...state.directory.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+        const entries = [...state.directory.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0)).slice(0, MAX_LIST_RESPONSE_USERS);
         const users = entries.map((e) => {
           const name = e.meta['display_name'] ?? e.meta['username'];
           return typeof name === 'string' ? { user_id: e.userId, server_id: e.serverId, display_name: name } : { user_id: e.userId, server_id: e.serverId };

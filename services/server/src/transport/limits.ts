@@ -8,6 +8,6 @@ export const USER_FRAME_BURST = 400;
 export const SERVER_FRAMES_PER_SEC = 5_000;
 export const SERVER_FRAME_BURST = 20_000;
 /** Sealed frames kept for reuse (presence snapshots re-send the same advertisement to every new user). */
-export const SEAL_CACHE_ENTRIES = 50_000;
+export const SEAL_CACHE_ENTRIES = 20_000;
 /** Connections this server accepts at once (users + servers + pending). */
 export const MAX_CONNECTIONS = 60_000;
