@@ -1,0 +1,109 @@
+/**
+ * One file across servers, client to client, inside the load generator: the sender (on A)
+ * encrypts every ≤446-byte chunk to the receiver, content-signs it and seals the frame (both
+ * signatures on the threadpool, a few chunks ahead), paced under the server's per-connection
+ * frame rate; the receiver (on B) checks each chunk's content_sig, decrypts it, and finally
+ * checks size and sha256. Timed from the first byte prepared to the last chunk decrypted.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  MAX_FILE_CHUNK_BYTES, b64urlDecode, b64urlEncode, encodeFrame, sealFrameAsync, signContentAsync, verifyContent,
+  type UnsignedFrame,
+} from '@socp/protocol';
+import { USER_FRAME_BURST, USER_FRAMES_PER_SEC } from '@socp/server/dist/transport/limits';
+import type { Pair } from './dm-load';
+import { round } from './stats';
+
+/** Chunks being signed ahead of the one being sent. */
+const SIGN_AHEAD = 16;
+/** Stay this far under the server's refill rate so no frame is refused as RATE_LIMITED. */
+const PACE_MARGIN = 0.97;
+const PROGRESS_EVERY_MS = 1_000;
+
+export interface FileResult { bytes: number; chunks: number; seconds: number; kib_per_s: number; sha256_ok: boolean }
+
+export async function transferFile(p: Pair, size: number, timeoutMs: number, progress: (line: string) => void): Promise<FileResult> {
+  const bytes = randomBytes(size);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const file_id = randomUUID();
+  const from = p.sender.id;
+  const to = p.receiver.id;
+  const chunks = Math.ceil(size / MAX_FILE_CHUNK_BYTES);
+  const got: Buffer[] = new Array(chunks);
+  let received = 0;
+  let failure: Error | undefined;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((res) => (finish = res));
+  p.receiver.onFrame = (f) => {
+    if (f.payload['file_id'] !== file_id) {
+      if (f.type === 'ERROR') failure = new Error(`receiver got ${f.raw}`);
+      return;
+    }
+    if (f.type !== 'FILE_CHUNK') return;
+    const idx = f.payload['index'] as number;
+    const ct = f.payload['ciphertext'] as string;
+    const ts = (JSON.parse(f.raw) as { ts: number }).ts;
+    if (!verifyContent(p.senderKey, { ciphertext: ct, from, to, ts }, f.payload['content_sig'] as string)) failure = new Error(`chunk ${idx}: content_sig does not verify`);
+    else if (got[idx] === undefined) {
+      got[idx] = p.receiver.key.decrypt(b64urlDecode(ct)!);
+      if (++received === chunks) finish();
+    }
+  };
+  p.sender.onFrame = (f) => void (f.type === 'ERROR' && (failure = new Error(`sender got ${f.raw}`)));
+
+  const seal = async (f: UnsignedFrame): Promise<string> => encodeFrame(await sealFrameAsync(f, p.sender.key));
+  const chunkFrame = async (index: number): Promise<string> => {
+    const ts = Date.now();
+    const ciphertext = b64urlEncode(p.recipientKey.encrypt(bytes.subarray(index * MAX_FILE_CHUNK_BYTES, (index + 1) * MAX_FILE_CHUNK_BYTES)));
+    const content_sig = await signContentAsync(p.sender.key, { ciphertext, from, to, ts });
+    return seal({ type: 'FILE_CHUNK', from, to, ts, payload: { file_id, index, ciphertext, sender: from, sender_pub: p.sender.key.publicKey.toBase64Url(), content_sig } });
+  };
+
+  const t0 = performance.now();
+  const rate = USER_FRAMES_PER_SEC * PACE_MARGIN;
+  let tokens = USER_FRAME_BURST / 2;
+  let last = t0;
+  const paced = async (text: string): Promise<void> => {
+    for (;;) {
+      const now = performance.now();
+      tokens = Math.min(USER_FRAME_BURST / 2, tokens + ((now - last) / 1000) * rate);
+      last = now;
+      if (tokens >= 1) break;
+      await new Promise((r) => setTimeout(r, Math.ceil(((1 - tokens) * 1000) / rate)));
+    }
+    tokens -= 1;
+    p.sender.send(text);
+  };
+  const ticker = setInterval(() => {
+    const s = (performance.now() - t0) / 1000;
+    progress(`file ${(size / 1048576).toFixed(0)} MiB: ${received}/${chunks} chunks (${((100 * received) / chunks).toFixed(0)} %), ${((received * MAX_FILE_CHUNK_BYTES) / 1024 / s).toFixed(0)} KiB/s, ${s.toFixed(1)} s`);
+  }, PROGRESS_EVERY_MS);
+  try {
+    await paced(await seal({ type: 'FILE_START', from, to, ts: Date.now(), payload: { file_id, name: `bench-${size}.bin`, size, sha256, mode: 'dm' } }));
+    const ahead: Array<Promise<string>> = [];
+    for (let i = 0; i < Math.min(SIGN_AHEAD, chunks); i++) ahead.push(chunkFrame(i));
+    for (let i = 0; i < chunks; i++) {
+      if (failure) throw failure;
+      const text = await ahead.shift()!;
+      if (i + SIGN_AHEAD < chunks) ahead.push(chunkFrame(i + SIGN_AHEAD));
+      await paced(text);
+    }
+    await paced(await seal({ type: 'FILE_END', from, to, ts: Date.now(), payload: { file_id } }));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((res) => (timer = setTimeout(res, timeoutMs)));
+    const poll = setInterval(() => failure && finish(), 100);
+    await Promise.race([finished, timedOut]);
+    clearTimeout(timer);
+    clearInterval(poll);
+    if (failure) throw failure;
+    if (received < chunks) throw new Error(`only ${received}/${chunks} chunks arrived within ${timeoutMs} ms`);
+  } finally {
+    clearInterval(ticker);
+    p.receiver.onFrame = p.sender.onFrame = undefined;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const ok = createHash('sha256').update(Buffer.concat(got)).digest('hex') === sha256;
+  if (!ok) throw new Error('received file differs (sha256)');
+  return { bytes: size, chunks, seconds: round(seconds, 2), kib_per_s: round(size / 1024 / seconds, 1), sha256_ok: ok };
+}

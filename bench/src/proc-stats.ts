@@ -1,0 +1,54 @@
+/** What the bench reads about the processes it started: CPU and RSS from /proc, Redis INFO, /metrics. */
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { httpGet, metricValue } from '@socp/tests/dist/harness/wait';
+
+const CLK_TCK = 100;
+
+/** utime + stime of a process in seconds (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** Resident set size in bytes (VmRSS). */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Redis `INFO memory` used_memory in bytes. */
+export async function redisUsedMemory(url: string): Promise<number> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    const info = await r.info('memory');
+    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
+  } finally {
+    r.disconnect();
+  }
+}
+
+export interface ServerSample { usersKnown: number; eventLoopP99Ms: number; slowConsumerCloses: number; rejected: number }
+
+/** Users a server knows (local + remote), its event-loop lag p99, slow-consumer closes. */
+export async function serverSample(adminUrl: string, timeoutMs = 5_000): Promise<ServerSample> {
+  const t = (await httpGet(`${adminUrl}/metrics`, timeoutMs)).text;
+  return {
+    usersKnown: metricValue(t, 'socp_users_online'),
+    eventLoopP99Ms: metricValue(t, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    slowConsumerCloses: metricValue(t, 'socp_slow_consumer_closes_total'),
+    rejected: metricValue(t, 'socp_frames_rejected_total'),
+  };
+}
+
+/** CPU % of several processes over a window: call start(), then stop(). */
+export function cpuMeter(pids: Record<string, number>): () => Record<string, number> {
+  const t0 = process.hrtime.bigint();
+  const c0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+  return () => {
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    return Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, Math.round(((cpuSeconds(p) - c0[k]!) / wall) * 1000) / 10]));
+  };
+}
