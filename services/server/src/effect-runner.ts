@@ -1,12 +1,13 @@
 /**
  * The only code that carries the routing core's effects out (S1): sockets, Redis, metrics, logs.
  *
- * Each batch (the effects of one input) is prepared in parallel — every `seal` signed once on
- * the libuv threadpool and serialised once — then sent in order. Batches run one after another
- * so frames leave in the order the core produced them. Identical unsigned frames (presence
+ * Each batch (the effects of one input) is prepared as soon as it is queued — every `seal`
+ * signed once on the libuv threadpool and serialised once, in parallel with the batches ahead —
+ * then sent in order: sending runs batch after batch so frames leave in the order the core
+ * produced them. Identical unsigned frames (presence
  * snapshots send the same USER_ADVERTISE to every new user) reuse one signature.
  */
-import { dedupeKey, encodeFrame, sealFrameAsync, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey } from '@socp/protocol';
+import { dedupeKey, encodeFrame, sealFrameAsync, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
 import type { Logger } from './logger';
 import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
@@ -28,6 +29,8 @@ const CACHED_TYPES = new Set(['USER_ADVERTISE', 'USER_REMOVE', 'PUBLIC_CHANNEL_U
 export class EffectRunner {
   private tail: Promise<void> = Promise.resolve();
   private readonly sealCache = new Map<string, string>();
+  /** Cached-type seals being signed right now (a presence burst asks for the same one many times). */
+  private readonly sealing = new Map<string, Promise<Prepared>>();
 
   constructor(
     private readonly state: RoutingState,
@@ -42,7 +45,10 @@ export class EffectRunner {
   /** Queue a batch; resolves when it has been sent. Never rejects. */
   run(effects: readonly Effect[]): Promise<void> {
     if (effects.length === 0) return this.tail;
-    this.tail = this.tail.then(() => this.runBatch(effects)).catch((e: unknown) => this.log.error({ err: e }, 'effect batch failed'));
+    // Sign now, in parallel with the batches ahead of this one; only the sending is ordered.
+    const prepared = Promise.all(effects.map((e) => ('out' in e ? this.prepare(e.out) : undefined)));
+    prepared.catch(() => undefined);
+    this.tail = this.tail.then(async () => this.runBatch(effects, await prepared)).catch((e: unknown) => this.log.error({ err: e }, 'effect batch failed'));
     return this.tail;
   }
 
@@ -57,6 +63,15 @@ export class EffectRunner {
     const ck = `${f.type}|${dedupeKey(f)}`;
     const hit = this.sealCache.get(ck);
     if (hit !== undefined) return { text: hit, type: f.type };
+    const pending = this.sealing.get(ck);
+    if (pending !== undefined) return pending;
+    if (!CACHED_TYPES.has(f.type)) return this.sign(f, ck);
+    const p = this.sign(f, ck).finally(() => this.sealing.delete(ck));
+    this.sealing.set(ck, p);
+    return p;
+  }
+
+  private async sign(f: UnsignedFrame, ck: string): Promise<Prepared> {
     const t0 = process.hrtime.bigint();
     const sealed = await sealFrameAsync(f, this.key());
     this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
@@ -68,8 +83,7 @@ export class EffectRunner {
     return { text, type: f.type };
   }
 
-  private async runBatch(effects: readonly Effect[]): Promise<void> {
-    const prepared = await Promise.all(effects.map((e) => ('out' in e ? this.prepare(e.out) : undefined)));
+  private runBatch(effects: readonly Effect[], prepared: ReadonlyArray<Prepared | undefined>): void {
     const ops: PersistOp[] = [];
     const presence: Array<{ userId: string; location: string | undefined }> = [];
     effects.forEach((e, i) => {

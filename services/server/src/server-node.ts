@@ -48,6 +48,11 @@ export interface ServerNode {
 
 export async function startServerNode(config: ServerConfig, deps: ServerDeps): Promise<ServerNode> {
   const { redis, log, registry, wss } = deps;
+  // The socket may already be listening: until the node is ready, refuse connections (1013,
+  // try again later) instead of leaving them open with nobody reading — a peer would think its
+  // link is up and lose what it sends.
+  const notYet = (ws: WebSocket): void => ws.close(1013, 'starting');
+  wss.on('connection', notYet);
   const metrics = createMetrics(registry);
   const store = new RedisStore(redis);
   redis.on('ready', () => metrics.redisUp.set(1));
@@ -166,6 +171,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     void runner.run(handleServerFrame(state, a.value, c.serverId ?? f.from, c.id, ctx()).effects);
   }
 
+  wss.off('connection', notYet);
   wss.on('connection', (ws: WebSocket) => {
     if (conns.size >= MAX_CONNECTIONS) {
       ws.close(1013, 'server full');
