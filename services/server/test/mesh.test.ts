@@ -93,7 +93,7 @@ test('presence, DMs, files and the public channel cross servers; a leaving user 
 
   b.close();
   const rm = await sees(a, 'USER_REMOVE', bob);
-  expect(rm.payload.server_id).toBe(B.node.serverId);
+  expect((rm.payload as { server_id: string }).server_id).toBe(B.node.serverId);
   await waitFor('bob gone at A', () => !A.node.state.userLocations.has(bob));
 });
 
