@@ -5,6 +5,8 @@ import {
 } from '@socp/protocol';
 import { testKeys } from '../helpers/fixtures';
 
+jest.setTimeout(60_000); // RSA on the threadpool: a loaded 2-core machine can take seconds
+
 const { alice, bob, aliceId, bobId } = testKeys();
 const ct = b64urlEncode(bob.publicKey.encrypt(Buffer.from('hi bob')));
 const dm: ContentSigInput = { ciphertext: ct, from: aliceId, to: bobId, ts: 1760000400000 };

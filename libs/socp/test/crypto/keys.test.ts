@@ -8,7 +8,7 @@ import { testKeys, thrownCode } from '../helpers/fixtures';
 let fresh: RsaPrivateKey;
 beforeAll(async () => {
   fresh = await generateKeyPair(); // the one real keygen of this file
-});
+}, 120_000); // RSA-4096 keygen: ~1 s idle, much longer on a loaded 2-core machine
 const { alice, file } = testKeys();
 
 describe('generateKeyPair / export encodings', () => {

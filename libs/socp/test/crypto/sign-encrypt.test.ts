@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { OAEP_MAX_PLAINTEXT_BYTES, PSS_MAX_SALT_BYTES, RSA_BLOCK_BYTES, sha256 } from '@socp/protocol';
 import { testKeys, thrownCode } from '../helpers/fixtures';
 
+jest.setTimeout(60_000); // RSA on the threadpool: a loaded 2-core machine can take seconds
+
 const { alice, bob, file } = testKeys();
 const alicePriv = createPrivateKey(file.alice.private_pkcs8_pem);
 const PSS = constants.RSA_PKCS1_PSS_PADDING;

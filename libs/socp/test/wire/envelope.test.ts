@@ -6,6 +6,8 @@ import {
 } from '@socp/protocol';
 import { PEER_ID, SERVER_ID, testKeys } from '../helpers/fixtures';
 
+jest.setTimeout(60_000); // RSA on the threadpool: a loaded 2-core machine can take seconds
+
 const { alice, bob, bobId } = testKeys();
 const advertise = {
   type: 'USER_ADVERTISE' as const, from: SERVER_ID, to: '*', ts: 1760000100000,
