@@ -144,10 +144,11 @@ compose() {
   docker compose --project-directory "$ROOT" "${files[@]}" "$@"
 }
 
-# socp/<service>:local from services/<service>/Dockerfile (layer cache makes reruns quick).
+# socp/<service>:local from services/<service>/Dockerfile (layer cache makes reruns quick);
+# all three images, or the services named.
 build_project_images() {
   local s
-  for s in "${PROJECT_IMAGES[@]}"; do
+  for s in "${@:-${PROJECT_IMAGES[@]}}"; do
     log "docker build socp/$s:local"
     quiet docker build -t "socp/$s:local" -f "$ROOT/services/$s/Dockerfile" "$ROOT"
   done

@@ -48,7 +48,7 @@ x-redis: &redis
   command: ["redis-server", "--appendonly", "yes", "--appendfsync", "everysec",
             "--save", "3600 1 300 100 60 10000"]
   restart: unless-stopped
-  healthcheck: { test: ["CMD", "redis-cli", "ping"], interval: 3s, timeout: 10s, retries: 10 }
+  healthcheck: { test: ["CMD", "redis-cli", "ping"], interval: 3s, timeout: 30s, retries: 10 }
   networks: [mesh]
 x-server: &server
   image: socp/server:local
