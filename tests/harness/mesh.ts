@@ -208,14 +208,19 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     await h.proc.waitForLine(/"msg":"listening"/, READY_TIMEOUT_MS);
   };
 
-  const addServer = async (): Promise<number> => {
-    const [wsPort, adminPort, redisPort] = await freePorts(3);
-    const i = servers.length;
+  const newServer = (wsPort: number, adminPort: number, redisPort: number): number => {
+    const index = servers.length;
     servers.push({
-      index: i, wsPort: wsPort!, adminPort: adminPort!, redisPort: redisPort!,
+      index, wsPort, adminPort, redisPort,
       wsUrl: `ws://127.0.0.1:${wsPort}`, adminUrl: `http://127.0.0.1:${adminPort}`, redisUrl: `redis://127.0.0.1:${redisPort}`,
       id: '', pubkey: '', proc: undefined, redis: undefined,
     });
+    return index;
+  };
+
+  const addServer = async (): Promise<number> => {
+    const [wsPort, adminPort, redisPort] = await freePorts(3);
+    const i = newServer(wsPort!, adminPort!, redisPort!);
     await startRedis(i);
     await startServer(i);
     return i;
@@ -284,16 +289,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   };
 
   try {
-    for (let j = 0; j < nIntro; j++) await startIntroducer(j);
     const ports = await freePorts(3 * opts.servers);
-    for (let i = 0; i < opts.servers; i++) {
-      servers.push({
-        index: i, wsPort: ports[3 * i]!, adminPort: ports[3 * i + 1]!, redisPort: ports[3 * i + 2]!,
-        wsUrl: `ws://127.0.0.1:${ports[3 * i]}`, adminUrl: `http://127.0.0.1:${ports[3 * i + 1]}`, redisUrl: `redis://127.0.0.1:${ports[3 * i + 2]}`,
-        id: '', pubkey: '', proc: undefined, redis: undefined,
-      });
-    }
-    await Promise.all(servers.map((s) => startRedis(s.index)));
+    for (let i = 0; i < opts.servers; i++) newServer(ports[3 * i]!, ports[3 * i + 1]!, ports[3 * i + 2]!);
+    await Promise.all([...introducers.map((h) => startIntroducer(h.index)), ...servers.map((s) => startRedis(s.index))]);
     await Promise.all(servers.map((s) => startServer(s.index)));
   } catch (e) {
     const logs = mesh.logs();

@@ -127,20 +127,22 @@ describe('hostile client', () => {
     sockets.push(s);
     return s;
   }
-  const weakHello = (modulus: number, e: number): string => {
-    const k = rawRsaKey(modulus, e);
+  const weakHello = async (modulus: number, e: number): Promise<string> => {
+    const k = await rawRsaKey(modulus, e);
     const payload = { client: 'hostile', pubkey: k.pubkey, enc_pubkey: k.pubkey };
     return JSON.stringify({ type: 'USER_HELLO', from: randomUUID(), to: '*', ts: Date.now(), payload, sig: k.sign(payload) });
   };
 
   test('USER_HELLO with a 1024-bit key → BAD_KEY', async () => {
+    const hello = await weakHello(1024, 65537);
     const s = await userSocket();
-    await expectRejected(s, () => s.sendRaw(weakHello(1024, 65537)), 'BAD_KEY', 'BAD_KEY');
+    await expectRejected(s, () => s.sendRaw(hello), 'BAD_KEY', 'BAD_KEY');
   });
 
   test('USER_HELLO with e = 3 → BAD_KEY', async () => {
+    const hello = await weakHello(4096, 3);
     const s = await userSocket();
-    await expectRejected(s, () => s.sendRaw(weakHello(4096, 3)), 'BAD_KEY', 'BAD_KEY');
+    await expectRejected(s, () => s.sendRaw(hello), 'BAD_KEY', 'BAD_KEY');
   });
 
   test('key swap: USER_HELLO for a bound user_id with another key → BAD_KEY', async () => {

@@ -114,12 +114,12 @@ describe('hostile joins are rejected with the right code and change nothing', ()
     await expectRejected((s) => s.send({ ...f, payload: { ...f.payload, port: 6666 } }), 'INVALID_SIG', 'INVALID_SIG');
   });
   test('1024-bit key → BAD_KEY', async () => {
-    const weak = rawRsaKey(1024, 65537);
+    const weak = await rawRsaKey(1024, 65537);
     const payload = { host: '127.0.0.1', port: 7103, pubkey: weak.pubkey };
     await expectRejected((s) => s.sendRaw(JSON.stringify({ type: 'SERVER_HELLO_JOIN', from: randomUUID(), to: 'x:1', ts: Date.now(), payload, sig: weak.sign(payload) })), 'BAD_KEY', 'BAD_KEY');
   });
   test('e = 3 → BAD_KEY', async () => {
-    const weak = rawRsaKey(4096, 3);
+    const weak = await rawRsaKey(4096, 3);
     const payload = { host: '127.0.0.1', port: 7104, pubkey: weak.pubkey };
     await expectRejected((s) => s.sendRaw(JSON.stringify({ type: 'SERVER_HELLO_JOIN', from: randomUUID(), to: 'x:1', ts: Date.now(), payload, sig: weak.sign(payload) })), 'BAD_KEY', 'BAD_KEY');
   });
