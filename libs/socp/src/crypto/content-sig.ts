@@ -61,15 +61,24 @@ export async function signContentAsync(key: RsaPrivateKey, i: ContentSigInput): 
   return b64urlEncode(await key.signAsync(contentSigMessage(i, 'C')!));
 }
 
-/** Which accepted variant verifies, or undefined. */
+/** Which accepted variant verifies, or undefined. Never throws (untrusted input). */
 export function verifyContent(key: RsaPublicKey, i: ContentSigInput, sigB64: string): ContentSigVariant | undefined {
-  const sig = b64urlDecode(sigB64);
+  const sig = typeof sigB64 === 'string' ? b64urlDecode(sigB64) : undefined;
   if (!sig) return undefined;
   for (const v of ACCEPTED) {
-    const m = contentSigMessage(i, v);
+    const m = messageOrUndefined(() => contentSigMessage(i, v));
     if (m && key.verify(m, sig)) return v;
   }
   return undefined;
+}
+
+/** A message that cannot be built (non-string field, non-finite ts) simply does not verify. */
+function messageOrUndefined(build: () => Buffer | undefined): Buffer | undefined {
+  try {
+    return build();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Key-share signature message: SHA256(canonical(shares) ‖ creator_pub). */
@@ -79,7 +88,9 @@ export function keyShareMessage(shares: unknown, creatorPub: string): Buffer {
 export function signKeyShare(key: RsaPrivateKey, shares: unknown, creatorPub: string): string {
   return b64urlEncode(key.sign(keyShareMessage(shares, creatorPub)));
 }
+/** Never throws: false for anything that does not verify (including shares JSON cannot hold). */
 export function verifyKeyShare(key: RsaPublicKey, shares: unknown, creatorPub: string, sigB64: string): boolean {
-  const sig = b64urlDecode(sigB64);
-  return !!sig && key.verify(keyShareMessage(shares, creatorPub), sig);
+  const sig = typeof sigB64 === 'string' ? b64urlDecode(sigB64) : undefined;
+  const m = sig && messageOrUndefined(() => keyShareMessage(shares, creatorPub));
+  return !!sig && !!m && key.verify(m, sig);
 }

@@ -50,8 +50,12 @@ describe('content_sig (SPEC §8.2 [profile]: send C, accept C/D/B/A, never E)', 
       expect(verifyContent(alice.publicKey, pub, b64urlEncode(alice.sign(m)))).toBeUndefined();
     }
   });
-  test('malformed signature text never throws', () => {
+  test('malformed signature text or fields never throw', () => {
     for (const s of ['', '!!', 'AAAA', 'A'.repeat(683)]) expect(verifyContent(alice.publicKey, dm, s)).toBeUndefined();
+    const sig = signContent(alice, dm);
+    expect(verifyContent(alice.publicKey, { ...dm, ts: NaN }, sig)).toBeUndefined();
+    expect(verifyContent(alice.publicKey, { ...dm, ciphertext: 5 as unknown as string }, sig)).toBeUndefined();
+    expect(verifyContent(alice.publicKey, dm, undefined as unknown as string)).toBeUndefined();
   });
   test('property: changing any bound field (ciphertext byte, from, to, ts) or any signature byte is rejected', () => {
     const sig = signContent(alice, dm);
@@ -82,5 +86,7 @@ describe('PUBLIC_CHANNEL_KEY_SHARE signature: SHA256(canonical(shares) ‖ creat
     expect(verifyKeyShare(alice.publicKey, shares, bob.publicKey.toBase64Url(), sig)).toBe(false);
     expect(verifyKeyShare(bob.publicKey, shares, creator, sig)).toBe(false);
     expect(verifyKeyShare(alice.publicKey, shares, creator, '!!')).toBe(false);
+    expect(verifyKeyShare(alice.publicKey, [{ member: NaN }], creator, sig)).toBe(false);
+    expect(verifyKeyShare(alice.publicKey, shares, creator, null as unknown as string)).toBe(false);
   });
 });
