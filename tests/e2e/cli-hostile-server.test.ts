@@ -5,12 +5,12 @@
  * downloads folder, and say clearly what went wrong.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  b64urlEncode, decodeFrame, encodeFrame, generateKeyPair, importPublicKey, sealFrame, signContent,
+  b64urlEncode, decodeFrame, encodeFrame, generateKeyPair, importPublicKey, sealFrame, signContent, verifyContent, verifyFrame,
   type Frame, type FrameType, type RsaPrivateKey,
 } from '@socp/protocol';
 import { waitFor } from '../harness/wait';
@@ -33,6 +33,7 @@ class FakeServer {
   sock: WebSocket | undefined;
   user: { id: string; pub: string } | undefined;
   connections = 0;
+  readonly received: Frame[] = [];
   static async listen(key: RsaPrivateKey, answer: 'ack' | 'name-in-use' = 'ack', port = 0): Promise<FakeServer> {
     const s = new FakeServer(key, answer, port);
     await new Promise((r) => s.wss.once('listening', r));
@@ -45,6 +46,7 @@ class FakeServer {
       this.sock = ws;
       ws.on('message', (data) => {
         const r = decodeFrame(data as Buffer);
+        if (r.ok) this.received.push(r.value);
         if (!r.ok || r.value.type !== 'USER_HELLO') return;
         this.user = { id: r.value.from, pub: r.value.payload.pubkey };
         if (this.answer === 'ack') this.push('ACK', { msg_ref: 'USER_HELLO', server_id: SERVER_ID, server_pub: this.key.publicKey.b64url });
@@ -169,6 +171,43 @@ test('garbage, forged and tampered frames become warnings; only genuine content 
 
   cli.send('/quit');
   expect(await cli.waitExit()).toBe(0);
+});
+
+test('what the client sends: signed frames, E2E content bob can verify and decrypt, chat going on during a transfer', async () => {
+  fake = await FakeServer.listen(serverKey);
+  cli = CliProcess.start(['--server', fake.url, '--home', join(dir, 'home-send'), 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
+  await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
+  fake.push('USER_ADVERTISE', { user_id: BOB, server_id: SERVER_ID, meta: { display_name: 'bob' }, pubkey: bobKey.publicKey.b64url });
+  await cli.waitEvent((e) => e.event === 'presence', 'bob online');
+  const data = randomBytes(100_000);
+  const path = join(dir, 'out.bin');
+  writeFileSync(path, data);
+  cli.send(`/file bob ${path}`);
+  cli.send('/tell bob while the file goes');
+  cli.send('/all to everyone');
+  await cli.waitEvent((e) => e.event === 'file-sent', 'file sent', 60_000);
+  const alicePub = importPublicKey(fake.user!.pub);
+  const alice = fake.user!.id;
+  // Every frame after the hello is signed with alice's key.
+  for (const f of fake.received) expect(verifyFrame(f, alicePub).ok).toBe(true);
+  const open = (f: Frame & { payload: { ciphertext: string; content_sig: string } }, to: string | undefined): string => {
+    expect(verifyContent(alicePub, { ciphertext: f.payload.ciphertext, from: alice, to, ts: f.ts }, f.payload.content_sig)).toBe('C');
+    return bobKey.decrypt(Buffer.from(f.payload.ciphertext, 'base64url')).toString('latin1');
+  };
+  const types = fake.received.map((f) => f.type);
+  const dmAt = types.indexOf('MSG_DIRECT');
+  expect(dmAt).toBeGreaterThan(0);
+  expect(dmAt).toBeLessThan(types.indexOf('FILE_END')); // the chat did not wait for the file
+  expect(open(fake.received[dmAt] as never, BOB)).toBe('while the file goes');
+  const pub = fake.received.find((f) => f.type === 'MSG_PUBLIC_CHANNEL')!;
+  expect(pub).toMatchObject({ to: BOB, payload: { group_id: 'public' } });
+  expect(open(pub as never, undefined)).toBe('to everyone');
+  const start = fake.received.find((f) => f.type === 'FILE_START')!;
+  expect(start.payload).toMatchObject({ name: 'out.bin', size: data.length, sha256: createHash('sha256').update(data).digest('hex'), mode: 'dm' });
+  const chunks = fake.received.filter((f) => f.type === 'FILE_CHUNK') as Array<Frame & { payload: { index: number; ciphertext: string; content_sig: string; sender_pub: string } }>;
+  expect(chunks.every((c) => c.payload.sender_pub === alicePub.b64url)).toBe(true);
+  const bytes = Buffer.concat(chunks.sort((a, b) => a.payload.index - b.payload.index).map((c) => Buffer.from(open(c, BOB), 'latin1')));
+  expect(bytes.equals(data)).toBe(true);
 });
 
 test('the pinned server key is enforced: the same URL with another key is refused', async () => {

@@ -20,6 +20,7 @@ export class Session {
   private queue: Promise<void> = Promise.resolve();
   private done: ((code: number) => void) | undefined;
   private ended = false;
+  private readonly sending = new Set<Promise<void>>();
 
   constructor(private readonly conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string) {
     this.inbound = new Inbound(me, new Roster());
@@ -158,13 +159,20 @@ export class Session {
       case 'file': {
         const e = this.resolveUser(c.user);
         if (!e) return;
+        // Transfers run beside the command queue, so chatting goes on while a file is sent.
         const to = labelOf(e);
-        const sent = await sendFile(this.me, e, c.path, (f) => this.conn.send(f), (n, size, fileId) =>
-          this.ui.show({ event: 'file-send-progress', fileId, to, sent: n, size }),
-        );
-        return this.ui.show({ event: 'file-sent', fileId: sent.fileId, to, name: sent.name, size: sent.size, sha256: sent.sha256 });
+        const t = sendFile(this.me, e, c.path, (f) => this.conn.send(f), (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId, to, sent: n, size }))
+          .then((sent) => this.ui.show({ event: 'file-sent', fileId: sent.fileId, to, name: sent.name, size: sent.size, sha256: sent.sha256 }))
+          .catch((err: unknown) => this.ui.show({ event: 'warning', code: err instanceof SocpError ? (err.wire ?? err.code) : 'ERROR', detail: `file not sent: ${err instanceof Error ? err.message : String(err)}` }))
+          .finally(() => this.sending.delete(t));
+        this.sending.add(t);
+        return;
       }
       case 'quit':
+        if (this.sending.size > 0) {
+          this.ui.show({ event: 'info', text: `waiting for ${this.sending.size} outgoing file(s) to finish…` });
+          await Promise.allSettled([...this.sending]);
+        }
         await this.conn.close();
         return this.finish(0, 'bye');
     }

@@ -1,0 +1,21 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config';
+
+describe('loadConfig', () => {
+  it('defaults: local server, ~/.socp, downloads inside it', () => {
+    expect(loadConfig({}, {})).toEqual({
+      serverUrl: 'ws://127.0.0.1:9101', home: join(homedir(), '.socp'), downloads: join(homedir(), '.socp', 'downloads'),
+      json: false, passwordStdin: false, password: undefined, name: undefined,
+    });
+  });
+  it('options win over the environment', () => {
+    const c = loadConfig({ server: 'ws://127.0.0.1:1', home: '/tmp/a', json: true }, { SOCP_SERVER_URL: 'ws://127.0.0.1:2', SOCP_HOME: '/tmp/b', SOCP_DOWNLOADS: '/tmp/d', SOCP_PASSWORD: 'pw' });
+    expect(c).toMatchObject({ serverUrl: 'ws://127.0.0.1:1', home: '/tmp/a', downloads: '/tmp/d', json: true, password: 'pw' });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+  it('lists every problem at once', () => {
+    expect(() => loadConfig({ server: 'http://x' }, { SOCP_PASSWORD: '' })).toThrow(/ws:\/\/ or wss:\/\/.*SOCP_PASSWORD is set but empty/);
+    expect(() => loadConfig({ server: 'not a url' }, {})).toThrow(/is not a URL/);
+  });
+});
