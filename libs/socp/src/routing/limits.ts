@@ -18,3 +18,8 @@ export const MAX_NAME_BINDINGS = 1_000_000;
  * frame well under MAX_FRAME_BYTES; clients get the full roster from USER_ADVERTISE anyway.
  */
 export const MAX_LIST_RESPONSE_USERS = 5_000;
+/**
+ * A peer's HELLO_LINK makes us re-advertise every local user to it (one signature each); at most
+ * once per this interval per server, so a peer repeating HELLO_LINK cannot make us sign in a loop.
+ */
+export const HELLO_REPLAY_MIN_INTERVAL_MS = 1_000;

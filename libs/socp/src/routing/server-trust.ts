@@ -16,7 +16,7 @@ import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
 import { acceptUnsigned, verifyFrame, type Verified } from '../wire/envelope';
 import { SERVER_LINK_TYPES, UUID_ANYCASE_RE, type Frame, type FrameOf } from '../messages';
 import { fail, refuse, type Effect, type Step } from './effects';
-import { MAX_KNOWN_SERVERS } from './limits';
+import { HELLO_REPLAY_MIN_INTERVAL_MS, MAX_KNOWN_SERVERS } from './limits';
 import { replayLocalUsers } from './presence';
 import type { RoutingCtx, RoutingState } from './state';
 
@@ -89,8 +89,13 @@ export function handleServerHello(state: RoutingState, f: Verified<FrameOf<'SERV
     return { effects: refuse(connId, f, e instanceof SocpError ? e : fail('BAD_KEY', 'bad key'), ctx.selfId, ctx.now) };
   }
   effects.push({ kind: 'dial', serverId: f.from, host: f.payload.host, port: f.payload.port });
-  // The peer (re)opened its link to us: it may have dropped our users meanwhile (dead link, restart).
-  effects.push(...replayLocalUsers(state, f.from, ctx));
+  // The peer (re)opened its link to us: it may have dropped our users meanwhile (dead link,
+  // restart). Only for HELLO_LINK (G43 follows it with an ANNOUNCE), and throttled per server.
+  const last = state.helloReplayAt.get(f.from);
+  if (f.type === 'SERVER_HELLO_LINK' && (last === undefined || ctx.now - last >= HELLO_REPLAY_MIN_INTERVAL_MS)) {
+    state.helloReplayAt.set(f.from, ctx.now);
+    effects.push(...replayLocalUsers(state, f.from, ctx));
+  }
   effects.push({ kind: 'log', level: 'info', msg: `${f.type} accepted`, fields: { serverId: f.from, host: f.payload.host, port: f.payload.port } });
   return { effects };
 }

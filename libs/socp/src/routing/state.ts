@@ -39,6 +39,8 @@ export interface RoutingState {
   channel: { version: number; members: Set<string>; key: Buffer | undefined };
   /** §12 seen_ids. */
   seen: SeenCache;
+  /** When a peer's HELLO_LINK last made us replay our local users to it (ms). */
+  helloReplayAt: Map<string, number>;
 }
 
 /** Inputs from the outside world (S1: time and randomness are inputs). */
@@ -63,5 +65,6 @@ export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?
     directory: new Map(),
     channel: { version: 0, members: new Set(), key: undefined },
     seen: new SeenCache(init.dedupeTtlMs, init.dedupeCapacity),
+    helloReplayAt: new Map(),
   };
 }

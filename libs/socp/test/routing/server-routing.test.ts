@@ -48,6 +48,9 @@ describe('authentication and first frames', () => {
     expect(r.effects).toContainEqual({ kind: 'persist', op: { op: 'pinServer', serverId: NEW, pubkey: keys().alice.publicKey.toBase64Url() } });
     const replay = sealedOf(r.effects, 'sendToServer', 'USER_ADVERTISE');
     expect(replay.map((x) => [(x.frame.payload as { user_id: string }).user_id, x.frame.ts])).toEqual([[ALICE, NOW + 5]]);
+    // a repeated HELLO_LINK within HELLO_REPLAY_MIN_INTERVAL_MS does not make us sign everything again
+    expect(sealedOf(handleServerFrame(s, f, NEW, 'c7', ctx(NOW + 500)).effects, 'sendToServer', 'USER_ADVERTISE')).toEqual([]);
+    expect(sealedOf(handleServerFrame(s, f, NEW, 'c7', ctx(NOW + 1005)).effects, 'sendToServer', 'USER_ADVERTISE')).toHaveLength(1);
   });
 
   test('WELCOME pins and dials every listed server but never replaces a pin', () => {
