@@ -15,7 +15,7 @@ export function b64urlEncode(bytes: Uint8Array): string {
 
 /** Strict base64url decode; returns undefined on any malformed input. */
 export function b64urlDecode(text: string): Buffer | undefined {
-  if (!B64URL_RE.test(text)) return undefined;
+  if (typeof text !== 'string' || !B64URL_RE.test(text)) return undefined;
   const body = text.replace(/=+$/, '');
   if (body.length % 4 === 1) return undefined;
   if (text.length !== body.length && text.length % 4 !== 0) return undefined;
@@ -33,7 +33,7 @@ function canonicalOrUndefined(out: Buffer, body: string, enc: 'base64url' | 'bas
 
 /** Strict standard-alphabet base64 decode (tolerated for keys sent by some peers). */
 export function b64StdDecode(text: string): Buffer | undefined {
-  if (!B64STD_RE.test(text)) return undefined;
+  if (typeof text !== 'string' || !B64STD_RE.test(text)) return undefined;
   const body = text.replace(/=+$/, '');
   if (body.length % 4 === 1) return undefined;
   return canonicalOrUndefined(Buffer.from(body, 'base64'), body, 'base64');

@@ -97,7 +97,7 @@ export async function sealFrameAsync<T extends FrameType>(f: UnsignedFrame<T>, k
 
 /** True when `sig` verifies over the payload (escaped canonical form first, then raw UTF-8). */
 export function checkTransportSig(payload: unknown, sig: string, key: RsaPublicKey): boolean {
-  if (sig.length === 0) return false;
+  if (typeof sig !== 'string' || sig.length === 0) return false;
   const s = b64urlDecode(sig);
   if (!s) return false;
   let candidates: Buffer[];

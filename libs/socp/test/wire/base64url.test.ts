@@ -64,3 +64,9 @@ test('rejects non-canonical trailing bits (one value, one spelling: no re-spelt 
   expect(b64urlDecode('YR')).toBeUndefined();
   expect(b64StdDecode('YR==')).toBeUndefined();
 });
+
+test('non-string input is undefined, not a TypeError', () => {
+  expect(b64urlDecode(5 as unknown as string)).toBeUndefined();
+  expect(b64urlDecode(undefined as unknown as string)).toBeUndefined();
+  expect(b64StdDecode(null as unknown as string)).toBeUndefined();
+});

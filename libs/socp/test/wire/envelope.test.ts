@@ -53,6 +53,7 @@ describe('sealFrame / encodeFrame / decodeFrame / verifyFrame', () => {
   test('checkTransportSig is false (never throws) for empty, non-base64 and wrong-length sigs', () => {
     for (const s of ['', '!!!', 'AAAA', '-0']) expect(checkTransportSig(advertise.payload, s, alice.publicKey)).toBe(false);
     expect(checkTransportSig({ bad: NaN }, b64urlEncode(alice.sign(Buffer.from('x'))), alice.publicKey)).toBe(false);
+    expect(checkTransportSig({}, undefined as unknown as string, alice.publicKey)).toBe(false);
   });
   test('property: any single-byte change in the payload text or the signature is rejected', () => {
     const sealed = sealFrame({ type: 'ERROR', from: SERVER_ID, to: bobId, ts: 5, payload: { code: 'USER_NOT_FOUND', detail: 'no such user here' } }, alice);
