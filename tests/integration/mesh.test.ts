@@ -118,10 +118,15 @@ test('a silent (frozen) server is declared dead within the dead window; on resum
 
 test('a killed server is re-linked after restart, keeps its id, and its users are advertised again', async () => {
   const id2 = mesh.servers[2]!.id;
+  const intro = mesh.introducers[1]!.adminUrl;
   await mesh.kill(2);
   await alice.waitForUserGone(carol.id, FAST.deadAfterMs + 5_000);
+  await waitFor('introducer sees the killed server disconnected', async () => (await metric(intro, 'socp_introducer_servers_connected')) === 2, 10_000);
+  expect(await metric(intro, 'socp_introducer_servers_registered')).toBe(3);
   await mesh.restart(2);
   expect(await mesh.waitServerReady(2)).toBe(id2);
+  await waitFor('introducer sees it back under the same id', async () => (await metric(intro, 'socp_introducer_servers_connected')) === 3, 20_000);
+  expect(await metric(intro, 'socp_introducer_servers_registered')).toBe(3);
   await waitFor('server 0 re-linked to server 2', async () => (await metric(mesh.servers[0]!.adminUrl, 'socp_peer_links_up')) >= 2, 20_000);
   carol = await connect(2, keys[2]!, 'carol', carol.id);
   expect(carol.serverId).toBe(id2);
