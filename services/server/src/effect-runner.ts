@@ -60,23 +60,24 @@ export class EffectRunner {
   async prepare(out: Outbound): Promise<Prepared> {
     if ('relay' in out) return { text: encodeFrame(out.relay), type: out.relay.type };
     const f = out.seal;
+    if (!CACHED_TYPES.has(f.type)) return this.sign(f, undefined);
     const ck = `${f.type}|${dedupeKey(f)}`;
     const hit = this.sealCache.get(ck);
     if (hit !== undefined) return { text: hit, type: f.type };
     const pending = this.sealing.get(ck);
     if (pending !== undefined) return pending;
-    if (!CACHED_TYPES.has(f.type)) return this.sign(f, ck);
     const p = this.sign(f, ck).finally(() => this.sealing.delete(ck));
     this.sealing.set(ck, p);
     return p;
   }
 
-  private async sign(f: UnsignedFrame, ck: string): Promise<Prepared> {
+  /** Sign and serialise once; `ck` set = a cached type, kept for reuse. */
+  private async sign(f: UnsignedFrame, ck: string | undefined): Promise<Prepared> {
     const t0 = process.hrtime.bigint();
     const sealed = await sealFrameAsync(f, this.key());
     this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
     const text = encodeFrame(sealed);
-    if (CACHED_TYPES.has(f.type)) {
+    if (ck !== undefined) {
       if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
       this.sealCache.set(ck, text);
     }
