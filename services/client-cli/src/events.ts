@@ -4,7 +4,13 @@
  */
 import type { Transfer, FileFailure } from './incoming-files';
 
-export interface UserRef { userId: string; name: string | undefined; serverId: string }
+export interface UserRef {
+  userId: string;
+  name: string | undefined;
+  serverId: string;
+  /** `name@serverprefix` when another online user has the same name (so a namesake cannot pass for them). */
+  handle?: string;
+}
 
 export type ClientEvent =
   | { event: 'ready'; userId: string; name: string; serverId: string; serverFingerprint: string; pinned: 'new' | 'known' }

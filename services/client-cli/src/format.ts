@@ -10,7 +10,7 @@ type Colors = ReturnType<typeof createColors>;
 
 const time = (ts: number): string => new Date(ts).toTimeString().slice(0, 8);
 const short = (id: string): string => id.slice(0, 8);
-const who = (u: UserRef): string => safeLabel(u.name ?? u.userId);
+const who = (u: UserRef): string => safeLabel(u.handle ?? u.name ?? u.userId, 80);
 
 export function humanBytes(n: number): string {
   if (n < 1024) return `${n} B`;

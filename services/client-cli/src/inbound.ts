@@ -19,7 +19,7 @@ import {
 import type { ClientEvent, UserRef } from './events';
 import { IncomingFiles } from './incoming-files';
 import { parsePart, PartAssembler } from './message-parts';
-import { labelOf, type Roster, type RosterEntry } from './roster';
+import { handleOf, labelOf, type Roster, type RosterEntry } from './roster';
 import { RECEIVED_DEDUPE_CAPACITY } from './limits';
 
 export interface Me { userId: string; name: string; key: RsaPrivateKey }
@@ -89,9 +89,14 @@ export class Inbound {
     return out;
   }
 
+  /** The sender as shown: with its server prefix when a namesake is online. */
+  private sender(e: RosterEntry): UserRef {
+    return this.roster.sharesName(e) ? { ...refOf(e), handle: handleOf(e, true) } : refOf(e);
+  }
+
   private ref(userId: string): UserRef {
     const e = this.roster.get(userId);
-    return e ? refOf(e) : { userId, name: undefined, serverId: '' };
+    return e ? this.sender(e) : { userId, name: undefined, serverId: '' };
   }
   private label(userId: string): string {
     const e = this.roster.get(userId);
@@ -131,9 +136,9 @@ export class Inbound {
     }
     const kind = isPublic ? 'public' : 'dm';
     const part = parsePart(text);
-    if (!part) return [{ event: 'message', kind, from: refOf(entry), text, ts }];
+    if (!part) return [{ event: 'message', kind, from: this.sender(entry), text, ts }];
     const r = this.parts.add(`${sender}|${kind}`, part, ts, now);
-    if (r.kind === 'complete') return [{ event: 'message', kind, from: refOf(entry), text: r.text, ts: r.ts }];
+    if (r.kind === 'complete') return [{ event: 'message', kind, from: this.sender(entry), text: r.text, ts: r.ts }];
     if (r.kind === 'inconsistent') return [warn('INVALID_SIG', `inconsistent parts of a long message from ${labelOf(entry)}`)];
     return [];
   }
@@ -143,7 +148,7 @@ export class Inbound {
     if (!entry) return [warn('USER_NOT_FOUND', `file offer from unknown user ${sender} refused`)];
     const r = this.files.start(sender, p, now);
     if (!r.ok) return [warn('FILE_REFUSED', `file ${JSON.stringify(p.name.slice(0, 64))} from ${labelOf(entry)} refused: ${r.reason}`)];
-    return [{ event: 'file-offered', transfer: r.transfer, from: refOf(entry) }];
+    return [{ event: 'file-offered', transfer: r.transfer, from: this.sender(entry) }];
   }
 
   private fileChunk(sender: string, p: FileChunkPayload, ts: number, now: number): ClientEvent[] {

@@ -98,6 +98,13 @@ export class Roster {
     return this.users.size;
   }
 
+  /** True when another online user has the same display name. */
+  sharesName(e: RosterEntry): boolean {
+    if (e.name === undefined) return false;
+    for (const o of this.users.values()) if (o.userId !== e.userId && o.name === e.name) return true;
+    return false;
+  }
+
   resolve(query: string): Resolution {
     const q = query.trim();
     if (q.length === 0) return { kind: 'not-found' };

@@ -170,6 +170,20 @@ describe('files', () => {
   });
 });
 
+describe('namesakes', () => {
+  it('shows name@serverprefix for a sender whose name another online user also has', async () => {
+    const [fakeBob] = await makePeers('bob');
+    const S2 = '22222222-2222-4222-8222-222222222222';
+    const inbound = fresh();
+    inbound.roster.upsert(advertise(fakeBob, S2));
+    const [m] = messages(inbound.handle(deliver(server, fakeBob, alice, 'it is me, bob'), Date.now()));
+    expect(m).toMatchObject({ from: { name: 'bob', handle: 'bob@22222222' } });
+    const [real] = messages(fresh().handle(deliver(server, bob, alice, 'hi'), Date.now()));
+    expect(real).toMatchObject({ from: { name: 'bob' } });
+    expect(real!.event === 'message' && real.from.handle).toBeUndefined();
+  }, 60_000);
+});
+
 describe('presence', () => {
   it('turns advertisements into online/offline events and warns on a key swap', () => {
     const inbound = new Inbound(alice, new Roster());
