@@ -57,6 +57,7 @@ export class ManagedProcess {
         for (const w of [...this.lineWaiters]) w();
         resolve();
       });
+      this.child.once('close', () => this.log.end()); // after stdout/stderr drained
       this.child.once('error', (e) => {
         this.lines.push(`spawn error: ${e.message}`);
         this.exitCode = -1;
@@ -106,7 +107,6 @@ export class ManagedProcess {
     const timer = setTimeout(() => this.killNow(), graceMs);
     await this.exited;
     clearTimeout(timer);
-    this.log.end();
   }
   /** Deliver a signal without waiting (e.g. SIGSTOP / SIGCONT to freeze a process). */
   signal(sig: NodeJS.Signals): void {
