@@ -3,7 +3,7 @@
  * and disconnect.
  *
  * USER_HELLO rules, in order (each refusal leaves the state untouched):
- *  1. `from` is a UUID, `ts` within MAX_CLOCK_SKEW_MS                     (UNKNOWN_TYPE / INVALID_SIG)
+ *  1. `from` is a UUID, `ts` within MAX_CLOCK_SKEW_MS, a signed hello not replayed (UNKNOWN_TYPE / INVALID_SIG)
  *  2. payload.pubkey is RSA-4096 with e = 65537                              (BAD_KEY)
  *  3. a non-empty `sig` verifies under that key                              (INVALID_SIG)
  *  4. the user_id is not connected here already                              (NAME_IN_USE)
@@ -16,7 +16,7 @@
 import { MAX_CLOCK_SKEW_MS } from '../constants';
 import { SocpError, type Result } from '../errors';
 import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
-import { acceptUnsigned, verifyFrame, type Verified } from '../wire/envelope';
+import { acceptUnsigned, dedupeKey, verifyFrame, type Verified } from '../wire/envelope';
 import { UUID_ANYCASE_RE, USER_TO_SERVER_TYPES, type Frame, type FrameOf } from '../messages';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { MAX_KNOWN_USERS, MAX_LOCAL_USERS, MAX_NAME_BINDINGS, MAX_USER_BINDINGS } from './limits';
@@ -73,6 +73,9 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   if (!UUID_ANYCASE_RE.test(uid)) return no(fail('SOCP_ERR_SCHEMA', 'USER_HELLO.from must be a UUID'));
   const stale = checkFresh(f.ts, ctx.now);
   if (stale) return no(stale);
+  // A signed hello proves key possession; a captured one must not be replayable.
+  const helloKey = f.sig === '' ? undefined : dedupeKey(f);
+  if (helloKey !== undefined && state.seen.has(helloKey, ctx.now)) return no(new SocpError('SOCP_ERR_REPLAY', 'USER_HELLO was seen before'));
   let key: RsaPublicKey;
   try {
     key = importKey(f.payload.pubkey);
@@ -93,6 +96,10 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   if (names.some((n) => !state.names.has(n)) && state.names.size >= MAX_NAME_BINDINGS) return no(fail('SOCP_ERR_RATE_LIMITED', 'name table is full'));
 
   const effects: Effect[] = [];
+  if (helloKey !== undefined) {
+    state.seen.firstSeen(helloKey, ctx.now);
+    effects.push({ kind: 'persist', op: { op: 'seen', key: helloKey, expiresAt: ctx.now + state.seen.ttlMs } });
+  }
   state.localUsers.set(uid, connId);
   state.userLocations.set(uid, 'local');
   if (bound === undefined) {

@@ -63,6 +63,16 @@ describe('USER_HELLO', () => {
     expect(early.ok || early.error.code).toBe('SOCP_ERR_NOT_ALLOWED');
   });
 
+  test('a signed hello cannot be replayed (seen_ids), even after the user left', () => {
+    const s = meshState();
+    const f = sealFrame({ type: 'USER_HELLO', from: ALICE, to: SELF, ts: NOW, payload: { pubkey: keys().alice.publicKey.toBase64Url() } }, keys().alice) as Hello;
+    expect(handleUserHello(s, f, 'c1', ctx()).accepted).toBe(true);
+    handleUserGone(s, ALICE, 'c1', ctx());
+    const again = handleUserHello(s, f, 'c2', ctx(NOW + 10));
+    expect(again.accepted).toBe(false);
+    expect(rejects(again.effects)).toEqual(['SOCP_ERR_REPLAY']);
+  });
+
   test('disconnect: USER_REMOVE to servers and users, presence deleted, key binding kept', () => {
     const s = withAlice(meshState());
     const r = handleUserGone(s, ALICE, 'c1', ctx());
