@@ -57,6 +57,7 @@ export class JoinConnection {
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.ws.readyState !== this.ws.OPEN) return; // closing after a refusal: act on nothing more
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       this.windowStart = now;

@@ -153,6 +153,17 @@ describe('hostile joins are rejected with the right code and change nothing', ()
     await expectRejected((s) => s.send(f), 'INVALID_SIG', 'SOCP_ERR_REPLAY');
   });
 
+  test('a valid join sent right after a refused first frame is not acted on', async () => {
+    const snapshot = before();
+    const sock = await FrameSocket.connect(t.url);
+    sockets.push(sock);
+    sock.sendRaw('garbage');
+    sock.send(joinFrame(keyA, randomUUID(), 7109));
+    await sock.waitClosed(5_000);
+    expect(sock.frames().map((f) => f.type)).toEqual(['ERROR']);
+    expect(before()).toEqual(snapshot);
+  });
+
   test('an oversize frame closes the socket with 1009 and changes nothing', async () => {
     const snapshot = before();
     const sock = await FrameSocket.connect(t.url);
