@@ -69,11 +69,19 @@ function check(raw: string, p: Pair, plain: string): void {
   if (p.receiver.key.decrypt(b64urlDecode(f.payload.ciphertext)!).toString('utf8') !== plain) throw new Error('delivered DM decrypts to other text');
 }
 
-export async function dmStep(pairs: readonly Pair[], rate: number, seconds: number): Promise<DmStepResult> {
-  const n = Math.max(1, Math.round(rate * seconds));
+export interface PreparedStep { pairs: readonly Pair[]; rate: number; seconds: number; msgs: Msg[]; precomputeS: number }
+
+/** Build every frame of a step (not timed). */
+export async function prepareDmStep(pairs: readonly Pair[], rate: number, seconds: number): Promise<PreparedStep> {
   const tp = performance.now();
-  const msgs = await precompute(pairs, n);
-  const precomputeS = (performance.now() - tp) / 1000;
+  const msgs = await precompute(pairs, Math.max(1, Math.round(rate * seconds)));
+  return { pairs, rate, seconds, msgs, precomputeS: (performance.now() - tp) / 1000 };
+}
+
+/** Send a prepared step open-loop and collect arrivals (timed). */
+export async function runDmStep(step: PreparedStep): Promise<DmStepResult> {
+  const { pairs, rate, seconds, msgs, precomputeS } = step;
+  const n = msgs.length;
   const index = new Map<string, number>(msgs.map((m, i) => [m.sig, i]));
   const sendAt = new Float64Array(n);
   const recvAt = new Float64Array(n).fill(NaN);

@@ -4,7 +4,8 @@
  * is measured apart from the servers'. Commands (request {id, cmd, args} → reply {id, ok,
  * result|error}; progress lines as {progress}):
  *   setup {urlA, urlB, pairs, keys}   key pool, 16 senders on A and 16 receivers on B, rosters
- *   dmStep {rate, seconds}            one step of the DM ramp (dm-load.ts)
+ *   dmPrepare {rate, seconds}         build one step of the DM ramp (dm-load.ts), untimed
+ *   dmRun                             send it and collect the arrivals
  *   file {size, timeoutMs}            one file A → B (file-transfer.ts)
  *   presencePrepare {n}               sign n USER_HELLOs (presence-load.ts)
  *   presenceStart / presenceStop      connect them all / close them all
@@ -14,13 +15,14 @@
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, type RsaPrivateKey } from '@socp/protocol';
 import { BenchUser } from './bench-user';
-import { dmStep, type Pair } from './dm-load';
+import { prepareDmStep, runDmStep, type Pair, type PreparedStep } from './dm-load';
 import { transferFile } from './file-transfer';
 import { PresenceLoad } from './presence-load';
 
 let keys: RsaPrivateKey[] = [];
 let pairs: Pair[] = [];
 let presence: PresenceLoad | undefined;
+let step: PreparedStep | undefined;
 
 const progress = (line: string): void => void process.send?.({ progress: line });
 
@@ -39,7 +41,14 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
   const num = (k: string): number => a[k] as number;
   switch (cmd) {
     case 'setup': return setup(a as never);
-    case 'dmStep': return dmStep(pairs, num('rate'), num('seconds'));
+    case 'dmPrepare':
+      step = await prepareDmStep(pairs, num('rate'), num('seconds'));
+      return { messages: step.msgs.length, precompute_s: step.precomputeS };
+    case 'dmRun': {
+      const s = step!;
+      step = undefined;
+      return runDmStep(s);
+    }
     case 'file': return transferFile(pairs[0]!, num('size'), num('timeoutMs'), progress);
     case 'presencePrepare':
       presence = await PresenceLoad.prepare(a['urls'] as string[], num('n'), keys);

@@ -2,7 +2,7 @@
  * Presence load inside the generator: N users with distinct user_ids spread round-robin over
  * the servers. RSA-4096 keygen is slow, so the users share a small pool of keys (a user_id binds
  * to the first key it presents; distinct ids may share one). Every USER_HELLO is signed before
- * the timed phase; then each user connects and sends it, a bounded number of handshakes at a
+ * the timed phase (one signature per pool key: the sig covers only the payload); then each user connects and sends it, a bounded number of handshakes at a
  * time. Inbound frames (ACK, the presence snapshot, later advertisements) are only counted.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,7 +11,6 @@ import { encodeFrame, sealFrameAsync, type RsaPrivateKey } from '@socp/protocol'
 
 /** WebSocket handshakes in flight at once. */
 const CONNECT_IN_FLIGHT = 256;
-const SIGN_IN_FLIGHT = 64;
 
 export interface PresenceCounters { users: number; connected: number; acked: number; refused: number; closed: number; frames_in: number; bytes_in: number }
 
@@ -24,16 +23,14 @@ export class PresenceLoad {
   }
 
   static async prepare(urls: readonly string[], n: number, keys: readonly RsaPrivateKey[]): Promise<PresenceLoad> {
-    const hellos: string[] = new Array(n);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < n; i = next++) {
-        const key = keys[i % keys.length]!;
-        const pub = key.publicKey.toBase64Url();
-        hellos[i] = encodeFrame(await sealFrameAsync({ type: 'USER_HELLO', from: randomUUID(), to: '*', ts: Date.now(), payload: { client: 'socp-bench', pubkey: pub, enc_pubkey: pub } }, key));
-      }
-    };
-    await Promise.all(Array.from({ length: SIGN_IN_FLIGHT }, worker));
+    // The envelope sig covers the payload only, and a hello's payload names no user: one
+    // signature per pool key serves every user_id that shares that key.
+    const signed = await Promise.all(keys.map((key) => {
+      const pub = key.publicKey.toBase64Url();
+      return sealFrameAsync({ type: 'USER_HELLO', from: randomUUID(), to: '*', ts: Date.now(), payload: { client: 'socp-bench', pubkey: pub, enc_pubkey: pub } }, key);
+    }));
+    const ts = Date.now();
+    const hellos = Array.from({ length: n }, (_, i) => encodeFrame({ ...signed[i % signed.length]!, from: randomUUID(), ts }));
     return new PresenceLoad(urls, hellos);
   }
 

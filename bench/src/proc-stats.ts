@@ -43,12 +43,15 @@ export async function serverSample(adminUrl: string, timeoutMs = 5_000): Promise
   };
 }
 
-/** CPU % of several processes over a window: call start(), then stop(). */
-export function cpuMeter(pids: Record<string, number>): () => Record<string, number> {
+export interface CpuWindow { pct: Record<string, number>; seconds: Record<string, number> }
+
+/** CPU use of several processes over a window: call cpuMeter() at its start, the result at its end. */
+export function cpuMeter(pids: Record<string, number>): () => CpuWindow {
   const t0 = process.hrtime.bigint();
   const c0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
   return () => {
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    return Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, Math.round(((cpuSeconds(p) - c0[k]!) / wall) * 1000) / 10]));
+    const seconds = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p) - c0[k]!]));
+    return { seconds, pct: Object.fromEntries(Object.entries(seconds).map(([k, s]) => [k, Math.round((s / wall) * 1000) / 10])) };
   };
 }

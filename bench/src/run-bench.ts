@@ -2,14 +2,17 @@
 /**
  * `npm run bench` (scripts/bench.sh builds first): one local mesh — introducer + 2 servers,
  * real processes, real Redis, loopback, default timings — and, in the same run:
- *   0. the machine's RSA-4096 private-op rates (libs/socp crypto-rates, mesh idle)
+ *   0. the machine's RSA-4096 private-op rates (libs/socp crypto-rates, mesh idle; again after the ramp)
  *   1. DM throughput A → B at rising offered load up to saturation, p50/p95/p99 per step
  *   2. latency at ~10 % of saturation
  *   3. 1 MiB and 10 MiB files A → B (progress shown)
  *   4. presence: 1,000 and 10,000 users, convergence time, server RSS, Redis memory
  * Prints each figure, writes docs/benchmarks/results.json, README.md and throughput.svg.
  * Everything started is stopped on success, failure, SIGINT and SIGTERM.
- *   node bench/dist/run-bench.js [--quick]      (--quick: short ramp, 1 MiB, 1,000 users)
+ *   node bench/dist/run-bench.js [--quick] [--only dm,light,files,presence] [--profile DIR]
+ *     --quick    short ramp, 1 MiB only, 1,000 users only
+ *     --only     run just these phases (the light load needs dm for its rate, else uses 50/s)
+ *     --profile  servers run with --cpu-prof; .cpuprofile files land in DIR at the end
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -20,12 +23,18 @@ import { waitFor } from '@socp/tests/dist/harness/wait';
 import type { DmStepResult } from './dm-load';
 import type { FileResult } from './file-transfer';
 import type { PresenceCounters } from './presence-load';
+import { USER_FRAMES_PER_SEC } from '@socp/server/dist/transport/limits';
 import { GeneratorClient } from './generator-client';
-import { cpuMeter, redisUsedMemory, rssBytes, serverSample } from './proc-stats';
+import { cpuMeter, redisUsedMemory, rssBytes, serverSample, type CpuWindow } from './proc-stats';
 import { writeReport, type BenchResults, type PresenceResult, type RampStep } from './report';
 import { round } from './stats';
 
-const QUICK = process.argv.includes('--quick');
+const argv = process.argv.slice(2);
+const argAfter = (flag: string): string | undefined => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+const QUICK = argv.includes('--quick');
+const ONLY = argAfter('--only')?.split(',');
+const PROFILE_DIR = argAfter('--profile');
+const phase = (name: string): boolean => ONLY === undefined || ONLY.includes(name);
 const PAIRS = 16;
 const KEY_POOL = 4;
 const RAMP = QUICK ? [100, 300, 500, 700, 900] : [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1200];
@@ -33,32 +42,46 @@ const STEP_SECONDS = QUICK ? 3 : 4;
 const LIGHT_SECONDS = 10;
 const FILE_SIZES = QUICK ? [1 << 20] : [1 << 20, 10 << 20];
 const PRESENCE_COUNTS = QUICK ? [1_000] : [1_000, 10_000];
-const PRESENCE_DEADLINE_MS = 90_000;
+const PRESENCE_DEADLINE_MS = 60_000;
+/** Time budget of one file transfer (keeps the whole bench near 10 minutes on a busy machine). */
+const FILE_BUDGET_MS = 240_000;
 /** Abort a presence count when a server grows past this (protects the shared machine). */
 const PRESENCE_RSS_ABORT_BYTES = 3 * 1024 ** 3;
 /** Private-key operations the servers spend per cross-server DM: SERVER_DELIVER at A, USER_DELIVER at B. */
 const SERVER_OPS_PER_DM = 2;
 /** Per file chunk: content_sig + envelope sig at the sender, one sig at A, one at B, OAEP decrypt at the receiver. */
 const OPS_PER_CHUNK = 5;
+/** Per user coming online: ACK, USER_ADVERTISE, PUBLIC_CHANNEL_ADD, PUBLIC_CHANNEL_UPDATED at its server, the re-signed USER_ADVERTISE at the other. */
+const OPS_PER_USER = 5;
 const SEED = { dms_per_s: 299, light_p50_ms: 7.9, light_p95_ms: 13.5, light_p99_ms: 17.6, file_1mib_s: 17.4 };
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 let progressShown = false;
+let lastProgress = 0;
+/** One overwritten status line on a terminal; a line every few seconds into a log. */
 const progress = (s: string): void => {
-  progressShown = true;
-  process.stdout.write(`\r  ${s.padEnd(90)}`);
+  if (process.stdout.isTTY) {
+    progressShown = true;
+    process.stdout.write(`\r  ${s.padEnd(90)}`);
+  } else if (Date.now() - lastProgress >= 3_000) {
+    lastProgress = Date.now();
+    process.stdout.write(`  ${s}\n`);
+  }
 };
 const endProgress = (): void => {
   if (progressShown) process.stdout.write('\n');
   progressShown = false;
 };
 
-function cryptoRates(root: string): Record<string, number> {
-  const r = spawnSync(process.execPath, [join(root, 'libs/socp/dist/bench/crypto-rates.js'), '--seconds', '2'], { encoding: 'utf8' });
+interface CryptoRates { wall_ops_per_s: Record<string, number>; ops_per_cpu_s: Record<string, number>; load: number }
+
+/** libs/socp's crypto-rates (its lines printed indented); the rates from its final JSON line. */
+function cryptoRates(root: string): CryptoRates {
+  const r = spawnSync(process.execPath, [join(root, 'libs/socp/dist/bench/crypto-rates.js'), '--seconds', '1.5'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`crypto-rates failed: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   for (const l of lines.slice(0, -1)) out(`  ${l}`);
-  return (JSON.parse(lines[lines.length - 1]!) as { rates_per_s: Record<string, number> }).rates_per_s;
+  return JSON.parse(lines[lines.length - 1]!) as CryptoRates;
 }
 
 async function main(): Promise<void> {
@@ -71,6 +94,8 @@ async function main(): Promise<void> {
     cleaning = true;
     endProgress();
     gen?.stop();
+    // A profiled server writes its .cpuprofile on a clean exit: give it time to drain and stop.
+    if (PROFILE_DIR) await Promise.all((mesh?.servers ?? []).map((s) => s.proc?.stop('SIGTERM', 60_000)));
     await mesh?.stop();
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -80,58 +105,88 @@ async function main(): Promise<void> {
     });
   }
   const started = Date.now();
+  const loadStart = loadavg().map((l) => round(l, 2));
   try {
     out(`SOCP bench${QUICK ? ' (quick)' : ''}: Node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     out('starting the mesh: introducer + 2 servers (own redis-server each), default timings…');
-    mesh = await startMesh({ servers: 2, introducers: 1, logLevel: 'info' });
+    mesh = await startMesh({
+      servers: 2, introducers: 1, logLevel: 'info',
+      ...(PROFILE_DIR ? { serverEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } } : {}),
+    });
     await mesh.waitReady();
     const [A, B] = [mesh.servers[0]!, mesh.servers[1]!];
     const pids = { serverA: A.proc!.pid!, serverB: B.proc!.pid!, redisA: A.redis!.pid!, redisB: B.redis!.pid! };
 
     out('\n[0] RSA-4096 private-op rates on this machine (mesh idle)');
-    const rates = cryptoRates(root);
-    const machineOps = rates['pss_sign_async']!;
-    const bound = machineOps / SERVER_OPS_PER_DM;
-    out(`  bound: ${machineOps} signatures/s (threadpool, both cores) ÷ ${SERVER_OPS_PER_DM} server signatures per DM = ${bound.toFixed(0)} DMs/s`);
+    const rates = [cryptoRates(root)];
+    const signRate = (): number => Math.round(rates.reduce((a, r) => a + r.wall_ops_per_s['pss_sign_async']!, 0) / rates.length);
+    out(`  threadpool signing on both cores: ${signRate()} signatures/s → bound ${(signRate() / SERVER_OPS_PER_DM).toFixed(0)} DMs/s (measured again after the ramp)`);
 
     gen = new GeneratorClient(progress);
     const g = gen;
     const setup = await g.request<{ senders: string[] }>('setup', { urlA: A.wsUrl, urlB: B.wsUrl, pairs: PAIRS, keys: KEY_POOL });
-    out(`\n[1] DM throughput: ${setup.senders.length} senders on A → ${setup.senders.length} receivers on B, ${STEP_SECONDS} s per step, messages pre-computed`);
-    out('  offered  delivered   p50 ms   p95 ms   p99 ms  lost  srvA%  srvB%  redis%  gen%  loopA p99 ms');
-    const ramp: RampStep[] = [];
-    for (const rate of RAMP) {
+    /** One DM step: build its frames (untimed), then send them with the CPU of every process metered. */
+    const dmStep = async (rate: number, seconds: number): Promise<{ result: DmStepResult; cpu: CpuWindow }> => {
+      await g.request('dmPrepare', { rate, seconds });
       const meter = cpuMeter({ ...pids, generator: g.pid });
-      const r = await g.request<DmStepResult>('dmStep', { rate, seconds: STEP_SECONDS });
-      const cpu = meter();
+      const result = await g.request<DmStepResult>('dmRun');
+      return { result, cpu: meter() };
+    };
+    out(`\n[1] DM throughput: ${setup.senders.length} senders on A → ${setup.senders.length} receivers on B, ${STEP_SECONDS} s per step, messages pre-computed`);
+    out('  offered  delivered   p50 ms   p95 ms   p99 ms  lost  srvA%  srvB%  redis%  gen%  loopA p99 ms  srv CPU ms/DM');
+    const ramp: RampStep[] = [];
+    for (const rate of phase('dm') ? RAMP : []) {
+      const m = await dmStep(rate, STEP_SECONDS);
+      const r = m.result;
+      const cpu = m.cpu.pct;
       const [sa, sb] = await Promise.all([serverSample(A.adminUrl), serverSample(B.adminUrl)]);
-      const step: RampStep = { ...r, cpu_pct: cpu, event_loop_p99_ms: { A: round(sa.eventLoopP99Ms, 1), B: round(sb.eventLoopP99Ms, 1) } };
+      const serverCpuPerDm = (m.cpu.seconds['serverA']! + m.cpu.seconds['serverB']!) / Math.max(1, r.delivered);
+      const step: RampStep = {
+        ...r, cpu_pct: cpu, server_cpu_ms_per_dm: round(serverCpuPerDm * 1000, 2),
+        event_loop_p99_ms: { A: round(sa.eventLoopP99Ms, 1), B: round(sb.eventLoopP99Ms, 1) },
+      };
       ramp.push(step);
       const L = r.latency_ms;
-      out(`  ${String(rate).padStart(7)}  ${r.delivered_per_s.toFixed(0).padStart(9)}  ${L.p50.toFixed(1).padStart(7)}  ${L.p95.toFixed(1).padStart(7)}  ${L.p99.toFixed(1).padStart(7)}  ${String(r.lost).padStart(4)}  ${cpu['serverA']!.toFixed(0).padStart(5)}  ${cpu['serverB']!.toFixed(0).padStart(5)}  ${(cpu['redisA']! + cpu['redisB']!).toFixed(0).padStart(6)}  ${cpu['generator']!.toFixed(0).padStart(4)}  ${step.event_loop_p99_ms.A.toFixed(1).padStart(12)}`);
+      out(`  ${String(rate).padStart(7)}  ${r.delivered_per_s.toFixed(0).padStart(9)}  ${L.p50.toFixed(1).padStart(7)}  ${L.p95.toFixed(1).padStart(7)}  ${L.p99.toFixed(1).padStart(7)}  ${String(r.lost).padStart(4)}  ${cpu['serverA']!.toFixed(0).padStart(5)}  ${cpu['serverB']!.toFixed(0).padStart(5)}  ${(cpu['redisA']! + cpu['redisB']!).toFixed(0).padStart(6)}  ${cpu['generator']!.toFixed(0).padStart(4)}  ${step.event_loop_p99_ms.A.toFixed(1).padStart(12)}  ${step.server_cpu_ms_per_dm.toFixed(2).padStart(13)}`);
       if (r.lost > 0 || r.delivered_per_s < 0.9 * rate || L.p99 > 1_000) break;
     }
-    const sat = Math.max(...ramp.map((s) => s.delivered_per_s));
+    out('  RSA-4096 rates again, right after the ramp:');
+    rates.push(cryptoRates(root));
+    const machineOps = signRate();
+    const bound = machineOps / SERVER_OPS_PER_DM;
+    out(`  bound: ${machineOps} signatures/s (threadpool, both cores, mean of before/after) ÷ ${SERVER_OPS_PER_DM} server signatures per DM = ${bound.toFixed(0)} DMs/s`);
+    const sat = Math.max(0, ...ramp.map((s) => s.delivered_per_s));
+    // Load-independent view: server CPU per DM against the CPU the two forced signatures cost.
+    const signCpuMs = 1000 / (rates.reduce((a, r) => a + r.ops_per_cpu_s['pss_sign']!, 0) / rates.length);
+    const satStep = ramp.find((s) => s.delivered_per_s === sat);
+    const cpuPerDm = satStep?.server_cpu_ms_per_dm ?? NaN;
+    const cpuView = {
+      forced_cpu_ms_per_dm: round(SERVER_OPS_PER_DM * signCpuMs, 2), server_cpu_ms_per_dm: cpuPerDm,
+      cpu_efficiency: round((SERVER_OPS_PER_DM * signCpuMs) / cpuPerDm, 2), idle_machine_projection_dms_per_s: Math.round((availableParallelism() * 1000) / cpuPerDm),
+    };
+    out(`  CPU view: the servers spent ${cpuPerDm} CPU-ms per DM at saturation; the 2 forced signatures cost ${cpuView.forced_cpu_ms_per_dm} CPU-ms → efficiency ${cpuView.cpu_efficiency}; on an otherwise idle ${availableParallelism()}-core machine that is ≈ ${cpuView.idle_machine_projection_dms_per_s} DMs/s`);
     out(`  saturation: ${sat.toFixed(0)} DMs/s = ${(sat / bound).toFixed(2)} × bound (${bound.toFixed(0)}), ${(sat / SEED.dms_per_s).toFixed(2)} × seed (${SEED.dms_per_s})`);
 
-    const lightRate = Math.max(10, Math.round(sat * 0.1));
+    const lightRate = sat > 0 ? Math.max(10, Math.round(sat * 0.1)) : 50;
     out(`\n[2] light load: ${lightRate} DMs/s (~10 % of saturation) for ${LIGHT_SECONDS} s`);
-    const light = await g.request<DmStepResult>('dmStep', { rate: lightRate, seconds: LIGHT_SECONDS });
+    const light = (await dmStep(lightRate, phase('light') ? LIGHT_SECONDS : 0.1)).result;
     out(`  p50 ${light.latency_ms.p50} ms, p95 ${light.latency_ms.p95} ms, p99 ${light.latency_ms.p99} ms (seed: ${SEED.light_p50_ms} / ${SEED.light_p95_ms} / ${SEED.light_p99_ms}), ${light.delivered}/${light.sent} delivered`);
 
     out('\n[3] files A → B, 446-byte chunks (sender encrypts + content-signs + seals, each server signs, receiver verifies + decrypts)');
-    const files: Array<FileResult & { bound_s: number; ratio_to_bound: number }> = [];
-    for (const size of FILE_SIZES) {
-      const r = await g.request<FileResult>('file', { size, timeoutMs: 600_000 });
+    const files: BenchResults['files'] = [];
+    for (const size of phase('files') ? FILE_SIZES : []) {
+      const r = await g.request<FileResult>('file', { size, timeoutMs: FILE_BUDGET_MS });
       endProgress();
       const boundS = (r.chunks * OPS_PER_CHUNK) / machineOps;
-      files.push({ ...r, bound_s: round(boundS, 2), ratio_to_bound: round(boundS / r.seconds, 2) });
-      out(`  ${(size / 1048576).toFixed(0).padStart(2)} MiB: ${r.seconds} s (${r.kib_per_s} KiB/s, ${r.chunks} chunks), RSA bound ${boundS.toFixed(1)} s → ratio ${(boundS / r.seconds).toFixed(2)}, sha256 ok`);
+      files.push({ ...r, bound_s: round(boundS, 2), ratio_to_bound: r.completed ? round(boundS / r.seconds, 2) : 0, rate_limit_floor_s: round((r.chunks + 2) / USER_FRAMES_PER_SEC, 1) });
+      out(r.completed
+        ? `  ${(size / 1048576).toFixed(0).padStart(2)} MiB: ${r.seconds} s (${r.kib_per_s} KiB/s, ${r.chunks} chunks), RSA bound ${boundS.toFixed(1)} s → ratio ${(boundS / r.seconds).toFixed(2)}, sha256 ok`
+        : `  ${(size / 1048576).toFixed(0).padStart(2)} MiB: NOT complete within the ${FILE_BUDGET_MS / 1000} s budget: ${r.chunks_received}/${r.chunks} chunks (${r.kib_per_s} KiB/s); RSA bound ${boundS.toFixed(1)} s`);
     }
 
     out('\n[4] presence: users spread over both servers (key pool of 4 shared by distinct user_ids), until every server knows them all');
     const presence: PresenceResult[] = [];
-    for (const n of PRESENCE_COUNTS) {
+    for (const n of phase('presence') ? PRESENCE_COUNTS : []) {
       const base = await Promise.all([serverSample(A.adminUrl), serverSample(B.adminUrl)]);
       await g.request('presencePrepare', { urls: [A.wsUrl, B.wsUrl], n });
       const t0 = Date.now();
@@ -153,7 +208,7 @@ async function main(): Promise<void> {
       const counters = await Promise.race([startP, g.request<PresenceCounters>('presenceCounters')]);
       const after = await Promise.all([serverSample(A.adminUrl, 10_000), serverSample(B.adminUrl, 10_000)]);
       const r: PresenceResult = {
-        users: n, converged, seconds: round(seconds, 2), aborted: aborted || undefined, known_by: { A: known[0]!, B: known[1]! },
+        users: n, converged, seconds: round(seconds, 2), bound_s: round((n * OPS_PER_USER) / machineOps, 1), aborted: aborted || undefined, known_by: { A: known[0]!, B: known[1]! },
         rss_mb: { A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) },
         max_rss_mb: round(maxRss / 1048576, 1),
         redis_used_mb: { A: round((await redisUsedMemory(A.redisUrl)) / 1048576, 1), B: round((await redisUsedMemory(B.redisUrl)) / 1048576, 1) },
@@ -174,13 +229,13 @@ async function main(): Promise<void> {
     const gcpu = await g.request<{ cpu_s: number }>('cpu');
     const results: BenchResults = {
       date: new Date().toISOString(), quick: QUICK, node: process.version, cpus: availableParallelism(),
-      wall_s: 0, generator_cpu_s: round(gcpu.cpu_s, 1),
-      crypto_ops_per_s: rates,
+      wall_s: 0, generator_cpu_s: round(gcpu.cpu_s, 1), load_average: { start: loadStart, end: loadavg().map((l) => round(l, 2)) },
+      crypto: rates,
       bound: {
-        private_ops_per_s: machineOps, server_ops_per_dm: SERVER_OPS_PER_DM, dms_per_s: round(bound, 1), ops_per_file_chunk: OPS_PER_CHUNK,
+        private_ops_per_s: machineOps, server_ops_per_dm: SERVER_OPS_PER_DM, dms_per_s: round(bound, 1), ops_per_file_chunk: OPS_PER_CHUNK, ops_per_user_online: OPS_PER_USER, user_frames_per_s_limit: USER_FRAMES_PER_SEC,
         why: 'Both servers (and the generator and both Redis) share this machine\'s 2 cores, so the servers together can at most do the machine\'s threadpool PSS-sign rate on both cores; each cross-server DM costs one signature at A (SERVER_DELIVER) and one at B (USER_DELIVER).',
       },
-      ramp, saturation: { dms_per_s: sat, ratio_to_bound: round(sat / bound, 3), ratio_to_seed: round(sat / SEED.dms_per_s, 2) },
+      ramp, saturation: { dms_per_s: sat, ratio_to_bound: round(sat / bound, 3), ratio_to_seed: round(sat / SEED.dms_per_s, 2), ...cpuView },
       light, files, presence, seed: SEED,
     };
     results.wall_s = round((Date.now() - started) / 1000, 1);
