@@ -28,7 +28,7 @@ import { loadOrCreateIdentity, type Identity } from './identity';
 import { buildAdminApp } from './app';
 import { Connection } from './transport/connection';
 import { LinkManager } from './transport/link-manager';
-import { MAX_CONNECTIONS } from './transport/limits';
+import { MAX_CONNECTIONS, SHUTDOWN_GRACE_MS } from './transport/limits';
 import { Joiner } from './bootstrap/join';
 
 export interface ServerDeps { redis: Redis; log: Logger; registry: Registry; wss: WebSocketServer }
@@ -95,6 +95,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       metrics,
       helloLink: (sid) => sealText({ type: 'SERVER_HELLO_LINK', from: selfId, to: sid, ts: Date.now(), payload: selfAddr() }),
       heartbeat: (sid) => sealText({ type: 'HEARTBEAT', from: selfId, to: sid, ts: Date.now(), payload: {} }),
+      ctrlClose: (sid) => sealText({ type: 'CTRL_CLOSE', from: selfId, to: sid, ts: Date.now(), payload: {} }),
       onMessage: (c, data, bin) => onMessage(c, data, bin),
       linkUp: (sid) => void runner.run(handleLinkUp(state, sid, ctx())),
       linkDown: (sid) => void runner.run(handleLinkDown(state, sid, ctx())),
@@ -247,8 +248,12 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     admin,
     idle: () => runner.idle(),
     async stop() {
-      joiner.stop();
-      links.stop();
+      await runner.idle();
+      await Promise.all([joiner.stop(), links.stop()]);
+      for (const c of conns.values()) c.close(1000, 'shutdown');
+      // Give peers a moment to answer the close handshake, then cut whatever is left.
+      const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+      while (conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const c of conns.values()) c.terminate();
       await new Promise<void>((res) => wss.close(() => res()));
       await admin.close();

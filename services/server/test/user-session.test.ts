@@ -190,7 +190,10 @@ test('a restarted server on the same Redis keeps its server_id and key', async (
   await srv.stop();
   srv = await startTestServer(redis.url, intro.bootstrap);
   const { serverId, pubkey } = srv.node;
+  await waitFor('joined', async () => (await admin(srv.node, '/readyz')).statusCode === 200);
+  const closes = intro.received.filter((t) => t === 'CTRL_CLOSE').length;
   await srv.stop();
+  await waitFor('CTRL_CLOSE to the introducer on a graceful stop', () => intro.received.filter((t) => t === 'CTRL_CLOSE').length > closes);
   srv = await startTestServer(redis.url, intro.bootstrap);
   expect(srv.node.serverId).toBe(serverId);
   expect(srv.node.pubkey).toBe(pubkey);

@@ -134,11 +134,23 @@ class IntroducerSession {
     }, d);
   }
 
-  stop(): void {
+  /** Leave politely: a signed CTRL_CLOSE (the introducer prunes us at once), then close 1000. */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.hb);
     clearTimeout(this.retry);
-    this.ws?.terminate();
+    const ws = this.ws;
+    if (!ws) return;
+    if (ws.readyState === ws.OPEN && this.background) {
+      try {
+        ws.send(await this.c.seal({ type: 'CTRL_CLOSE', from: this.c.selfId(), to: `${this.entry.host}:${this.entry.port}`, ts: Date.now(), payload: {} }));
+        ws.close(1000, 'shutdown');
+        return;
+      } catch {
+        /* fall through to terminate */
+      }
+    }
+    ws.terminate();
   }
 }
 
@@ -184,9 +196,9 @@ export class Joiner {
     return false;
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
-    for (const s of this.sessions) s.stop();
+    await Promise.all(this.sessions.map((s) => s.stop()));
   }
 }

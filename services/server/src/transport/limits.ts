@@ -11,3 +11,5 @@ export const SERVER_FRAME_BURST = 20_000;
 export const SEAL_CACHE_ENTRIES = 20_000;
 /** Connections this server accepts at once (users + servers + pending). */
 export const MAX_CONNECTIONS = 60_000;
+/** On shutdown, time connections get to finish the 1000 close handshake before they are cut. */
+export const SHUTDOWN_GRACE_MS = 1_000;

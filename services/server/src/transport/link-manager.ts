@@ -18,6 +18,8 @@ export interface LinkManagerComponents {
   metrics: ServerMetrics;
   /** The serialised SERVER_HELLO_LINK for a peer. */
   helloLink(serverId: string): Promise<string>;
+  /** The serialised CTRL_CLOSE for a peer (graceful shutdown). */
+  ctrlClose(serverId: string): Promise<string>;
   /** The serialised HEARTBEAT for a peer. */
   heartbeat(serverId: string): Promise<string>;
   /** Frames read on an outbound socket go through the same handler as inbound ones. */
@@ -51,13 +53,27 @@ export class LinkManager {
     this.ticker = setInterval(() => this.tick(), every);
   }
 
-  stop(): void {
+  /** Close every link politely (signed CTRL_CLOSE, then 1000), so peers drop our users at once. */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ticker);
-    for (const p of this.peers.values()) {
-      clearTimeout(p.timer);
-      p.conn?.terminate();
-    }
+    await Promise.all(
+      [...this.peers.values()].map(async (p) => {
+        clearTimeout(p.timer);
+        const conn = p.conn;
+        if (!conn) return;
+        if (p.up) {
+          try {
+            conn.send(await this.c.ctrlClose(p.id), 'CTRL_CLOSE');
+            conn.close(1000, 'shutdown');
+            return;
+          } catch {
+            /* fall through */
+          }
+        }
+        conn.terminate();
+      }),
+    );
   }
 
   /** Make sure we keep a link to this server (idempotent; updates the address). */

@@ -7,6 +7,8 @@ export class FakeIntroducer {
   readonly id = '0c9a7b6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d';
   readonly joined = new Map<string, { server_id: string; host: string; port: number; pubkey: string }>();
   readonly sockets = new Set<WebSocket>();
+  /** Types of every decodable frame received, in order. */
+  readonly received: string[] = [];
   private constructor(private readonly wss: WebSocketServer, readonly key: RsaPrivateKey) {}
 
   static async start(key: RsaPrivateKey): Promise<FakeIntroducer> {
@@ -18,6 +20,7 @@ export class FakeIntroducer {
       ws.on('close', () => intro.sockets.delete(ws));
       ws.on('message', (data: Buffer) => {
         const d = decodeFrame(data);
+        if (d.ok) intro.received.push(d.value.type);
         if (!d.ok || d.value.type !== 'SERVER_HELLO_JOIN') return;
         const f = d.value;
         if (!verifyFrame(f, importPublicKey(f.payload.pubkey)).ok) return;
