@@ -15,6 +15,8 @@ import { pipeAsker, ttyAsker, type Asker } from './prompts';
 import { Session } from './session';
 import { TerminalUi } from './terminal-ui';
 import { USER_NAME_RE } from './limits';
+import { ensurePrivateDir } from './private-files';
+import { join } from 'node:path';
 
 const MIN_PASSWORD_CHARS = 8;
 
@@ -64,6 +66,7 @@ async function signup(io: Io): Promise<number> {
   let name = await askName(io, io.cfg.name);
   if (await accountExists(io.cfg.home, name)) throw new SocpError('SOCP_ERR_KEYSTORE', `an account named ${name} already exists in ${io.cfg.home}; use "socp login"`);
   const password = await askPassword(io, true);
+  await ensurePrivateDir(join(io.cfg.home, 'accounts')); // fail before the server binds the name, not after
   io.note('generating your RSA-4096 key…');
   let account = await newAccount(name);
   for (;;) {
