@@ -88,7 +88,25 @@ export class EffectRunner {
     const ops: PersistOp[] = [];
     const presence: Array<{ userId: string; location: string | undefined }> = [];
     effects.forEach((e, i) => {
-      const p = prepared[i];
+      try {
+        this.perform(e, prepared[i], ops, presence);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, effect: e.kind }, 'effect failed');
+      }
+    });
+    this.updateGauges();
+    if (ops.length > 0 || presence.length > 0) {
+      this.store.apply(ops, presence, this.seenCapacity).then(
+        () => this.metrics.redisUp.set(1),
+        (err: unknown) => {
+          this.metrics.redisUp.set(0);
+          this.log.warn({ err: (err as Error).message }, 'redis write failed');
+        },
+      );
+    }
+  }
+
+  private perform(e: Effect, p: Prepared | undefined, ops: PersistOp[], presence: Array<{ userId: string; location: string | undefined }>): void {
       switch (e.kind) {
         case 'sendToUser': {
           const c = this.userConn(e.userId);
@@ -142,17 +160,6 @@ export class EffectRunner {
           this.log[e.level](e.fields ?? {}, e.msg);
           break;
       }
-    });
-    this.updateGauges();
-    if (ops.length > 0 || presence.length > 0) {
-      this.store.apply(ops, presence, this.seenCapacity).then(
-        () => this.metrics.redisUp.set(1),
-        (err: unknown) => {
-          this.metrics.redisUp.set(0);
-          this.log.warn({ err: (err as Error).message }, 'redis write failed');
-        },
-      );
-    }
   }
 
   private userConn(userId: string): Connection | undefined {

@@ -167,8 +167,8 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     const a = timed(authenticateServerFrame(state, f, ctx()));
     if (!a.ok) return reject(c, f.type, f.from, a.error.code, a.error.message, c.role === 'pending' ? 1008 : undefined);
     if (c.role === 'pending') c.setRole('server', { serverId: f.from });
-    links.touch(f.from);
-    if (c.serverId !== undefined && c.serverId !== f.from) links.touch(c.serverId);
+    // Liveness is per link: a relayed frame proves the relay alive, not its originator.
+    links.touch(c.serverId ?? f.from);
     void runner.run(handleServerFrame(state, a.value, c.serverId ?? f.from, c.id, ctx()).effects);
   }
 

@@ -118,7 +118,16 @@ export class LinkManager {
   private dial(p: Peer): void {
     if (this.stopped) return;
     p.dialing = true;
-    const ws = new WebSocket(`ws://${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000 });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(`ws://${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000 });
+    } catch (e) {
+      // An address a peer advertised may not even parse as a URL: retry later, never throw.
+      this.c.log.warn({ serverId: p.id, err: (e as Error).message }, 'cannot dial server address');
+      p.dialing = false;
+      this.schedule(p);
+      return;
+    }
     const conn = new Connection(ws, 'outbound', this.c.log, this.c.metrics);
     conn.setRole('server', { serverId: p.id });
     p.conn = conn;
