@@ -70,6 +70,23 @@ test('alice (server 0) and bob (server 1) sign up and go straight into the sessi
   await bob.waitFor(/\* alice is online/);
 });
 
+test('a taken name is a clear message, and another name can be chosen right away', async () => {
+  const eve = signup('eve', 0);
+  await eve.waitFor(/user name: $/m);
+  eve.line('alice');
+  for (const prompt of [/^password: $/m, /^password again: $/m]) {
+    await eve.waitFor(prompt);
+    eve.line(PASSWORD);
+  }
+  await eve.waitFor(/the name "alice" is already taken on this server; choose another\nuser name: $/m, 60_000);
+  eve.line('eve');
+  await eve.waitFor(/connected as eve \(/, 30_000);
+  eve.line('/quit');
+  await eve.waitFor(/\[exit 0\]/);
+  await alice.waitFor(/\* eve is offline/);
+  await bob.waitFor(/\* eve is offline/);
+});
+
 test('/list shows both users, sorted, with their servers', async () => {
   alice.line('/list');
   const m = await alice.waitFor(/2 online:\n(.*)\n(.*)\n/);

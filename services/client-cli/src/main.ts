@@ -78,7 +78,11 @@ async function signup(io: Io): Promise<number> {
     } catch (e) {
       if (!(e instanceof SocpError && e.code === 'NAME_IN_USE') || !io.tty) throw e;
       io.note(`the name "${name}" is already taken on this server; choose another`);
-      name = await askName(io, undefined);
+      for (;;) {
+        name = await askName(io, undefined);
+        if (!(await accountExists(io.cfg.home, name))) break;
+        io.note(`an account named ${name} already exists here`);
+      }
       account = { ...account, name };
     }
   }
