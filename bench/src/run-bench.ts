@@ -44,7 +44,7 @@ const FILE_SIZES = QUICK ? [1 << 20] : [1 << 20, 10 << 20];
 const PRESENCE_COUNTS = QUICK ? [1_000] : [1_000, 10_000];
 const PRESENCE_DEADLINE_MS = 60_000;
 /** Time budget of one file transfer (keeps the whole bench near 10 minutes on a busy machine). */
-const FILE_BUDGET_MS = 240_000;
+const FILE_BUDGET_MS = 180_000;
 /** Abort a presence count when a server grows past this (protects the shared machine). */
 const PRESENCE_RSS_ABORT_BYTES = 3 * 1024 ** 3;
 /** Private-key operations the servers spend per cross-server DM: SERVER_DELIVER at A, USER_DELIVER at B. */
@@ -206,13 +206,15 @@ async function main(): Promise<void> {
       const seconds = (Date.now() - t0) / 1000;
       endProgress();
       const counters = await Promise.race([startP, g.request<PresenceCounters>('presenceCounters')]);
-      const after = await Promise.all([serverSample(A.adminUrl, 10_000), serverSample(B.adminUrl, 10_000)]);
+      // A server still flooding its users may not answer /metrics in time: that must not end the bench.
+      const after = await Promise.all([serverSample(A.adminUrl, 10_000), serverSample(B.adminUrl, 10_000)].map((p) => p.catch(() => undefined)));
+      const closes = (i: number): number => (after[i] ? after[i].slowConsumerCloses - base[i]!.slowConsumerCloses : NaN);
       const r: PresenceResult = {
         users: n, converged, seconds: round(seconds, 2), bound_s: round((n * OPS_PER_USER) / machineOps, 1), aborted: aborted || undefined, known_by: { A: known[0]!, B: known[1]! },
         rss_mb: { A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) },
         max_rss_mb: round(maxRss / 1048576, 1),
         redis_used_mb: { A: round((await redisUsedMemory(A.redisUrl)) / 1048576, 1), B: round((await redisUsedMemory(B.redisUrl)) / 1048576, 1) },
-        slow_consumer_closes: { A: after[0]!.slowConsumerCloses - base[0]!.slowConsumerCloses, B: after[1]!.slowConsumerCloses - base[1]!.slowConsumerCloses },
+        slow_consumer_closes: { A: closes(0), B: closes(1) },
         generator: counters,
       };
       presence.push(r);
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
         await waitFor('presence users gone', async () => {
           const s = await Promise.all([serverSample(A.adminUrl, 10_000), serverSample(B.adminUrl, 10_000)]);
           return s.every((x, i) => x.usersKnown <= base[i]!.usersKnown);
-        }, 120_000, 250);
+        }, PRESENCE_DEADLINE_MS, 250).catch(() => out('  (the servers were still removing those users; the next count starts from their current count)'));
       }
     }
 
