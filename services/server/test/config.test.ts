@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { generateKeyPair, type RsaPrivateKey } from '@socp/protocol';
 import { loadConfig } from '../src/config';
 
+jest.setTimeout(30_000); // RSA-4096 keygen under a loaded 2-core machine
+
 let key: RsaPrivateKey;
 let dir: string;
 beforeAll(async () => {
