@@ -12,13 +12,15 @@ ensure_node
 ensure_docker_stack
 command -v curl >/dev/null 2>&1 || apt_install curl
 build_project_images
+t_built=$SECONDS
 ensure_secrets_dir
 for n in 1 2 3; do ensure_passphrase "server-$n"; done
 env_set SOCP_BOOTSTRAP "$(bootstrap_json)"
+t_up=$SECONDS
 log "docker compose up"
 quiet compose up -d --remove-orphans
 wait_ready
-log "mesh ready in $((SECONDS - t0)) s"
+log "images ready in $((t_built - t0)) s; compose up to every /readyz 200 in $((SECONDS - t_up)) s"
 {
   echo
   echo "Servers (WebSocket, users and servers):"
