@@ -1,5 +1,5 @@
 /** Table-driven tests of the user side of the routing core: USER_HELLO rules, DMs, public channel, files. */
-import { authenticateUserFrame, handleUserFrame, handleUserGone, handleUserHello, importPublicKey, MAX_CLOCK_SKEW_MS, sealFrame, signContent, type Frame, type Verified } from '@socp/protocol';
+import { authenticateUserFrame, handleUserFrame, handleUserGone, handleUserHello, importPublicKey, MAX_CLOCK_SKEW_MS, sealFrame, signContent, signKeyShare, type Frame, type Verified } from '@socp/protocol';
 import { testKeys } from '../helpers/fixtures';
 import { ALICE, BOB, CAROL, NOW, S2, SELF, ctx, dm, errorCodes, keys, meshState, rejects, sealedOf, snapshot, unsigned, withAlice, withRemoteBob } from './routing-fixture';
 
@@ -156,5 +156,22 @@ describe('MSG_DIRECT / files / public channel', () => {
     const [lr] = sealedOf(r.effects, 'sendToUser', 'LIST_RESPONSE');
     expect(lr!.frame.payload).toEqual({ online_users: [ALICE, BOB].sort(), users: expect.arrayContaining([{ user_id: BOB, server_id: S2 }, { user_id: ALICE, server_id: SELF, display_name: 'alice' }]) });
     expect(importPublicKey(s.userKeys.get(ALICE)!).equals(keys().alice.publicKey)).toBe(true);
+  });
+
+  test('PUBLIC_CHANNEL_KEY_SHARE: checked (creator_pub = bound key, content_sig), routed to local members and once per hosting server', () => {
+    const s = setup();
+    s.localUsers.set(CAROL, 'c3');
+    const wrapped = Buffer.alloc(512, 8).toString('base64url');
+    const shares = [{ member: CAROL, wrapped_public_channel_key: wrapped }, { member: BOB, wrapped_public_channel_key: wrapped }];
+    const creator_pub = keys().alice.publicKey.toBase64Url();
+    const payload = { shares, creator_pub, content_sig: signKeyShare(keys().alice, shares, creator_pub) };
+    const r = handleUserFrame(s, unsigned({ type: 'PUBLIC_CHANNEL_KEY_SHARE', from: ALICE, to: '*', ts: NOW, payload }), ALICE, 'c1', ctx());
+    expect(sealedOf(r.effects, 'sendToUser', 'PUBLIC_CHANNEL_KEY_SHARE').map((x) => [x.frame.to, x.frame.payload])).toEqual([[CAROL, payload]]);
+    expect(sealedOf(r.effects, 'sendToServer', 'PUBLIC_CHANNEL_KEY_SHARE').map((x) => x.frame.to)).toEqual([S2]);
+    const forged = { ...payload, content_sig: signKeyShare(keys().bob, shares, creator_pub) };
+    const bad = handleUserFrame(s, unsigned({ type: 'PUBLIC_CHANNEL_KEY_SHARE', from: ALICE, to: '*', ts: NOW + 1, payload: forged }), ALICE, 'c1', ctx());
+    expect(rejects(bad.effects)).toEqual(['INVALID_SIG']);
+    const notMine = { ...payload, creator_pub: keys().bob.publicKey.toBase64Url() };
+    expect(rejects(handleUserFrame(s, unsigned({ type: 'PUBLIC_CHANNEL_KEY_SHARE', from: ALICE, to: '*', ts: NOW + 2, payload: notMine }), ALICE, 'c1', ctx()).effects)).toEqual(['BAD_KEY']);
   });
 });
