@@ -129,6 +129,9 @@ test('/file sends a 1 MB file that arrives with a matching sha256', async () => 
   const path = join(dir, 'photo.bin');
   writeFileSync(path, data);
   alice.line(`/file bob ${path}`);
+  // Progress bars on both sides while it travels (1 MB is > 2000 RSA blocks: many seconds).
+  await alice.waitFor(/^ → bob \[[█░]{30}\]\s+\d+% /m, 60_000);
+  await bob.waitFor(/^ ← photo\.bin \[[█░]{30}\]\s+\d+% /m, 60_000);
   await alice.waitFor(/✓ sent "photo\.bin" to bob \(1048576 bytes/, 240_000);
   const m = await bob.waitFor(/✓ received "photo\.bin" from alice \(1048576 bytes, sha256 ok\) → (\S+)/, 240_000);
   expect(m[1]).toBe(join(dir, 'home-bob', 'downloads', 'photo.bin'));

@@ -41,9 +41,12 @@ async function askName(io: Io, preset: string | undefined): Promise<string> {
 }
 
 async function askPassword(io: Io, confirm: boolean): Promise<string> {
-  if (io.cfg.password !== undefined) return io.cfg.password;
   if (io.cfg.passwordStdin && io.tty) throw new SocpError('SOCP_ERR_CONFIG', '--password-stdin needs the password piped into stdin');
-  if (!io.tty) return io.ask.hidden('password: ');
+  if (io.cfg.password !== undefined || !io.tty) {
+    const p = io.cfg.password ?? (await io.ask.hidden('password: '));
+    if (confirm && p.length < MIN_PASSWORD_CHARS) throw new SocpError('SOCP_ERR_CONFIG', `use a password of at least ${MIN_PASSWORD_CHARS} characters`);
+    return p;
+  }
   for (;;) {
     const p = await io.ask.hidden('password: ');
     if (confirm && p.length < MIN_PASSWORD_CHARS) {

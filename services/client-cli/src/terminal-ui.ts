@@ -1,25 +1,31 @@
 /**
- * Terminal front end. On a TTY: readline with history and tab completion, incoming lines
- * printed above the prompt (the line being typed is redrawn intact), colours, and progress
- * bars for transfers. Off a TTY: plain lines, no colours, commands from the shared reader.
+ * Terminal front end. On a TTY: readline with history and tab completion; the screen is
+ * output lines, then a status area with one progress bar per transfer, then the prompt.
+ * Every write clears the status area and the prompt, prints, and redraws both, so incoming
+ * lines never mangle what the user is typing. Colours only on a TTY.
+ * Off a TTY: plain lines, no colours, no bars, commands from the shared stdin reader.
  */
-import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import { createColors } from 'picocolors';
 import { complete } from './commands';
 import type { ClientEvent } from './events';
 import { formatEvent } from './format';
 import type { LineReader } from './line-input';
-import { safeLabel } from './display-text';
+import { ProgressLines } from './progress-lines';
 import type { Ui } from './ui';
 
 const HISTORY_SIZE = 500;
+/** Progress redraws at most this often. */
+const PROGRESS_REDRAW_MS = 100;
 
 export class TerminalUi implements Ui {
   private rl: Interface | undefined;
   private readonly colors;
-  private bars: MultiBar | undefined;
-  private readonly active = new Map<string, SingleBar>();
+  private readonly progress = new ProgressLines();
+  /** Status lines currently drawn above the prompt. */
+  private drawn = 0;
+  private lastDraw = 0;
+  private pendingDraw: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly tty: boolean, private readonly prompt: string, private readonly reader: LineReader | undefined) {
@@ -38,96 +44,70 @@ export class TerminalUi implements Ui {
     this.rl = rl;
     rl.setPrompt(this.colors.bold(this.prompt));
     rl.on('line', (l) => {
-      void onLine(l).finally(() => this.reprompt());
+      // Enter moved the cursor below the typed line: take the status area and that line
+      // away, keep the command in the scrollback as output, and draw the area again.
+      const rows = Math.max(1, Math.ceil((this.prompt.length + l.length) / (process.stdout.columns || 80)));
+      moveCursor(process.stdout, 0, -(rows + this.drawn));
+      clearScreenDown(process.stdout);
+      this.drawn = 0;
+      this.write(`${this.colors.bold(this.prompt)}${l}`);
+      void onLine(l).finally(() => this.redraw());
     });
     rl.on('close', () => {
       if (!this.closed) onEnd(); // Ctrl-D
     });
     rl.on('SIGINT', () => {
       if (rl.line.length > 0) {
-        // Ctrl-C on a half-typed line clears it, like a shell.
-        process.stdout.write('^C\n');
-        rl.write(null, { ctrl: true, name: 'u' });
-        this.reprompt();
+        rl.write(null, { ctrl: true, name: 'u' }); // Ctrl-C on a half-typed line clears it, like a shell
+        this.redraw();
       } else onEnd();
     });
-    rl.prompt();
+    this.redraw();
   }
 
   show(e: ClientEvent): void {
     if (e.event === 'closed') this.closed = true; // no prompt after the last line
-    if (this.tty) this.progress(e);
+    const moved = this.tty && this.progress.apply(e);
     const text = formatEvent(e, this.colors);
-    if (text !== undefined) this.print(text);
+    if (text !== undefined) this.write(text);
+    else if (moved) this.scheduleRedraw();
   }
 
-  private print(text: string): void {
-    if (this.bars) {
-      this.bars.log(`${text}\n`);
+  /** Clear the status area and the prompt line, print `text`, redraw both. */
+  private write(text: string | undefined): void {
+    if (!this.rl) {
+      if (text !== undefined) process.stdout.write(`${text}\n`);
       return;
     }
-    if (!this.rl || this.closed) {
-      process.stdout.write(`${text}\n`);
-      return;
-    }
-    clearLine(process.stdout, 0);
     cursorTo(process.stdout, 0);
-    process.stdout.write(`${text}\n`);
-    this.reprompt();
+    if (this.drawn > 0) moveCursor(process.stdout, 0, -this.drawn);
+    clearScreenDown(process.stdout);
+    if (text !== undefined) process.stdout.write(`${text}\n`);
+    this.drawn = 0;
+    if (this.closed) return;
+    const lines = this.progress.lines();
+    for (const l of lines) process.stdout.write(`${this.colors.dim(l)}\n`);
+    this.drawn = lines.length;
+    this.rl.prompt(true);
+    this.lastDraw = Date.now();
   }
 
-  private reprompt(): void {
-    if (!this.closed) this.rl?.prompt(true);
+  private redraw(): void {
+    this.write(undefined);
   }
 
-  /** Progress bars (TTY only): one per transfer, in both directions. */
-  private progress(e: ClientEvent): void {
-    let id: string | undefined;
-    let value = 0;
-    let total = 0;
-    let label = '';
-    let finished = false;
-    switch (e.event) {
-      case 'file-offered': id = `in:${e.transfer.key}`; total = e.transfer.size; label = `← ${safeLabel(e.transfer.name, 24)}`; break;
-      case 'file-data': id = `in:${e.transfer.key}`; value = e.transfer.received; total = e.transfer.size; break;
-      case 'file-received':
-      case 'file-failed': id = `in:${e.transfer.key}`; finished = true; break;
-      case 'file-send-progress': id = `out:${e.fileId}`; value = e.sent; total = e.size; label = `→ ${safeLabel(e.to, 24)}`; break;
-      case 'file-sent': id = `out:${e.fileId}`; finished = true; break;
-      default: return;
-    }
-    const bar = this.active.get(id);
-    if (finished) {
-      if (!bar) return;
-      bar.update(bar.getTotal());
-      this.bars?.remove(bar);
-      this.active.delete(id);
-      if (this.active.size === 0) {
-        this.bars?.stop();
-        this.bars = undefined;
-        this.reprompt();
-      }
-      return;
-    }
-    if (bar) {
-      bar.update(value);
-      return;
-    }
-    if (!this.bars) {
-      clearLine(process.stdout, 0);
-      cursorTo(process.stdout, 0);
-      this.bars = new MultiBar(
-        { format: ' {label} [{bar}] {percentage}% {value}/{total} B', hideCursor: false, clearOnComplete: true, stopOnComplete: false, autopadding: true, stream: process.stdout },
-        Presets.shades_classic,
-      );
-    }
-    this.active.set(id, this.bars.create(Math.max(total, 1), value, { label }));
+  private scheduleRedraw(): void {
+    if (this.pendingDraw) return;
+    const wait = Math.max(0, PROGRESS_REDRAW_MS - (Date.now() - this.lastDraw));
+    this.pendingDraw = setTimeout(() => {
+      this.pendingDraw = undefined;
+      this.redraw();
+    }, wait);
   }
 
   close(): void {
     this.closed = true;
-    this.bars?.stop();
-    this.bars = undefined;
+    if (this.pendingDraw) clearTimeout(this.pendingDraw);
     this.rl?.close();
   }
 }
