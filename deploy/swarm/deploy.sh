@@ -4,7 +4,7 @@
 # the stack (and its volumes). `--keep` leaves it running; remove later with `--rm`.
 # A swarm this script had to create is left again at the end (`docker swarm leave --force`).
 source "$(dirname "$0")/../../scripts/lib.sh"
-export SOCP_LOCAL_DIR="$ROOT/deploy/local/swarm"
+export SOCP_LOCAL_DIR="${SOCP_SWARM_LOCAL_DIR:-$ROOT/deploy/local/swarm}"
 source "$ROOT/scripts/docker.sh"
 cd "$ROOT"
 STACK=${SOCP_STACK:-socp-swarm}
