@@ -45,6 +45,11 @@ export class IncomingFiles {
     private readonly limits = { maxBytes: MAX_FILE_BYTES, maxConcurrent: MAX_CONCURRENT_TRANSFERS, idleMs: FILE_TRANSFER_IDLE_MS, maxOutOfOrder: MAX_OUT_OF_ORDER_CHUNKS },
   ) {}
 
+  /** Transfers open now (never more than maxConcurrent). */
+  get size(): number {
+    return this.open.size;
+  }
+
   start(sender: string, p: FileStartPayload, now: number): StartResult {
     const key = transferKey(sender, p.file_id);
     if (this.open.has(key)) return { ok: false, reason: 'duplicate-transfer' };
