@@ -18,6 +18,7 @@ import { helloFrame } from './outbound';
 import { pinFor, savePin } from './server-pins';
 import { SEND_HIGH_WATER_BYTES } from './limits';
 import type { Me } from './inbound';
+import type { PreHello } from './account-remote';
 
 const MAX_EARLY_FRAMES = 20_000;
 
@@ -35,11 +36,12 @@ export class Connection {
   private constructor(private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
 
   /** Open the socket and complete the handshake; rejects with a SocpError (NAME_IN_USE, BAD_KEY, TIMEOUT, …). */
-  static open(url: string, me: Me, home: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<Connection> {
+  static open(url: string, me: Me, home: string, timeoutMs = HELLO_TIMEOUT_MS, pre?: PreHello): Promise<Connection> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const early: Frame[] = [];
-      const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
+      // After an account exchange (account-remote.ts) the socket is already open and the hello carries its nonce.
+      const ws = pre?.ws ?? new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
       const fail = (e: SocpError): void => {
         if (settled) return;
         settled = true;
@@ -52,13 +54,15 @@ export class Connection {
       const timer = setTimeout(() => fail(new SocpError('TIMEOUT', `no answer to USER_HELLO from ${url} within ${timeoutMs} ms`)), timeoutMs);
       ws.on('error', (e) => fail(new SocpError('TIMEOUT', `cannot connect to ${url}: ${e.message}`)));
       ws.on('close', (code) => fail(new SocpError('TIMEOUT', `${url} closed the connection (code ${code}) before accepting us`)));
-      ws.on('open', () => {
+      const hello = (): void => {
         void (async () => {
           const pin = await pinFor(home, url);
           const to = pin?.server_id ?? new URL(url).host;
-          ws.send(encodeFrame(await helloFrame(me, to, Date.now())));
+          ws.send(encodeFrame(await helloFrame(me, to, Date.now(), pre?.nonce)));
         })().catch((e: unknown) => fail(new SocpError('SOCP_ERR_INTERNAL', `could not send USER_HELLO: ${String(e)}`)));
-      });
+      };
+      if (pre) hello();
+      else ws.on('open', hello);
       ws.on('message', (data, isBinary) => {
         if (settled || isBinary) return;
         const r = decodeFrame(data as Buffer);

@@ -8,6 +8,7 @@
 import { SocpError } from '@socp/protocol';
 import { loadConfig, type CliOptions, type ClientConfig } from './config';
 import { Connection } from './connection';
+import { loginRemote, registerRemote } from './account-remote';
 import { JsonUi } from './json-ui';
 import { accountExists, newAccount, openAccount, saveAccount, type Account } from './keystore';
 import { LineReader } from './line-input';
@@ -74,7 +75,9 @@ async function signup(io: Io): Promise<number> {
   let account = await newAccount(name);
   for (;;) {
     try {
-      const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home);
+      // The home server keeps the account (OPAQUE record + privkey_store): log in from anywhere later.
+      const pre = await registerRemote(io.cfg.serverUrl, io.cfg.home, account, password);
+      const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home, undefined, pre);
       await saveAccount(io.cfg.home, account, password);
       io.note(`account ${name} saved in ${io.cfg.home} (private key encrypted with your password)`);
       return await connectAndRun(io, account, conn);
@@ -94,8 +97,21 @@ async function signup(io: Io): Promise<number> {
 async function login(io: Io): Promise<number> {
   const name = await askName(io, io.cfg.name);
   const password = await askPassword(io, false);
-  const account = await openAccount(io.cfg.home, name, password);
-  const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home);
+  // A local keystore is opened first: a wrong password fails here, before any connection.
+  const local = (await accountExists(io.cfg.home, name)) ? await openAccount(io.cfg.home, name, password) : undefined;
+  const remote = await loginRemote(io.cfg.serverUrl, io.cfg.home, name, password, local !== undefined);
+  const account = remote.account ?? local;
+  if (account === undefined) throw new SocpError('SOCP_ERR_KEYSTORE', 'login failed: wrong user name or password');
+  if (local && remote.account && !local.key.publicKey.equals(remote.account.key.publicKey)) {
+    remote.ws.terminate();
+    throw new SocpError('BAD_KEY', `the server's account ${name} holds another key than your keystore in ${io.cfg.home}`);
+  }
+  const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home, undefined, remote);
+  if (!local) {
+    await ensurePrivateDir(join(io.cfg.home, 'accounts'));
+    await saveAccount(io.cfg.home, account, password);
+    io.note(`logged in from a new device: account ${name} saved in ${io.cfg.home}`);
+  }
   return connectAndRun(io, account, conn);
 }
 

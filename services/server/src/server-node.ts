@@ -30,6 +30,8 @@ import { Connection } from './transport/connection';
 import { LinkManager } from './transport/link-manager';
 import { MAX_CONNECTIONS, SHUTDOWN_GRACE_MS } from './transport/limits';
 import { Joiner } from './bootstrap/join';
+import { AccountService } from './accounts/account-service';
+import { AccountStore } from './accounts/account-store';
 
 export interface ServerDeps { redis: Redis; log: Logger; registry: Registry; wss: WebSocketServer }
 
@@ -114,6 +116,13 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     log,
     SEEN_IDS_CAPACITY,
   );
+  const accounts = await AccountService.create(new AccountStore(redis), config.keyPassphrase, state, {
+    selfId: () => selfId,
+    selfPub,
+    send: (c, f) => void runner.run([{ kind: 'sendToConnection', connId: c.id, out: { seal: f } }]),
+    refuse: (c, f, code, detail, close) => reject(conns.get(c.id) ?? (c as Connection), f.type, f.from, code, detail, close),
+    log: (level, msg, fields) => log[level](fields, msg),
+  });
   const sealText = async (f: UnsignedFrame): Promise<string> => (await runner.prepare({ seal: f })).text;
   const selfAddr = (): { host: string; port: number; pubkey: string } => ({ host: config.advertiseHost, port: config.advertisePort === 0 ? wsPort : config.advertisePort, pubkey: selfPub });
 
@@ -145,6 +154,8 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     if (!d.ok) return reject(c, 'unknown', c.userId ?? c.serverId, d.error.code, d.error.message);
     const f = d.value;
     metrics.framesReceived.inc({ type: f.type });
+    // Account extension frames (docs/accounts.md) come before USER_HELLO on a user connection.
+    if (c.role === 'pending' && AccountService.isAccountFrame(f)) return void accounts.handle(c, f);
     const role = c.role === 'pending' ? classifyFirstFrame(state, f) : c.role;
     if (role === undefined) return reject(c, f.type, f.from, 'SOCP_ERR_NOT_ALLOWED', `${f.type} cannot open a connection; send USER_HELLO or SERVER_HELLO_LINK first`, 1008);
     const t0 = process.hrtime.bigint();
@@ -156,6 +167,8 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       const a = timed(authenticateUserFrame(state, f, c.userId));
       if (!a.ok) return reject(c, f.type, f.from, a.error.code, a.error.message);
       if (a.value.type === 'USER_HELLO') {
+        const denied = accounts.helloCheck(c, a.value);
+        if (denied) return reject(c, f.type, f.from, denied.code, denied.message);
         const r = handleUserHello(state, a.value, c.id, ctx());
         if (r.accepted) c.setRole('user', { userId: a.value.from });
         void runner.run(r.effects);

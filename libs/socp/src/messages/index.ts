@@ -15,6 +15,11 @@ import {
 } from './server';
 import { listRequestPayload, listResponsePayload, userHelloPayload, type ListRequestPayload, type ListResponsePayload, type UserHelloPayload } from './user';
 import type { Check } from './schema';
+import {
+  accountRegisterFinishPayload, accountRegisterResponsePayload, accountRegisterStartPayload, loginChallengePayload, loginFinishPayload, loginResultPayload, loginStartPayload,
+  type AccountRegisterFinishPayload, type AccountRegisterResponsePayload, type AccountRegisterStartPayload, type LoginChallengePayload, type LoginFinishPayload,
+  type LoginResultPayload, type LoginStartPayload,
+} from './account';
 
 /** Payload type of each frame type. */
 export interface PayloadMap {
@@ -41,6 +46,13 @@ export interface PayloadMap {
   CTRL_CLOSE: CtrlClosePayload;
   LIST_REQUEST: ListRequestPayload;
   LIST_RESPONSE: ListResponsePayload;
+  ACCOUNT_REGISTER_START: AccountRegisterStartPayload;
+  ACCOUNT_REGISTER_RESPONSE: AccountRegisterResponsePayload;
+  ACCOUNT_REGISTER_FINISH: AccountRegisterFinishPayload;
+  LOGIN_START: LoginStartPayload;
+  LOGIN_CHALLENGE: LoginChallengePayload;
+  LOGIN_FINISH: LoginFinishPayload;
+  LOGIN_RESULT: LoginResultPayload;
 }
 export type FrameType = keyof PayloadMap;
 
@@ -69,6 +81,13 @@ export const payloadSchemas: { [K in FrameType]: Check<PayloadMap[K]> } = {
   CTRL_CLOSE: ctrlClosePayload,
   LIST_REQUEST: listRequestPayload,
   LIST_RESPONSE: listResponsePayload,
+  ACCOUNT_REGISTER_START: accountRegisterStartPayload,
+  ACCOUNT_REGISTER_RESPONSE: accountRegisterResponsePayload,
+  ACCOUNT_REGISTER_FINISH: accountRegisterFinishPayload,
+  LOGIN_START: loginStartPayload,
+  LOGIN_CHALLENGE: loginChallengePayload,
+  LOGIN_FINISH: loginFinishPayload,
+  LOGIN_RESULT: loginResultPayload,
 };
 
 export const FRAME_TYPES = Object.keys(payloadSchemas) as FrameType[];
@@ -106,6 +125,7 @@ export function assertNever(x: never): never {
   throw new Error(`unreachable: ${JSON.stringify(x)}`);
 }
 
+export * from './account';
 export * from './control';
 export * from './chat';
 export * from './deliver';

@@ -1,0 +1,180 @@
+/**
+ * The account extension on a user connection before USER_HELLO (docs/accounts.md):
+ *
+ *   ACCOUNT_REGISTER_START (signed, user key) → ACCOUNT_REGISTER_RESPONSE
+ *   ACCOUNT_REGISTER_FINISH (signed)          → LOGIN_RESULT {…, nonce}
+ *   LOGIN_START (unsigned)                    → LOGIN_CHALLENGE   (fake record for unknown names)
+ *   LOGIN_FINISH (unsigned)                   → LOGIN_RESULT {…, nonce} | ERROR INVALID_SIG
+ *
+ * The USER_HELLO of an account user must then be signed and carry that nonce (helloCheck):
+ * possession of the key is proven by a signature over a fresh server nonce (SPEC §14.2).
+ * The server sees only OPAQUE messages: never the password, never the clear private key.
+ */
+import { randomBytes } from 'node:crypto';
+import * as opaque from '@serenity-kit/opaque';
+import {
+  LOGIN_NONCE_BYTES, SocpError, UUID_ANYCASE_RE, checkFresh, importPublicKey, verifyFrame,
+  type Frame, type FrameOf, type RoutingState, type SocpErrorCode, type UnsignedFrame,
+} from '@socp/protocol';
+import type { AccountStore } from './account-store';
+import { LOGIN_ATTEMPTS_PER_CONNECTION, LOGIN_ATTEMPTS_PER_NAME, LOGIN_STEP_TIMEOUT_MS, MAX_ACCOUNTS } from './limits';
+
+export interface AccountConn { id: string }
+
+interface Session {
+  attempts: number;
+  register?: { userId: string; username: string; pubkey: string; at: number };
+  login?: { username: string; state: string; at: number };
+  /** The nonce issued by LOGIN_RESULT, for the USER_HELLO of this user on this connection. */
+  issued?: { userId: string; nonce: string };
+  busy: boolean;
+}
+
+export interface AccountShell {
+  selfId(): string;
+  selfPub: string;
+  send(c: AccountConn, f: UnsignedFrame): void;
+  refuse(c: AccountConn, f: Frame, code: SocpErrorCode, detail: string, close?: number): void;
+  log(level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void;
+}
+
+export class AccountService {
+  private readonly sessions = new WeakMap<AccountConn, Session>();
+  private readonly accounts = new Set<string>();
+
+  private constructor(private readonly store: AccountStore, private readonly setup: string, private readonly state: RoutingState, private readonly shell: AccountShell) {}
+
+  static async create(store: AccountStore, passphrase: string, state: RoutingState, shell: AccountShell): Promise<AccountService> {
+    await opaque.ready;
+    const setup = await store.loadOrCreateSetup(passphrase, () => opaque.server.createSetup());
+    const svc = new AccountService(store, setup, state, shell);
+    for (const id of await store.accountIds()) svc.accounts.add(id);
+    return svc;
+  }
+
+  static isAccountFrame(f: Frame): boolean {
+    return f.type === 'ACCOUNT_REGISTER_START' || f.type === 'ACCOUNT_REGISTER_FINISH' || f.type === 'LOGIN_START' || f.type === 'LOGIN_FINISH';
+  }
+
+  isAccount(userId: string): boolean {
+    return this.accounts.has(userId);
+  }
+
+  /** Extra USER_HELLO rule for account users; undefined = go on with the standard rules. */
+  helloCheck(c: AccountConn, f: FrameOf<'USER_HELLO'>): SocpError | undefined {
+    if (!this.accounts.has(f.from)) return undefined;
+    const s = this.sessions.get(c);
+    const issued = s?.issued;
+    if (f.sig === '' || issued === undefined || issued.userId !== f.from || f.payload.nonce !== issued.nonce) {
+      return new SocpError('SOCP_ERR_NOT_ALLOWED', 'this user has an account: log in first (LOGIN_START) and sign USER_HELLO with the login nonce');
+    }
+    s!.issued = undefined; // single use
+    return undefined;
+  }
+
+  async handle(c: AccountConn, f: Frame): Promise<void> {
+    const s = this.sessions.get(c) ?? { attempts: 0, busy: false };
+    this.sessions.set(c, s);
+    if (s.busy) return this.shell.refuse(c, f, 'SOCP_ERR_NOT_ALLOWED', 'one account step at a time', 1008);
+    s.busy = true;
+    try {
+      switch (f.type) {
+        case 'ACCOUNT_REGISTER_START': return await this.registerStart(c, s, f);
+        case 'ACCOUNT_REGISTER_FINISH': return await this.registerFinish(c, s, f);
+        case 'LOGIN_START': return await this.loginStart(c, s, f);
+        case 'LOGIN_FINISH': return await this.loginFinish(c, s, f);
+        default: return this.shell.refuse(c, f, 'SOCP_ERR_NOT_ALLOWED', `${f.type} is not an account request`, 1008);
+      }
+    } catch (e) {
+      if (e instanceof SocpError) return this.shell.refuse(c, f, e.code, e.message, e.closeCode);
+      // OPAQUE deserialisation errors: a malformed message from the client.
+      return this.shell.refuse(c, f, 'SOCP_ERR_SCHEMA', `bad OPAQUE message (${String((e as Error).message ?? e).slice(0, 120)})`);
+    } finally {
+      s.busy = false;
+    }
+  }
+
+  private attempt(s: Session): void {
+    if (++s.attempts > LOGIN_ATTEMPTS_PER_CONNECTION) throw new SocpError('SOCP_ERR_RATE_LIMITED', 'too many account attempts on this connection');
+  }
+
+  private async registerStart(c: AccountConn, s: Session, f: FrameOf<'ACCOUNT_REGISTER_START'>): Promise<void> {
+    this.attempt(s);
+    if (!UUID_ANYCASE_RE.test(f.from)) throw new SocpError('SOCP_ERR_SCHEMA', 'ACCOUNT_REGISTER_START.from must be the new user_id (UUID)');
+    const stale = checkFresh(f.ts, Date.now());
+    if (stale) throw stale;
+    const key = importPublicKey(f.payload.pubkey);
+    const v = verifyFrame(f, key);
+    if (!v.ok) throw v.error;
+    const { username } = f.payload;
+    const pub = key.toBase64Url();
+    const owner = this.state.names.get(username);
+    if ((owner !== undefined && owner !== f.from) || this.accounts.has(f.from)) throw new SocpError('NAME_IN_USE', `name ${JSON.stringify(username)} is taken`);
+    const bound = this.state.userKeys.get(f.from);
+    if (bound !== undefined && bound !== pub) throw new SocpError('BAD_KEY', `user ${f.from} is bound to another key`);
+    if (this.accounts.size >= MAX_ACCOUNTS) throw new SocpError('SOCP_ERR_RATE_LIMITED', 'account table is full');
+    const { registrationResponse } = opaque.server.createRegistrationResponse({ serverSetup: this.setup, userIdentifier: username, registrationRequest: f.payload.registration_request });
+    s.register = { userId: f.from, username, pubkey: pub, at: Date.now() };
+    this.shell.send(c, { type: 'ACCOUNT_REGISTER_RESPONSE', from: this.shell.selfId(), to: f.from, ts: Date.now(), payload: { registration_response: registrationResponse } });
+  }
+
+  private async registerFinish(c: AccountConn, s: Session, f: FrameOf<'ACCOUNT_REGISTER_FINISH'>): Promise<void> {
+    const r = s.register;
+    if (!r || r.userId !== f.from || Date.now() - r.at > LOGIN_STEP_TIMEOUT_MS) throw new SocpError('SOCP_ERR_NOT_ALLOWED', 'ACCOUNT_REGISTER_FINISH without a fresh ACCOUNT_REGISTER_START', );
+    const v = verifyFrame(f, importPublicKey(r.pubkey));
+    if (!v.ok) throw v.error;
+    s.register = undefined;
+    const res = await this.store.register(r.username, r.userId, r.pubkey, f.payload.registration_record, f.payload.privkey_store);
+    if (res !== 'OK') throw new SocpError(res, res === 'BAD_KEY' ? `user ${r.userId} is bound to another key` : `name ${JSON.stringify(r.username)} is taken`);
+    this.accounts.add(r.userId);
+    if (!this.state.userKeys.has(r.userId)) this.state.userKeys.set(r.userId, r.pubkey);
+    if (!this.state.names.has(r.username)) this.state.names.set(r.username, r.userId);
+    this.shell.log('info', 'account registered', { userId: r.userId });
+    this.result(c, s, r.userId, r.username, r.pubkey, f.payload.privkey_store);
+  }
+
+  private async loginStart(c: AccountConn, s: Session, f: FrameOf<'LOGIN_START'>): Promise<void> {
+    this.attempt(s);
+    const { username } = f.payload;
+    // Counted before anything else, known name or not, and cleared only by a success.
+    const n = await this.store.countAttempt(username);
+    if (n > LOGIN_ATTEMPTS_PER_NAME) {
+      this.shell.log('info', 'login rate-limited', { attempts: n });
+      throw new SocpError('SOCP_ERR_RATE_LIMITED', 'too many login attempts for this name; try again later');
+    }
+    const acct = await this.store.byName(username);
+    // Unknown names get an OPAQUE fake record: the answer looks the same as for a real one.
+    const { serverLoginState, loginResponse } = opaque.server.startLogin({
+      serverSetup: this.setup, registrationRecord: acct?.record ?? null, startLoginRequest: f.payload.start_login_request, userIdentifier: username,
+    });
+    s.login = { username, state: serverLoginState, at: Date.now() };
+    this.shell.send(c, { type: 'LOGIN_CHALLENGE', from: this.shell.selfId(), to: f.from, ts: Date.now(), payload: { login_response: loginResponse } });
+  }
+
+  private async loginFinish(c: AccountConn, s: Session, f: FrameOf<'LOGIN_FINISH'>): Promise<void> {
+    const l = s.login;
+    if (!l || Date.now() - l.at > LOGIN_STEP_TIMEOUT_MS) throw new SocpError('SOCP_ERR_NOT_ALLOWED', 'LOGIN_FINISH without a fresh LOGIN_START');
+    s.login = undefined;
+    const acct = await this.store.byName(l.username);
+    let ok = false;
+    try {
+      opaque.server.finishLogin({ serverLoginState: l.state, finishLoginRequest: f.payload.finish_login_request });
+      ok = acct !== undefined;
+    } catch {
+      ok = false;
+    }
+    if (!ok || !acct) throw new SocpError('INVALID_SIG', 'login failed: wrong user name or password');
+    await this.store.clearAttempts(l.username);
+    this.shell.log('info', 'account login', { userId: acct.userId });
+    this.result(c, s, acct.userId, l.username, acct.pubkey, acct.privkeyStore);
+  }
+
+  private result(c: AccountConn, s: Session, userId: string, username: string, pubkey: string, privkeyStore: string): void {
+    const nonce = randomBytes(LOGIN_NONCE_BYTES).toString('base64url');
+    s.issued = { userId, nonce };
+    this.shell.send(c, {
+      type: 'LOGIN_RESULT', from: this.shell.selfId(), to: userId, ts: Date.now(),
+      payload: { user_id: userId, username, pubkey, privkey_store: privkeyStore, nonce, server_id: this.shell.selfId(), server_pub: this.shell.selfPub },
+    });
+  }
+}
