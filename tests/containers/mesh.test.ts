@@ -4,7 +4,8 @@
  * DMs across servers, a public message and a file; a server container killed → its users
  * leave the others' rosters within the heartbeat window; restarted → same server id, rejoins;
  * scaled to 4 servers with scripts/scale.sh; Prometheus reports every target up with socp_*
- * series. Everything is removed in afterAll, also when a step fails.
+ * series; shrunk back to 3, the stopped server's user is removed and the introducers prune it.
+ * Everything is removed in afterAll, also when a step fails.
  */
 import { randomBytes } from 'node:crypto';
 import { generateKeyPair, type RsaPrivateKey } from '@socp/protocol';
@@ -142,4 +143,15 @@ test('Prometheus scrapes every server and introducer, all up, socp_* series pres
     return res.length === 2 ? res : undefined;
   }, 60_000, 1_000);
   for (const s of series) expect(Number(s.value[1])).toBeGreaterThan(0);
+});
+
+test('shrunk back to 3: the stopped server\'s user is removed everywhere and the introducers prune it', async () => {
+  await mesh.scale(3);
+  await alice.waitForUserGone(dave.id, 30_000);
+  await bob.waitForUserGone(dave.id, 30_000);
+  for (const intro of ['introducer-1', 'introducer-2']) {
+    await waitFor(`${intro} registry back to 3`, async () => metricValue((await httpGet(`${await mesh.adminUrl(intro)}/metrics`)).text, 'socp_introducer_servers_registered') === 3, 30_000, 500);
+  }
+  await waitFor('server-1 back to 2 links', async () => (await serverMetric(1, 'socp_peer_links_up')) === 2, 30_000, 500);
+  expect(await mesh.compose('ps', '-q', 'server-4')).toBe('');
 });
