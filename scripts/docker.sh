@@ -144,6 +144,15 @@ compose() {
   docker compose --project-directory "$ROOT" "${files[@]}" "$@"
 }
 
+# Every volume of the compose project, including those of servers scale.sh removed (they are
+# no longer in the compose files, so `down --volumes` misses them).
+remove_project_volumes() {
+  local project
+  project=$(compose config --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')
+  [ -n "$project" ] || return 0
+  docker volume ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker volume rm >/dev/null
+}
+
 # socp/<service>:local from services/<service>/Dockerfile (layer cache makes reruns quick);
 # all three images, or the services named.
 build_project_images() {

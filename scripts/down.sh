@@ -8,4 +8,5 @@ args=(down --remove-orphans --timeout 20)
 [ "${1:-}" = --volumes ] && args+=(--volumes)
 docker info >/dev/null 2>&1 || die "docker is not running"
 quiet compose --profile client "${args[@]}"
+[ "${1:-}" = --volumes ] && remove_project_volumes
 log "mesh stopped${1:+ ($1)}"

@@ -103,7 +103,8 @@ export class ComposeMesh {
     try {
       // SOCP_BOOTSTRAP is only interpolated, not used, by `down` (it may be unset if prepare failed).
       const env = { COMPOSE_PROJECT_NAME: this.project, SOCP_LOCAL_DIR: this.localDir, SOCP_BOOTSTRAP: '[]', ...this.env };
-      await dockerSh("compose --profile client down --volumes --remove-orphans --timeout 5", env);
+      // Volumes of servers scaled away are no longer in the compose files: remove by label too.
+      await dockerSh(`compose --profile client down --volumes --remove-orphans --timeout 5; remove_project_volumes`, env);
     } finally {
       rmSync(this.localDir, { recursive: true, force: true });
     }
