@@ -95,16 +95,15 @@ async function main(): Promise<void> {
   }
   let mesh: Mesh | undefined;
   let gen: GeneratorClient | undefined;
-  let cleaning = false;
-  const cleanup = async (): Promise<void> => {
-    if (cleaning) return;
-    cleaning = true;
+  let cleaning: Promise<void> | undefined;
+  /** Stop everything started; every caller (signal, failure, success) waits for the same stop. */
+  const cleanup = (): Promise<void> => (cleaning ??= (async () => {
     endProgress();
     gen?.stop();
     // A profiled server writes its .cpuprofile on a clean exit: give it time to drain and stop.
     if (PROFILE_DIR) await Promise.all((mesh?.servers ?? []).map((s) => s.proc?.stop('SIGTERM', 60_000)));
     await mesh?.stop();
-  };
+  })());
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       out(`\n${sig}: stopping everything the bench started…`);
