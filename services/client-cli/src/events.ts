@@ -28,6 +28,8 @@ export type ClientEvent =
   | { event: 'file-failed'; transfer: Transfer; reason: FileFailure | 'invalid-chunk' | 'disk'; detail: string }
   | { event: 'file-send-progress'; fileId: string; to: string; sent: number; size: number }
   | { event: 'file-sent'; fileId: string; to: string; name: string; size: number; sha256: string }
-  | { event: 'closed'; reason: string };
+  | { event: 'closed'; reason: string }
+  /** Delivery status of one sent DM (docs/accounts.md): `queued` = the recipient is offline, it waits at their home server. */
+  | { event: 'delivery'; status: 'queued'; to: string; ts: number };
 
 export type EventSink = (e: ClientEvent) => void;

@@ -49,6 +49,8 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
       return c.red(`! server: ${safeLabel(e.code)}${e.detail ? ` — ${safeText(e.detail)}` : ''}`);
     case 'info':
       return e.text;
+    case 'delivery':
+      return c.dim(`[${time(e.ts)}] → ${safeLabel(e.to)}: ${e.status} (offline; waits at their home server)`);
     case 'list': {
       if (e.users.length === 0) return 'nobody is online';
       const width = Math.min(32, Math.max(...e.users.map((u) => who(u).length)));

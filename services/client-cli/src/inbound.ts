@@ -58,7 +58,7 @@ export class Inbound {
       case 'USER_DELIVER': {
         const p = f.payload;
         const isPublic = p.group_id === 'public' || p.public === true || p.inner_type === 'MSG_PUBLIC_CHANNEL';
-        return this.content(p.sender, p, originalTs(p, f.ts), isPublic, now);
+        return this.content(p.sender, p, originalTs(p, f.ts), isPublic, now, (p as { queued?: unknown }).queued === true);
       }
       case 'MSG_PUBLIC_CHANNEL':
         return this.content(f.payload.sender ?? f.from, f.payload, originalTs(f.payload, f.ts), true, now);
@@ -77,6 +77,11 @@ export class Inbound {
       }
       case 'ERROR':
         return [{ event: 'server-error', code: f.payload.code, detail: f.payload.detail ?? '' }];
+      case 'ACK': {
+        const p = f.payload as { status?: unknown; to?: unknown; ts?: unknown };
+        if (p.status !== 'queued' || typeof p.to !== 'string') return [];
+        return [{ event: 'delivery', status: 'queued', to: this.label(p.to), ts: typeof p.ts === 'number' ? p.ts : f.ts }];
+      }
       default:
         return []; // ACK, HEARTBEAT, LIST_RESPONSE, PUBLIC_CHANNEL_* carry nothing to show
     }
@@ -99,8 +104,22 @@ export class Inbound {
     return e ? this.sender(e) : { userId, name: undefined, serverId: '' };
   }
   private label(userId: string): string {
-    const e = this.roster.get(userId);
+    const e = this.roster.known(userId);
     return e ? labelOf(e) : userId;
+  }
+
+  /**
+   * A DM that queued while we were offline may come from someone not online now: the key is
+   * the one our server vouches for (it checked sender_pub against the sender's bound key and
+   * signed this USER_DELIVER); a sender we know keeps the usual roster check.
+   */
+  private offlineSender(sender: string, senderPub: string | undefined): RosterEntry | Warning {
+    try {
+      if (senderPub === undefined) throw new Error('no sender_pub');
+      return { userId: sender, serverId: '', name: this.roster.known(sender)?.name, key: importPublicKeyCached(senderPub) };
+    } catch {
+      return warn('BAD_KEY', `queued message from ${sender} carries an unusable sender key; dropped`);
+    }
   }
 
   /** Steps 1–2: the roster entry whose key signed this, or a warning. */
@@ -118,9 +137,9 @@ export class Inbound {
     return entry;
   }
 
-  private content(sender: string, p: Content, ts: number, isPublic: boolean, now: number): ClientEvent[] {
+  private content(sender: string, p: Content, ts: number, isPublic: boolean, now: number, queued = false): ClientEvent[] {
     const what = isPublic ? 'public message' : 'message';
-    const entry = this.senderKey(sender, p.sender_pub, what);
+    const entry = queued && !this.roster.get(sender) ? this.offlineSender(sender, p.sender_pub) : this.senderKey(sender, p.sender_pub, what);
     if ('event' in entry) return [entry];
     const dm = { ciphertext: p.ciphertext, from: sender, to: this.me.userId, ts };
     const good = isPublic

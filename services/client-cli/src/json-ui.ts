@@ -38,6 +38,8 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
       return { event: e.event, file_id: e.fileId, to: e.to, name: e.name, size: e.size, sha256: e.sha256 };
     case 'closed':
       return { event: e.event, reason: e.reason };
+    case 'delivery':
+      return { event: e.event, status: e.status, to: e.to, ts: e.ts };
     case 'file-data':
     case 'file-send-progress':
       return undefined;

@@ -49,6 +49,8 @@ function byLabel(a: RosterEntry, b: RosterEntry): number {
 export class Roster {
   private readonly users = new Map<string, RosterEntry>();
   private readonly firstKeys = new Map<string, string>(); // user id → b64url key first seen
+  /** Users seen this session who went offline: DMs to them may queue at their home server. */
+  private readonly gone = new Map<string, RosterEntry>();
 
   constructor(private readonly maxUsers = MAX_ROSTER_USERS) {}
 
@@ -82,11 +84,27 @@ export class Roster {
     const e = this.users.get(userId);
     if (!e || e.serverId !== serverId) return undefined;
     this.users.delete(userId);
+    if (this.gone.size >= this.maxUsers) this.gone.delete(this.gone.keys().next().value!);
+    this.gone.set(userId, e);
     return e;
   }
 
   get(userId: string): RosterEntry | undefined {
     return this.users.get(userId);
+  }
+
+  /** Online, or seen this session and gone offline. */
+  known(userId: string): RosterEntry | undefined {
+    return this.users.get(userId) ?? this.gone.get(userId);
+  }
+
+  /** An offline contact by exact name or id (for /tell, which may queue). */
+  resolveOffline(query: string): RosterEntry | undefined {
+    const q = query.trim();
+    const byId = this.gone.get(q);
+    if (byId) return this.users.has(byId.userId) ? undefined : byId;
+    const named = [...this.gone.values()].filter((e) => e.name === q && !this.users.has(e.userId));
+    return named.length === 1 ? named[0] : undefined;
   }
 
   /** Online users sorted by label, then id. */

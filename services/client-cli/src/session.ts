@@ -143,7 +143,8 @@ export class Session {
         return;
       }
       case 'tell': {
-        const e = this.resolveUser(c.user);
+        // An offline contact seen this session: the DM may queue at their home server.
+        const e = (this.roster.resolve(c.user).kind === 'not-found' ? this.roster.resolveOffline(c.user) : undefined) ?? this.resolveUser(c.user);
         if (!e || !this.checkLength(c.text)) return;
         const frames = await directFrames(this.me, e, c.text);
         await this.sendAll(frames);

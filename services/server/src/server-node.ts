@@ -81,6 +81,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   for (const [id, a] of Object.entries(stored.serverAddrs)) state.serverAddrs.set(id, a);
   for (const [uid, pk] of Object.entries(stored.userKeys)) state.userKeys.set(uid, pk);
   for (const [n, uid] of Object.entries(stored.names)) state.names.set(n, uid);
+  for (const [uid, sid] of Object.entries(stored.homes)) state.homes.set(uid, sid);
   state.channel.version = stored.channelVersion;
   for (const s of stored.seen) state.seen.firstSeen(s.key, s.expiresAt - state.seen.ttlMs);
   await store.resetPresence();
@@ -136,6 +137,18 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     });
   };
 
+  /** Offline delivery: what queued while the user was away, in order, after the hello's ACK. */
+  async function deliverQueued(userId: string): Promise<void> {
+    try {
+      await runner.idle();
+      const frames = await store.drainQueue(userId);
+      if (frames.length > 0) log.info({ userId, count: frames.length }, 'delivering queued messages');
+      await runner.run(frames.map((f) => ({ kind: 'sendToUser', userId, out: { seal: { ...(f as UnsignedFrame), from: selfId } } })));
+    } catch (e) {
+      log.warn({ userId, err: (e as Error).message }, 'could not deliver the offline queue');
+    }
+  }
+
   function onMessage(c: Connection, data: Buffer, isBinary: boolean): void {
     if (c.closed || c.closing) return;
     try {
@@ -172,6 +185,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
         const r = handleUserHello(state, a.value, c.id, ctx());
         if (r.accepted) c.setRole('user', { userId: a.value.from });
         void runner.run(r.effects);
+        if (r.accepted && state.accounts.has(a.value.from)) void deliverQueued(a.value.from);
         return;
       }
       void runner.run(handleUserFrame(state, a.value, c.userId!, c.id, ctx()).effects);

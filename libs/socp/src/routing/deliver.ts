@@ -46,7 +46,7 @@ export function serverDeliverFrame(d: Deliverable, serverId: string, ctx: Routin
   return { type: 'SERVER_DELIVER', from: ctx.selfId, to: serverId, ts: d.ts, payload };
 }
 
-export type RouteOutcome = 'local' | 'remote' | 'not_found';
+export type RouteOutcome = 'local' | 'remote' | 'queued' | 'not_found';
 
 /** §12 steps 1–2; returns 'not_found' (step 3 is the caller's: it knows the origin). */
 export function routeToUser(state: RoutingState, d: Deliverable, ctx: RoutingCtx, effects: Effect[]): RouteOutcome {
@@ -58,6 +58,26 @@ export function routeToUser(state: RoutingState, d: Deliverable, ctx: RoutingCtx
   if (loc !== undefined && loc !== 'local' && loc !== ctx.selfId && state.servers.has(loc)) {
     effects.push({ kind: 'sendToServer', serverId: loc, out: seal(serverDeliverFrame(d, loc, ctx)) });
     return 'remote';
+  }
+  return 'not_found';
+}
+
+/**
+ * Offline delivery (docs/accounts.md), after §12 steps 1–2 failed, DMs only: an account user of
+ * ours is queued here (final-hop frame, payload `queued: true`); an account user whose home is
+ * another linked server gets the SERVER_DELIVER there, where it is queued.
+ */
+export function routeOffline(state: RoutingState, d: Deliverable, ctx: RoutingCtx, effects: Effect[]): RouteOutcome {
+  if (d.innerType !== 'MSG_DIRECT') return 'not_found';
+  if (state.accounts.has(d.recipient)) {
+    const f = finalHopFrame(d, ctx);
+    effects.push({ kind: 'persist', op: { op: 'enqueue', userId: d.recipient, frame: { ...f, payload: { ...(f.payload as object), queued: true } as never } } });
+    return 'queued';
+  }
+  const home = state.homes.get(d.recipient);
+  if (home !== undefined && home !== ctx.selfId && state.servers.has(home)) {
+    effects.push({ kind: 'sendToServer', serverId: home, out: seal(serverDeliverFrame(d, home, ctx)) });
+    return 'queued';
   }
   return 'not_found';
 }

@@ -21,7 +21,10 @@ export type PersistOp =
   | { op: 'userUpsert'; userId: string; pubkey: string; meta: Record<string, unknown> }
   | { op: 'channelVersion'; version: number }
   | { op: 'channelMember'; memberId: string; wrappedKey: string; version: number; addedAt: number }
-  | { op: 'seen'; key: string; expiresAt: number };
+  | { op: 'seen'; key: string; expiresAt: number }
+  /** A final-hop frame for an offline account user, kept (still E2E encrypted) until log-in. */
+  | { op: 'enqueue'; userId: string; frame: UnsignedFrame }
+  | { op: 'home'; userId: string; serverId: string };
 
 export type Effect =
   | { kind: 'sendToUser'; userId: string; out: Outbound }

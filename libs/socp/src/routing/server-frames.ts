@@ -18,8 +18,8 @@ import { importPublicKeyCached } from '../crypto/keys';
 import { dedupeKey, type Verified } from '../wire/envelope';
 import { advertisedPubkey, innerTypeOf, welcomeServers, type Frame, type FrameOf, type ServerWelcomePayload } from '../messages';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
-import { finalHopFrame, innerPayloadOf } from './deliver';
-import { MAX_KNOWN_USERS } from './limits';
+import { finalHopFrame, innerPayloadOf, routeOffline } from './deliver';
+import { MAX_KNOWN_USERS, MAX_USER_BINDINGS } from './limits';
 import { advertiseFrame, dropRemoteUser } from './presence';
 import { onChannelAdd, onChannelUpdated, routeKeyShare } from './public-channel';
 import { handleServerHello, pinServer } from './server-trust';
@@ -70,6 +70,11 @@ function onAdvertise(state: RoutingState, f: Verified<FrameOf<'USER_ADVERTISE'>>
     effects.push({ kind: 'persist', op: { op: 'bindUserKey', userId: uid, pubkey: pub } });
   }
   effects.push({ kind: 'persist', op: { op: 'userUpsert', userId: uid, pubkey: pub, meta } });
+  // Offline delivery: the advertising (authenticated) server says it is this account's home.
+  if (meta['home'] === sid && state.homes.get(uid) !== sid && (state.homes.has(uid) || state.homes.size < MAX_USER_BINDINGS)) {
+    state.homes.set(uid, sid);
+    effects.push({ kind: 'persist', op: { op: 'home', userId: uid, serverId: sid } });
+  }
   effects.push({ kind: 'presenceSet', userId: uid, location: sid });
   effects.push({ kind: 'broadcastUsers', except: [], out: seal(advertiseFrame(entry, ctx.selfId, '*')) });
   effects.push(relay(f, linkServerId));
@@ -92,8 +97,14 @@ function onDeliver(state: RoutingState, f: Verified<FrameOf<'SERVER_DELIVER'>>, 
   const loc = state.userLocations.get(uid);
   const local = state.localUsers.has(uid);
   const forwardTo = !local && loc !== undefined && loc !== 'local' && loc !== f.from && state.servers.has(loc) ? loc : undefined;
-  if (!local && forwardTo === undefined) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here`), ctx.selfId, ctx.now);
+  const queue = !local && forwardTo === undefined && state.accounts.has(uid) && innerTypeOf(f.payload) === 'MSG_DIRECT';
+  if (!local && forwardTo === undefined && !queue) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here`), ctx.selfId, ctx.now);
   if (!firstSeen(state, f, ctx, effects)) return [];
+  if (queue) {
+    const p = f.payload as { sender?: string; orig_ts?: number; ts?: number };
+    routeOffline(state, { innerType: 'MSG_DIRECT', sender: p.sender ?? f.from, recipient: uid, ts: p.orig_ts ?? p.ts ?? f.ts, payload: innerPayloadOf(f.payload) }, ctx, effects);
+    return effects;
+  }
   if (forwardTo !== undefined) {
     effects.push({ kind: 'sendToServer', serverId: forwardTo, out: { relay: f } });
     return effects;

@@ -41,6 +41,10 @@ export interface RoutingState {
   seen: SeenCache;
   /** When a peer's HELLO_LINK last made us replay our local users to it (ms). */
   helloReplayAt: Map<string, number>;
+  /** Users with a password account on THIS server (docs/accounts.md): their DMs queue here while offline. */
+  accounts: Set<string>;
+  /** Home server of remote account users (USER_ADVERTISE meta.home); outlives presence. */
+  homes: Map<string, string>;
 }
 
 /** Inputs from the outside world (S1: time and randomness are inputs). */
@@ -66,5 +70,7 @@ export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?
     channel: { version: 0, members: new Set(), key: undefined },
     seen: new SeenCache(init.dedupeTtlMs, init.dedupeCapacity),
     helloReplayAt: new Map(),
+    accounts: new Set(),
+    homes: new Map(),
   };
 }

@@ -14,7 +14,7 @@ import { SocpError } from '../errors';
 import { dedupeKey, type Verified } from '../wire/envelope';
 import type { Frame, FrameOf, InnerType } from '../messages';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
-import { routeToUser, type Deliverable } from './deliver';
+import { routeOffline, routeToUser, type Deliverable } from './deliver';
 import { MAX_LIST_RESPONSE_USERS } from './limits';
 import { checkKeyShare, routeKeyShare } from './public-channel';
 import { checkFresh } from './user-session';
@@ -93,7 +93,13 @@ function content(state: RoutingState, f: Verified<Frame>, userId: string, connId
     default:
       throw fail('SOCP_ERR_INTERNAL', `content() got ${f.type}`);
   }
-  if (d && routeToUser(state, d, ctx, effects) === 'not_found') return notFound(connId, f, ctx);
+  if (d) {
+    const r = routeToUser(state, d, ctx, effects);
+    const outcome = r === 'not_found' ? routeOffline(state, d, ctx, effects) : r;
+    if (outcome === 'not_found') return notFound(connId, f, ctx);
+    // Delivery status extension: the sender learns its DM waits at the recipient's home server.
+    if (outcome === 'queued') effects.push({ kind: 'sendToUser', userId, out: seal({ type: 'ACK', from: ctx.selfId, to: userId, ts: ctx.now, payload: { msg_ref: dedupeKey(f), status: 'queued', to: d.recipient, ts: f.ts } }) });
+  }
   const key = dedupeKey(f);
   state.seen.firstSeen(key, ctx.now);
   effects.push({ kind: 'persist', op: { op: 'seen', key, expiresAt: ctx.now + state.seen.ttlMs } });

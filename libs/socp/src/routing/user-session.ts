@@ -114,6 +114,7 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   const meta: Record<string, unknown> = {};
   if (f.payload.meta?.display_name !== undefined) meta['display_name'] = f.payload.meta.display_name;
   if (f.payload.meta?.username !== undefined) meta['username'] = f.payload.meta.username;
+  if (state.accounts.has(uid)) meta['home'] = ctx.selfId; // offline DMs for this user queue here
   const entry: DirectoryEntry = { userId: uid, serverId: ctx.selfId, pubkey: pub, meta, ts: ctx.now };
   state.directory.set(uid, entry);
   effects.push({ kind: 'persist', op: { op: 'userUpsert', userId: uid, pubkey: pub, meta } });

@@ -40,7 +40,6 @@ export interface AccountShell {
 
 export class AccountService {
   private readonly sessions = new WeakMap<AccountConn, Session>();
-  private readonly accounts = new Set<string>();
 
   private constructor(private readonly store: AccountStore, private readonly setup: string, private readonly state: RoutingState, private readonly shell: AccountShell) {}
 
@@ -48,7 +47,7 @@ export class AccountService {
     await opaque.ready;
     const setup = await store.loadOrCreateSetup(passphrase, () => opaque.server.createSetup());
     const svc = new AccountService(store, setup, state, shell);
-    for (const id of await store.accountIds()) svc.accounts.add(id);
+    for (const id of await store.accountIds()) state.accounts.add(id);
     return svc;
   }
 
@@ -57,12 +56,12 @@ export class AccountService {
   }
 
   isAccount(userId: string): boolean {
-    return this.accounts.has(userId);
+    return this.state.accounts.has(userId);
   }
 
   /** Extra USER_HELLO rule for account users; undefined = go on with the standard rules. */
   helloCheck(c: AccountConn, f: FrameOf<'USER_HELLO'>): SocpError | undefined {
-    if (!this.accounts.has(f.from)) return undefined;
+    if (!this.state.accounts.has(f.from)) return undefined;
     const s = this.sessions.get(c);
     const issued = s?.issued;
     if (f.sig === '' || issued === undefined || issued.userId !== f.from || f.payload.nonce !== issued.nonce) {
@@ -109,10 +108,10 @@ export class AccountService {
     const { username } = f.payload;
     const pub = key.toBase64Url();
     const owner = this.state.names.get(username);
-    if ((owner !== undefined && owner !== f.from) || this.accounts.has(f.from)) throw new SocpError('NAME_IN_USE', `name ${JSON.stringify(username)} is taken`);
+    if ((owner !== undefined && owner !== f.from) || this.state.accounts.has(f.from)) throw new SocpError('NAME_IN_USE', `name ${JSON.stringify(username)} is taken`);
     const bound = this.state.userKeys.get(f.from);
     if (bound !== undefined && bound !== pub) throw new SocpError('BAD_KEY', `user ${f.from} is bound to another key`);
-    if (this.accounts.size >= MAX_ACCOUNTS) throw new SocpError('SOCP_ERR_RATE_LIMITED', 'account table is full');
+    if (this.state.accounts.size >= MAX_ACCOUNTS) throw new SocpError('SOCP_ERR_RATE_LIMITED', 'account table is full');
     const { registrationResponse } = opaque.server.createRegistrationResponse({ serverSetup: this.setup, userIdentifier: username, registrationRequest: f.payload.registration_request });
     s.register = { userId: f.from, username, pubkey: pub, at: Date.now() };
     this.shell.send(c, { type: 'ACCOUNT_REGISTER_RESPONSE', from: this.shell.selfId(), to: f.from, ts: Date.now(), payload: { registration_response: registrationResponse } });
@@ -126,7 +125,7 @@ export class AccountService {
     s.register = undefined;
     const res = await this.store.register(r.username, r.userId, r.pubkey, f.payload.registration_record, f.payload.privkey_store);
     if (res !== 'OK') throw new SocpError(res, res === 'BAD_KEY' ? `user ${r.userId} is bound to another key` : `name ${JSON.stringify(r.username)} is taken`);
-    this.accounts.add(r.userId);
+    this.state.accounts.add(r.userId);
     if (!this.state.userKeys.has(r.userId)) this.state.userKeys.set(r.userId, r.pubkey);
     if (!this.state.names.has(r.username)) this.state.names.set(r.username, r.userId);
     this.shell.log('info', 'account registered', { userId: r.userId });

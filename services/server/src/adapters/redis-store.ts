@@ -19,7 +19,13 @@ export const K = {
   groupMembers: 'socp:group_members:public',
   locations: 'socp:user_locations',
   seen: 'socp:seen',
+  homes: 'socp:homes',
+  queue: (id: string) => `socp:queue:${id}`,
 } as const;
+
+/** Offline queue bounds (docs/accounts.md): newest MAX_QUEUED_PER_USER kept, whole list expires QUEUE_TTL_MS after the last enqueue. */
+export const MAX_QUEUED_PER_USER = 500;
+export const QUEUE_TTL_MS = 14 * 24 * 3600_000;
 
 export interface StoredIdentity { serverId: string; keyPem: string }
 export interface StoredState {
@@ -28,6 +34,7 @@ export interface StoredState {
   userKeys: Record<string, string>;
   names: Record<string, string>;
   channelVersion: number;
+  homes: Record<string, string>;
   seen: Array<{ key: string; expiresAt: number }>;
 }
 
@@ -48,13 +55,14 @@ export class RedisStore {
 
   async loadState(now: number, seenCapacity: number): Promise<StoredState> {
     await this.redis.zremrangebyscore(K.seen, '-inf', String(now));
-    const [serverKeys, addrs, userKeys, names, version, seen] = await Promise.all([
+    const [serverKeys, addrs, userKeys, names, version, seen, homes] = await Promise.all([
       this.redis.hgetall(K.serverKeys),
       this.redis.hgetall(K.serverAddrs),
       this.redis.hgetall(K.userKeys),
       this.redis.hgetall(K.names),
       this.redis.hget(K.group, 'version'),
       this.redis.zrange(K.seen, String(-seenCapacity), '-1', 'WITHSCORES'),
+      this.redis.hgetall(K.homes),
     ]);
     const serverAddrs: StoredState['serverAddrs'] = {};
     for (const [id, v] of Object.entries(addrs)) {
@@ -67,7 +75,7 @@ export class RedisStore {
     }
     const seenOut: StoredState['seen'] = [];
     for (let i = 0; i + 1 < seen.length; i += 2) seenOut.push({ key: seen[i]!, expiresAt: Number(seen[i + 1]) });
-    return { serverKeys, serverAddrs, userKeys, names, channelVersion: Number(version ?? 0) || 0, seen: seenOut };
+    return { serverKeys, serverAddrs, userKeys, names, channelVersion: Number(version ?? 0) || 0, homes, seen: seenOut };
   }
 
   /** Presence from a previous run is stale: users reconnect and peers re-advertise. */
@@ -105,6 +113,12 @@ export class RedisStore {
           p.zadd(K.seen, o.expiresAt, o.key);
           seenAdded = true;
           break;
+        case 'enqueue':
+          p.rpush(K.queue(o.userId), JSON.stringify(o.frame));
+          p.ltrim(K.queue(o.userId), -MAX_QUEUED_PER_USER, -1);
+          p.pexpire(K.queue(o.userId), QUEUE_TTL_MS);
+          break;
+        case 'home': p.hset(K.homes, o.userId, o.serverId); break;
       }
     }
     for (const pr of presence) {
@@ -115,6 +129,21 @@ export class RedisStore {
     const res = await p.exec();
     const failed = res?.find(([e]) => e);
     if (failed) throw failed[0];
+  }
+
+  /** Take the whole offline queue of a user, oldest first (atomically: read and delete). */
+  async drainQueue(userId: string): Promise<unknown[]> {
+    const res = await this.redis.multi().lrange(K.queue(userId), 0, -1).del(K.queue(userId)).exec();
+    const items = (res?.[0]?.[1] as string[] | undefined) ?? [];
+    const out: unknown[] = [];
+    for (const i of items) {
+      try {
+        out.push(JSON.parse(i));
+      } catch {
+        /* a corrupt entry is skipped */
+      }
+    }
+    return out;
   }
 
   async ping(timeoutMs: number): Promise<boolean> {

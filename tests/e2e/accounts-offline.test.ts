@@ -1,0 +1,66 @@
+/**
+ * Offline delivery (docs/accounts.md) on a real two-server mesh with the real `socp` binary:
+ * a DM to an account user who went offline is queued at their home server (the sender sees
+ * "queued"), survives a restart of that server and its Redis (AOF), and arrives when they log in.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMesh, type Mesh } from '../harness/mesh';
+import { CliProcess } from './helpers/cli-process';
+
+jest.setTimeout(300_000);
+
+const PASSWORD = 'correct horse battery';
+let mesh: Mesh;
+let dir: string;
+const clis: CliProcess[] = [];
+
+function socp(name: string, server: number, cmd: 'signup' | 'login'): CliProcess {
+  const c = CliProcess.start(['--server', mesh.servers[server]!.wsUrl, '--home', join(dir, `home-${name}`), cmd, '--name', name], { SOCP_PASSWORD: PASSWORD });
+  clis.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-offline-'));
+  mesh = await startMesh({ servers: 2 });
+  await mesh.waitReady();
+});
+afterAll(async () => {
+  for (const c of clis) c.kill();
+  await mesh?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a DM to an offline user is queued at their home server, survives its restart, and arrives at log-in', async () => {
+  const alice = socp('alice', 0, 'signup');
+  const bob = socp('bob', 1, 'signup');
+  await alice.waitEvent((e) => e.event === 'ready', 'alice ready', 60_000);
+  const bobReady = await bob.waitEvent((e) => e.event === 'ready', 'bob ready', 60_000);
+  await alice.waitEvent((e) => e.event === 'presence' && e['action'] === 'online' && e['name'] === 'bob', 'alice sees bob online');
+  bob.send('/quit');
+  expect(await bob.waitExit()).toBe(0);
+  await alice.waitEvent((e) => e.event === 'presence' && e['action'] === 'offline' && e['name'] === 'bob', 'alice sees bob offline');
+
+  alice.send('/tell bob sent while you were away');
+  alice.send('/tell bob and a second one');
+  await alice.waitEvent((e) => e.event === 'delivery' && e['status'] === 'queued' && e['to'] === 'bob', 'queued status');
+  await alice.waitEvent((e) => e.event === 'delivery' && alice.events.filter((x) => x.event === 'delivery').length === 2, 'two queued');
+  expect(alice.events.some((e) => e.event === 'server-error')).toBe(false);
+
+  // Bob's home server and its Redis restart (AOF): nothing queued is lost.
+  await mesh.stopServer(1);
+  await mesh.stopRedis(1);
+  await mesh.startRedis(1);
+  await mesh.restart(1);
+  await mesh.waitServerReady(1);
+
+  const back = socp('bob', 1, 'login');
+  await back.waitEvent((e) => e.event === 'ready' && e['user_id'] === bobReady['user_id'], 'bob back', 60_000);
+  const msgs = await back.waitEvent(() => back.events.filter((e) => e.event === 'message').length >= 2 || undefined, 'queued messages', 30_000).then(() => back.events.filter((e) => e.event === 'message'));
+  expect(msgs.map((m) => m['text'])).toEqual(['sent while you were away', 'and a second one']);
+  expect(msgs[0]).toMatchObject({ kind: 'dm', from: alice.events.find((e) => e.event === 'ready')!['user_id'] });
+  back.send('/quit');
+  await back.waitExit();
+});
