@@ -153,6 +153,12 @@ export class RawUser {
   /** FILE_START, ≤446-byte OAEP chunks each with sender/sender_pub/variant-C content_sig, FILE_END. Returns file_id. */
   sendFile(to: string, name: string, bytes: Buffer): string {
     const file_id = randomUUID();
+    for (const f of this.fileFrames(to, name, bytes, file_id)) this.sock.send(f);
+    return file_id;
+  }
+
+  /** The signed frames of one file transfer, not sent (fault tests send part of them). */
+  fileFrames(to: string, name: string, bytes: Buffer, file_id: string): Frame[] {
     const recipient = this.recipientKey(to);
     const frames: UnsignedFrame[] = [{
       type: 'FILE_START', from: this.id, to, ts: Date.now(),
@@ -166,8 +172,7 @@ export class RawUser {
       if (bytes.length === 0) break;
     }
     frames.push({ type: 'FILE_END', from: this.id, to, ts: Date.now(), payload: { file_id } });
-    for (const f of frames) this.sock.send(sealFrame(f, this.key));
-    return file_id;
+    return frames.map((f) => sealFrame(f, this.key));
   }
 
   /** Wait for a whole file (through FILE_END), check every chunk's content_sig, size and sha256. */
