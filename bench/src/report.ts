@@ -63,6 +63,9 @@ export function goals(r: BenchResults): Goal[] {
   ];
 }
 
+/** NaN (a server did not answer /metrics) is written to JSON as null. */
+const closes = (p: PresenceResult): number | string =>
+  Number.isFinite(p.slow_consumer_closes.A) && Number.isFinite(p.slow_consumer_closes.B) ? p.slow_consumer_closes.A + p.slow_consumer_closes.B : 'unknown (no /metrics answer)';
 const row = (cells: Array<string | number>): string => `| ${cells.join(' | ')} |`;
 
 function markdown(r: BenchResults, g: Goal[]): string {
@@ -134,7 +137,7 @@ function markdown(r: BenchResults, g: Goal[]): string {
     '',
     row(['users', 'visible on both servers', 'RSA bound s', 'server RSS A / B MB', 'Redis used A / B MB', 'slow-consumer closes', 'frames to the users']),
     row(Array(7).fill('---')),
-    ...r.presence.map((p) => row([p.users, p.converged ? `${p.seconds} s` : `no (A ${p.known_by.A}, B ${p.known_by.B} after ${p.seconds} s${p.aborted ? `; ${p.aborted}` : ''})`, p.bound_s, `${p.rss_mb.A} / ${p.rss_mb.B}`, `${p.redis_used_mb.A} / ${p.redis_used_mb.B}`, p.slow_consumer_closes.A + p.slow_consumer_closes.B, p.generator.frames_in])),
+    ...r.presence.map((p) => row([p.users, p.converged ? `${p.seconds} s` : `no (A ${p.known_by.A}, B ${p.known_by.B} after ${p.seconds} s${p.aborted ? `; ${p.aborted}` : ''})`, p.bound_s, `${p.rss_mb.A} / ${p.rss_mb.B}`, `${p.redis_used_mb.A} / ${p.redis_used_mb.B}`, closes(p), p.generator.frames_in])),
     '',
     '## Method',
     '',
