@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMesh, type Mesh } from '../harness/mesh';
+import { httpGet, metricValue, waitFor } from '../harness/wait';
 import { CliProcess } from './helpers/cli-process';
 
 jest.setTimeout(300_000);
@@ -26,6 +27,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'socp-e2e-offline-'));
   mesh = await startMesh({ servers: 2 });
   await mesh.waitReady();
+  // Both servers linked to each other before anyone signs up (presence then flows at once).
+  for (const sv of mesh.servers) await waitFor('server links up', async () => metricValue((await httpGet(`${sv.adminUrl}/metrics`)).text, 'socp_peer_links_up') >= 1, 30_000);
 });
 afterAll(async () => {
   for (const c of clis) c.kill();
@@ -33,12 +36,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a DM to an offline user is queued at their home server, survives its restart, and arrives at log-in', async () => {
+test('a DM to an offline user is queued at their home server, survives its restart, arrives at log-in, and a delivered receipt reaches the sender', async () => {
   const alice = socp('alice', 0, 'signup');
   const bob = socp('bob', 1, 'signup');
   await alice.waitEvent((e) => e.event === 'ready', 'alice ready', 60_000);
   const bobReady = await bob.waitEvent((e) => e.event === 'ready', 'bob ready', 60_000);
-  await alice.waitEvent((e) => e.event === 'presence' && e['action'] === 'online' && e['name'] === 'bob', 'alice sees bob online');
+  await alice.waitEvent((e) => e.event === 'presence' && e['action'] === 'online' && e['name'] === 'bob', 'alice sees bob online', 60_000).catch((e: Error) => {
+    throw new Error(`${e.message}\n${mesh.logs(40)}`);
+  });
   bob.send('/quit');
   expect(await bob.waitExit()).toBe(0);
   await alice.waitEvent((e) => e.event === 'presence' && e['action'] === 'offline' && e['name'] === 'bob', 'alice sees bob offline');
@@ -61,6 +66,16 @@ test('a DM to an offline user is queued at their home server, survives its resta
   const msgs = await back.waitEvent(() => back.events.filter((e) => e.event === 'message').length >= 2 || undefined, 'queued messages', 30_000).then(() => back.events.filter((e) => e.event === 'message'));
   expect(msgs.map((m) => m['text'])).toEqual(['sent while you were away', 'and a second one']);
   expect(msgs[0]).toMatchObject({ kind: 'dm', from: alice.events.find((e) => e.event === 'ready')!['user_id'] });
+  // Bob's client acknowledged each DM end to end: alice (still online) sees both delivered.
+  await alice.waitEvent(() => alice.events.filter((e) => e.event === 'delivery' && e['status'] === 'delivered').length === 2 || undefined, 'two delivered receipts', 30_000);
+  expect(alice.events.filter((e) => e.event === 'delivery' && e['status'] === 'delivered').every((e) => e['to'] === 'bob')).toBe(true);
+  // Receipts are not shown as messages on either side.
+  expect(alice.events.filter((e) => e.event === 'message')).toHaveLength(0);
+  expect(back.events.filter((e) => e.event === 'message')).toHaveLength(2);
+  // Live delivery: a receipt too.
+  back.send('/tell alice thanks, got them');
+  await alice.waitEvent((e) => e.event === 'message' && e['text'] === 'thanks, got them', 'live DM');
+  await back.waitEvent((e) => e.event === 'delivery' && e['status'] === 'delivered' && e['to'] === 'alice', 'live receipt');
   back.send('/quit');
   await back.waitExit();
 });

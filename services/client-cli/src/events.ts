@@ -2,6 +2,7 @@
  * What the session tells its user interface. The JSON mode prints these (minus internal
  * fields) as one JSON object per line; docs/client.md lists them.
  */
+import type { RsaPublicKey } from '@socp/protocol';
 import type { Transfer, FileFailure } from './incoming-files';
 
 export interface UserRef {
@@ -30,6 +31,10 @@ export type ClientEvent =
   | { event: 'file-sent'; fileId: string; to: string; name: string; size: number; sha256: string }
   | { event: 'closed'; reason: string }
   /** Delivery status of one sent DM (docs/accounts.md): `queued` = the recipient is offline, it waits at their home server. */
-  | { event: 'delivery'; status: 'queued'; to: string; ts: number };
+  | { event: 'delivery'; status: 'queued' | 'delivered'; to: string; ts: number }
+  /** Internal: a DM that asked for a receipt was shown; the session sends the receipt. */
+  | { event: 'receipt-due'; to: string; key: RsaPublicKey; ref: string }
+  /** Internal: a verified receipt from `from` (user id) arrived. */
+  | { event: 'receipt'; from: string; ref: string };
 
 export type EventSink = (e: ClientEvent) => void;

@@ -50,7 +50,7 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
     case 'info':
       return e.text;
     case 'delivery':
-      return c.dim(`[${time(e.ts)}] → ${safeLabel(e.to)}: ${e.status} (offline; waits at their home server)`);
+      return e.status === 'delivered' ? c.green(`[${time(e.ts)}] → ${safeLabel(e.to)}: ✓ delivered`) : c.dim(`[${time(e.ts)}] → ${safeLabel(e.to)}: queued (offline; waits at their home server)`);
     case 'list': {
       if (e.users.length === 0) return 'nobody is online';
       const width = Math.min(32, Math.max(...e.users.map((u) => who(u).length)));
@@ -76,6 +76,8 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
       return c.dim(e.reason === 'bye' ? 'bye' : `disconnected: ${safeText(e.reason)}`);
     case 'file-data':
     case 'file-send-progress':
+    case 'receipt-due':
+    case 'receipt':
       return undefined;
   }
 }

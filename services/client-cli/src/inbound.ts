@@ -21,6 +21,7 @@ import { IncomingFiles } from './incoming-files';
 import { parsePart, PartAssembler } from './message-parts';
 import { handleOf, labelOf, type Roster, type RosterEntry } from './roster';
 import { RECEIVED_DEDUPE_CAPACITY } from './limits';
+import { parseReceipt, receiptRef } from './receipts';
 
 export interface Me { userId: string; name: string; key: RsaPrivateKey }
 
@@ -154,6 +155,13 @@ export class Inbound {
       return [warn('DECRYPT', `${what} from ${labelOf(entry)} could not be decrypted with your key; dropped`)];
     }
     const kind = isPublic ? 'public' : 'dm';
+    const receiptOf = isPublic ? undefined : parseReceipt(text);
+    if (receiptOf !== undefined) return [{ event: 'receipt', from: sender, ref: receiptOf }];
+    const due: ClientEvent[] = !isPublic && (p as { receipts?: unknown }).receipts === true ? [{ event: 'receipt-due', to: sender, key: entry.key, ref: receiptRef(ts, p.content_sig) }] : [];
+    return [...due, ...this.shown(sender, entry, kind, text, ts, now)];
+  }
+
+  private shown(sender: string, entry: RosterEntry, kind: 'dm' | 'public', text: string, ts: number, now: number): ClientEvent[] {
     const part = parsePart(text);
     if (!part) return [{ event: 'message', kind, from: this.sender(entry), text, ts }];
     const r = this.parts.add(`${sender}|${kind}`, part, ts, now);

@@ -42,6 +42,8 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
       return { event: e.event, status: e.status, to: e.to, ts: e.ts };
     case 'file-data':
     case 'file-send-progress':
+    case 'receipt-due':
+    case 'receipt':
       return undefined;
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '@socp/protocol';
 import type { Me } from './inbound';
 import { splitMessage } from './message-parts';
+import { receiptText } from './receipts';
 
 export interface Recipient { userId: string; key: RsaPublicKey }
 
@@ -17,16 +18,26 @@ function seal<T extends FrameType>(me: Me, type: T, to: string, ts: number, payl
   return sealFrameAsync({ type, from: me.userId, to, ts, payload }, me.key) as Promise<Frame>;
 }
 
-/** MSG_DIRECT frames (one per OAEP block; see message-parts for the split rule). */
-export async function directFrames(me: Me, to: Recipient, text: string, clock: () => number = Date.now): Promise<Frame[]> {
+/**
+ * MSG_DIRECT frames (one per OAEP block; see message-parts for the split rule). With `receipts`
+ * each asks the recipient's client for an end-to-end receipt (payload `receipts: true`, receipts.ts).
+ */
+export async function directFrames(me: Me, to: Recipient, text: string, clock: () => number = Date.now, receipts = false): Promise<Frame[]> {
   const out: Frame[] = [];
-  for (const plain of splitMessage(text)) {
-    const ts = clock();
-    const ciphertext = b64urlEncode(to.key.encrypt(plain));
-    const content_sig = await signContentAsync(me.key, { ciphertext, from: me.userId, to: to.userId, ts });
-    out.push(await seal(me, 'MSG_DIRECT', to.userId, ts, { ciphertext, sender_pub: me.key.publicKey.b64url, content_sig }));
-  }
+  for (const plain of splitMessage(text)) out.push(await directFrame(me, to, plain, clock(), receipts));
   return out;
+}
+
+async function directFrame(me: Me, to: Recipient, plain: Buffer, ts: number, receipts: boolean): Promise<Frame> {
+  const ciphertext = b64urlEncode(to.key.encrypt(plain));
+  const content_sig = await signContentAsync(me.key, { ciphertext, from: me.userId, to: to.userId, ts });
+  const payload = { ciphertext, sender_pub: me.key.publicKey.b64url, content_sig };
+  return seal(me, 'MSG_DIRECT', to.userId, ts, receipts ? { ...payload, receipts: true } : payload);
+}
+
+/** The receipt for one DM part (never asks for a receipt itself). */
+export function receiptFrame(me: Me, to: Recipient, ref: string, clock: () => number = Date.now): Promise<Frame> {
+  return directFrame(me, to, Buffer.from(receiptText(ref), 'utf8'), clock(), false);
 }
 
 /** /all: one MSG_PUBLIC_CHANNEL per recipient and part, `to` = recipient, group_id "public", public content_sig form. */

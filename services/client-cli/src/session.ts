@@ -9,7 +9,8 @@ import { Downloads } from './downloads';
 import type { ClientEvent } from './events';
 import { sendFile } from './file-sender';
 import { Inbound, refOf, type Me } from './inbound';
-import { directFrames, publicFrames } from './outbound';
+import { directFrames, publicFrames, receiptFrame } from './outbound';
+import { PendingReceipts, receiptRef } from './receipts';
 import { Roster, labelOf, type RosterEntry } from './roster';
 import { MAX_MESSAGE_BYTES, SWEEP_INTERVAL_MS } from './limits';
 import type { Ui } from './ui';
@@ -18,6 +19,7 @@ export class Session {
   readonly inbound: Inbound;
   private readonly downloads: Downloads;
   private queue: Promise<void> = Promise.resolve();
+  private readonly pending = new PendingReceipts();
   private done: ((code: number) => void) | undefined;
   private ended = false;
   private readonly sending = new Set<Promise<void>>();
@@ -87,11 +89,26 @@ export class Session {
         case 'file-failed':
           this.downloads.discard(e.transfer);
           break;
+        case 'receipt-due':
+          void this.enqueueTask(async () => this.conn.send(await receiptFrame(this.me, { userId: e.to, key: e.key }, e.ref)));
+          continue;
+        case 'receipt': {
+          const done = this.pending.settle(e.from, e.ref);
+          if (done) this.ui.show({ event: 'delivery', status: 'delivered', to: labelOf(this.roster.known(done.to) ?? { userId: done.to, name: undefined }), ts: done.ts });
+          continue;
+        }
         default:
           break;
       }
       this.ui.show(e);
     }
+  }
+
+  /** Run after what is queued (receipts go out in order with the user's own sends). */
+  private enqueueTask(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(task).catch((e: unknown) => this.ui.show({ event: 'warning', code: 'TIMEOUT', detail: `could not send a receipt: ${e instanceof Error ? e.message : String(e)}` }));
+    this.queue = next;
+    return next;
   }
 
   private enqueue(line: string): Promise<void> {
@@ -146,7 +163,8 @@ export class Session {
         // An offline contact seen this session: the DM may queue at their home server.
         const e = (this.roster.resolve(c.user).kind === 'not-found' ? this.roster.resolveOffline(c.user) : undefined) ?? this.resolveUser(c.user);
         if (!e || !this.checkLength(c.text)) return;
-        const frames = await directFrames(this.me, e, c.text);
+        const frames = await directFrames(this.me, e, c.text, Date.now, true);
+        this.pending.add(e.userId, frames[0]?.ts ?? Date.now(), frames.map((f) => receiptRef(f.ts, (f.payload as { content_sig: string }).content_sig)));
         await this.sendAll(frames);
         return this.ui.show({ event: 'sent', kind: 'dm', to: [labelOf(e)], parts: frames.length, text: c.text });
       }

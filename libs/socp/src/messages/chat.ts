@@ -5,8 +5,8 @@
 import { array, b64block, bool, id, int, obj, pubkey, str, type Check } from './schema';
 
 /** MSG_DIRECT (user → local server). G43 adds `public` and `sender`. */
-export interface MsgDirectPayload { ciphertext: string; sender_pub: string; content_sig: string; sender?: string; public?: boolean }
-export const msgDirectPayload: Check<MsgDirectPayload> = obj({ ciphertext: b64block, sender_pub: pubkey, content_sig: b64block }, { sender: id, public: bool });
+export interface MsgDirectPayload { ciphertext: string; sender_pub: string; content_sig: string; sender?: string; public?: boolean; /** extension (docs/accounts.md): ask the recipient client for an end-to-end receipt */ receipts?: boolean }
+export const msgDirectPayload: Check<MsgDirectPayload> = obj({ ciphertext: b64block, sender_pub: pubkey, content_sig: b64block }, { sender: id, public: bool, receipts: bool });
 
 /**
  * USER_DELIVER (server → recipient). Envelope ts = original MSG_DIRECT ts; payload `orig_ts`
