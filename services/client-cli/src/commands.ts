@@ -16,12 +16,13 @@ export type Command =
   | { kind: 'all'; text: string }
   | { kind: 'file'; user: string; path: string }
   | { kind: 'whois'; user: string }
+  | { kind: 'trust'; user: string }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'empty' }
   | { kind: 'invalid'; message: string };
 
-export const COMMANDS = ['/list', '/tell', '/all', '/file', '/whois', '/help', '/quit'] as const;
+export const COMMANDS = ['/list', '/tell', '/all', '/file', '/whois', '/trust', '/help', '/quit'] as const;
 
 export const HELP_TEXT = [
   '/list                 online users (name, server)',
@@ -29,6 +30,7 @@ export const HELP_TEXT = [
   '/all <text>           send to everyone online',
   '/file <user> <path>   send a file',
   '/whois <user>         user id, server and key fingerprint',
+  '/trust <user>         accept a contact\'s CHANGED key (compare /whois out of band first) and send held messages',
   '/help                 this help',
   '/quit                 leave',
   '<user> is a name, name@serverprefix (when two users share a name) or a user id.',
@@ -39,6 +41,7 @@ const USAGE: Record<string, string> = {
   '/all': 'usage: /all <text>',
   '/file': 'usage: /file <user> <path>',
   '/whois': 'usage: /whois <user>',
+  '/trust': 'usage: /trust <user>',
 };
 
 /** Split off the first whitespace-delimited word. */
@@ -69,9 +72,10 @@ export function parseCommand(line: string): Command {
       return { kind: 'quit' };
     case '/all':
       return rest.length > 0 ? { kind: 'all', text: rest } : { kind: 'invalid', message: USAGE[name]! };
-    case '/whois': {
+    case '/whois':
+    case '/trust': {
       const [user] = head(rest);
-      return user ? { kind: 'whois', user } : { kind: 'invalid', message: USAGE[name]! };
+      return user ? { kind: name === '/whois' ? 'whois' : 'trust', user } : { kind: 'invalid', message: USAGE[name]! };
     }
     case '/tell':
     case '/file': {

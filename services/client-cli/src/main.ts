@@ -63,7 +63,7 @@ async function askPassword(io: Io, confirm: boolean): Promise<string> {
 async function connectAndRun(io: Io, account: Account, conn: Connection): Promise<number> {
   const me = { userId: account.userId, name: account.name, key: account.key };
   const ui = io.cfg.json ? new JsonUi(io.reader ?? new LineReader(process.stdin)) : new TerminalUi(io.tty, `${account.name}> `, io.reader);
-  return new Session(conn, me, ui, io.cfg.downloads).run();
+  return new Session(conn, me, ui, io.cfg.downloads, io.cfg.home).run();
 }
 
 async function signup(io: Io): Promise<number> {

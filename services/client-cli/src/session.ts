@@ -11,6 +11,7 @@ import { sendFile } from './file-sender';
 import { Inbound, refOf, type Me } from './inbound';
 import { directFrames, publicFrames, receiptFrame } from './outbound';
 import { PendingReceipts, receiptRef } from './receipts';
+import { ContactPins } from './contact-pins';
 import { Roster, labelOf, type RosterEntry } from './roster';
 import { MAX_MESSAGE_BYTES, SWEEP_INTERVAL_MS } from './limits';
 import type { Ui } from './ui';
@@ -24,9 +25,13 @@ export class Session {
   private ended = false;
   private readonly sending = new Set<Promise<void>>();
 
-  constructor(private readonly conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string) {
+  /** Contact key pins ($SOCP_HOME/contacts/<name>.json); absent when no home is given (tests). */
+  private readonly pins: ContactPins | undefined;
+
+  constructor(private readonly conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string, home?: string) {
     this.inbound = new Inbound(me, new Roster());
     this.downloads = new Downloads(downloadsDir);
+    this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
   }
 
   get roster(): Roster {
@@ -89,6 +94,19 @@ export class Session {
         case 'file-failed':
           this.downloads.discard(e.transfer);
           break;
+        case 'presence': {
+          const entry = e.action === 'online' && e.user.userId !== this.me.userId ? this.roster.get(e.user.userId) : undefined;
+          const r = entry && this.pins?.check(entry.userId, entry.key, entry.name);
+          this.ui.show(e);
+          if (r?.kind === 'changed') {
+            const who = labelOf(entry!);
+            this.ui.show({
+              event: 'warning', code: 'KEY_CHANGED',
+              detail: `!!! THE KEY OF ${who} (${entry!.userId}) HAS CHANGED !!! pinned ${r.was.slice(0, 32)}…, now ${r.now.slice(0, 32)}… — messages to ${who} are HELD; compare /whois ${who} out of band, then /trust ${who}`,
+            });
+          }
+          continue;
+        }
         case 'receipt-due':
           void this.enqueueTask(async () => this.conn.send(await receiptFrame(this.me, { userId: e.to, key: e.key }, e.ref)));
           continue;
@@ -132,6 +150,14 @@ export class Session {
     return undefined;
   }
 
+  /** One DM (all its parts), remembered for its receipts. */
+  private async tell(e: RosterEntry, text: string): Promise<void> {
+    const frames = await directFrames(this.me, e, text, Date.now, true);
+    this.pending.add(e.userId, frames[0]?.ts ?? Date.now(), frames.map((f) => receiptRef(f.ts, (f.payload as { content_sig: string }).content_sig)));
+    await this.sendAll(frames);
+    this.ui.show({ event: 'sent', kind: 'dm', to: [labelOf(e)], parts: frames.length, text });
+  }
+
   private async sendAll(frames: Frame[]): Promise<void> {
     for (const f of frames) await this.conn.send(f);
   }
@@ -157,16 +183,27 @@ export class Session {
       case 'whois': {
         const e = this.resolveUser(c.user);
         if (e) this.ui.show({ event: 'whois', user: refOf(e), fingerprint: e.key.fingerprint(), self: e.userId === this.me.userId });
+        if (e && this.pins?.isHeld(e.userId)) this.ui.show({ event: 'warning', code: 'KEY_CHANGED', detail: `pinned fingerprint was ${this.pins.pinnedFingerprint(e.userId)}; /trust ${labelOf(e)} only after comparing out of band` });
         return;
       }
       case 'tell': {
         // An offline contact seen this session: the DM may queue at their home server.
         const e = (this.roster.resolve(c.user).kind === 'not-found' ? this.roster.resolveOffline(c.user) : undefined) ?? this.resolveUser(c.user);
         if (!e || !this.checkLength(c.text)) return;
-        const frames = await directFrames(this.me, e, c.text, Date.now, true);
-        this.pending.add(e.userId, frames[0]?.ts ?? Date.now(), frames.map((f) => receiptRef(f.ts, (f.payload as { content_sig: string }).content_sig)));
-        await this.sendAll(frames);
-        return this.ui.show({ event: 'sent', kind: 'dm', to: [labelOf(e)], parts: frames.length, text: c.text });
+        if (this.pins?.isHeld(e.userId)) {
+          const kept = this.pins.hold(e.userId, c.text);
+          return this.ui.show({ event: 'warning', code: 'HELD', detail: kept ? `message to ${labelOf(e)} held: their key changed; /whois ${labelOf(e)} then /trust ${labelOf(e)}` : `too many held messages for ${labelOf(e)}; not kept` });
+        }
+        return this.tell(e, c.text);
+      }
+      case 'trust': {
+        const e = this.resolveUser(c.user);
+        if (!e) return;
+        const held = this.pins?.trust(e.userId);
+        if (held === undefined) return this.ui.show({ event: 'info', text: `${labelOf(e)}'s key is not in question (fingerprint ${e.key.fingerprint()})` });
+        this.ui.show({ event: 'info', text: `trusted the new key of ${labelOf(e)} (fingerprint ${e.key.fingerprint()}); sending ${held.length} held message(s)` });
+        for (const text of held) await this.tell(e, text);
+        return;
       }
       case 'all': {
         if (!this.checkLength(c.text)) return;
