@@ -50,6 +50,7 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
     case 'info':
       return e.text;
     case 'delivery':
+      if (e.status === 'failed') return c.red(`[${time(e.ts)}] → ${safeLabel(e.to)}: ✗ failed [${safeLabel(e.code ?? 'ERROR')}]`);
       return e.status === 'delivered' ? c.green(`[${time(e.ts)}] → ${safeLabel(e.to)}: ✓ delivered`) : c.dim(`[${time(e.ts)}] → ${safeLabel(e.to)}: queued (offline; waits at their home server)`);
     case 'list': {
       if (e.users.length === 0) return 'nobody is online';

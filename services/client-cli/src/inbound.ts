@@ -76,8 +76,13 @@ export class Inbound {
         if (!r.transfer) return [];
         return [{ event: 'file-failed', transfer: r.transfer, reason: r.reason, detail: r.reason === 'sha256-mismatch' ? 'SHA-256 does not match the manifest' : 'size does not match the manifest' }];
       }
-      case 'ERROR':
-        return [{ event: 'server-error', code: f.payload.code, detail: f.payload.detail ?? '' }];
+      case 'ERROR': {
+        const out: ClientEvent[] = [{ event: 'server-error', code: f.payload.code, detail: f.payload.detail ?? '' }];
+        // Our servers name the recipient of a refused DM: a per-message failure status.
+        const to = f.payload.code === 'USER_NOT_FOUND' ? /^recipient ([0-9a-f-]{36}) /.exec(f.payload.detail ?? '')?.[1] : undefined;
+        if (to !== undefined) out.push({ event: 'delivery', status: 'failed', to: this.label(to), ts: f.ts, code: f.payload.code });
+        return out;
+      }
       case 'ACK': {
         const p = f.payload as { status?: unknown; to?: unknown; ts?: unknown };
         if (p.status !== 'queued' || typeof p.to !== 'string') return [];

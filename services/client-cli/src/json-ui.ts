@@ -39,7 +39,7 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
     case 'closed':
       return { event: e.event, reason: e.reason };
     case 'delivery':
-      return { event: e.event, status: e.status, to: e.to, ts: e.ts };
+      return { event: e.event, status: e.status, to: e.to, ts: e.ts, ...(e.code !== undefined ? { code: e.code } : {}) };
     case 'file-data':
     case 'file-send-progress':
     case 'receipt-due':

@@ -28,8 +28,8 @@ describe('parseCommand', () => {
 describe('complete', () => {
   const handles = ['alice', 'bob@1a2b3c4d', 'bob@9f8e7d6c', 'carol'];
   it('completes commands at the start of the line', () => {
-    expect(complete('/t', handles)).toEqual([['/tell '], '/t']);
-    expect(complete('/', handles)[0]).toHaveLength(7);
+    expect(complete('/t', handles)).toEqual([['/tell ', '/trust '], '/t']);
+    expect(complete('/', handles)[0]).toHaveLength(8);
   });
   it('completes user handles after /tell, /file and /whois', () => {
     expect(complete('/tell b', handles)).toEqual([['bob@1a2b3c4d ', 'bob@9f8e7d6c '], 'b']);
