@@ -73,6 +73,14 @@ export const VALID: Example[] = [
   { name: 'CTRL_CLOSE full envelope', frame: f('CTRL_CLOSE', {}) },
   { name: 'LIST_REQUEST', frame: f('LIST_REQUEST', {}, { from: U1, to: S1 }) },
   { name: 'LIST_RESPONSE', frame: f('LIST_RESPONSE', { online_users: [U1, U2], users: [{ user_id: U1, server_id: S1, display_name: 'Alice' }, { user_id: U2, server_id: S2 }] }, { to: U1 }) },
+  // Account extension (docs/accounts.md); OPAQUE messages are base64url.
+  { name: 'ACCOUNT_REGISTER_START', frame: f('ACCOUNT_REGISTER_START', { username: 'alice', pubkey: PUB, registration_request: 'AAAA' }, { from: U1 }) },
+  { name: 'ACCOUNT_REGISTER_RESPONSE', frame: f('ACCOUNT_REGISTER_RESPONSE', { registration_response: 'AAAA' }, { to: U1 }) },
+  { name: 'ACCOUNT_REGISTER_FINISH', frame: f('ACCOUNT_REGISTER_FINISH', { registration_record: 'AAAA', privkey_store: 'v1.a.b.c' }, { from: U1 }) },
+  { name: 'LOGIN_START', frame: f('LOGIN_START', { username: 'alice', start_login_request: 'AAAA' }, { from: U1, sig: '' }) },
+  { name: 'LOGIN_CHALLENGE', frame: f('LOGIN_CHALLENGE', { login_response: 'AAAA' }, { to: U1 }) },
+  { name: 'LOGIN_FINISH', frame: f('LOGIN_FINISH', { finish_login_request: 'AAAA' }, { from: U1, sig: '' }) },
+  { name: 'LOGIN_RESULT', frame: f('LOGIN_RESULT', { user_id: U1, username: 'alice', pubkey: PUB, privkey_store: 'v1.a.b.c', nonce: 'bm9uY2U', server_id: S1, server_pub: PUB }, { to: U1 }) },
 ];
 
 /** Every frame type of the union has at least one valid example. */

@@ -14,8 +14,8 @@ const text = (o: unknown): string => JSON.stringify(o);
 const withPayload = (type: string, payload: unknown, extra: Record<string, unknown> = {}): string =>
   text({ type, from: S1, to: S2, ts: 1, payload, sig: '', ...extra });
 
-test('the example table covers all 23 frame types', () => {
-  expect(FRAME_TYPES).toHaveLength(23);
+test('the example table covers all 30 frame types (23 of SOCP + 7 account extensions)', () => {
+  expect(FRAME_TYPES).toHaveLength(30);
   expect(UNCOVERED_TYPES).toEqual([]);
 });
 
@@ -110,6 +110,9 @@ describe('invalid input gets the right code', () => {
     ['ERROR code missing', withPayload('ERROR', { detail: 'x' }), 'SOCP_ERR_SCHEMA'],
     ['ERROR code not a string', withPayload('ERROR', { code: 404 }), 'SOCP_ERR_SCHEMA'],
     ['LIST_RESPONSE online_users not a list', withPayload('LIST_RESPONSE', { online_users: 'x', users: [] }), 'SOCP_ERR_SCHEMA'],
+    ['LOGIN_START name with a space', withPayload('LOGIN_START', { username: 'a b', start_login_request: 'AAAA' }), 'SOCP_ERR_SCHEMA'],
+    ['LOGIN_FINISH OPAQUE message too long', withPayload('LOGIN_FINISH', { finish_login_request: 'A'.repeat(1025) }), 'SOCP_ERR_SCHEMA'],
+    ['LOGIN_START OPAQUE message not base64url', withPayload('LOGIN_START', { username: 'alice', start_login_request: 'a+b/' }), 'SOCP_ERR_SCHEMA'],
     ['LIST_RESPONSE user without server_id', withPayload('LIST_RESPONSE', { online_users: [], users: [{ user_id: U1 }] }), 'SOCP_ERR_SCHEMA'],
   ].map(([n, t, c]) => [n, c, t] as [string, string, string]))('%s → %s', (_n, expected, t) => {
     expect(code(t)).toBe(expected);
