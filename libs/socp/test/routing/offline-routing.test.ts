@@ -4,19 +4,19 @@
  * homed on another linked server is forwarded there; homes come only from the hosting server's
  * own advertisement; everything else stays USER_NOT_FOUND.
  */
-import { handleServerFrame, handleUserFrame, handleUserHello, signContent, type Frame, type UnsignedFrame, type Verified } from '@socp/protocol';
+import { handleServerFrame, handleUserFrame, handleUserHello, signContent, type Effect, type Frame, type PersistOp, type UnsignedFrame, type Verified } from '@socp/protocol';
 import { ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, dm, errorCodes, keys, meshState, sealedOf, signedBy, unsigned, withAlice } from './routing-fixture';
 
-const persisted = (effects: Array<{ kind: string }>) => effects.filter((e) => e.kind === 'persist').map((e) => (e as { op: { op: string } }).op);
+const persisted = (effects: Effect[]): PersistOp[] => effects.flatMap((e) => (e.kind === 'persist' ? [e.op] : []));
 
 test('a DM to an offline account user of ours is queued (final-hop frame, still encrypted) and the sender told "queued"', () => {
   const s = withAlice(meshState());
   s.accounts.add(CAROL);
-  const f = unsigned(dm(CAROL));
-  const effects = handleUserFrame(s, f, ALICE, 'c1', ctx()).effects;
+  const d = dm(CAROL);
+  const effects = handleUserFrame(s, unsigned(d), ALICE, 'c1', ctx()).effects;
   const q = persisted(effects).find((o) => o.op === 'enqueue') as unknown as { userId: string; frame: UnsignedFrame };
   expect(q.userId).toBe(CAROL);
-  expect(q.frame).toMatchObject({ type: 'USER_DELIVER', from: SELF, to: CAROL, ts: NOW, payload: { ciphertext: f.payload.ciphertext, sender: ALICE, content_sig: (f.payload as { content_sig: string }).content_sig, orig_ts: NOW, queued: true } });
+  expect(q.frame).toMatchObject({ type: 'USER_DELIVER', from: SELF, to: CAROL, ts: NOW, payload: { ciphertext: d.payload.ciphertext, sender: ALICE, content_sig: d.payload.content_sig, orig_ts: NOW, queued: true } });
   const ack = sealedOf(effects, 'sendToUser', 'ACK')[0]!.frame;
   expect(ack).toMatchObject({ to: ALICE, payload: { status: 'queued', to: CAROL, ts: NOW } });
   expect(errorCodes(effects)).toEqual([]);
