@@ -100,7 +100,7 @@ test('log-in attempts: the right password logs in, wrong ones fail the same as u
     if (!fin) return 'wrong';
     u.send({ type: 'LOGIN_FINISH', from: randomUUID(), to: srv.node.serverId, ts: Date.now(), payload: { finish_login_request: fin.finishLoginRequest } }, false);
     const r = await u.next((f) => f.type === 'LOGIN_RESULT' || f.type === 'ERROR', 'result');
-    return r.type === 'LOGIN_RESULT' ? 'ok' : String(r.payload.detail);
+    return r.type === 'LOGIN_RESULT' ? 'ok' : String((r.payload as { detail?: string }).detail);
   };
   expect(await login('alice', PASSWORD)).toBe('ok');
   expect(await login('nobody', PASSWORD)).toBe('wrong'); // unknown name: same answer as a wrong password
