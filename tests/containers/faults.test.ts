@@ -115,7 +115,10 @@ test('Redis of a server killed and restarted: /readyz reports it, the server sta
   const recoverMs = Date.now() - t1;
   expect(await mesh.startedAt('server-2')).toBe(started); // never crashed or restarted
   expect(await identity('server-2')).toBe(idBefore);
-  // bob's binding (user_id → key) and name survived: same key is accepted, another key is refused
+  // bob's binding (user_id → key) and name survived: with bob offline, another key for his id is
+  // refused and his name stays his; his own key is accepted
+  bob.sock.terminate();
+  await alice.waitForUserGone(bob.id, 30_000);
   const { user: thief, answer } = await RawUser.hello(await mesh.wsUrl(2), { key: keys[3]!, userId: bob.id });
   thief.sock.terminate();
   expect(answer.type).toBe('ERROR');
@@ -155,23 +158,26 @@ test('docker pause of a server past the dead window: the others declare it dead,
 });
 
 test('network partition of a server and heal: links and presence come back; DMs sent meanwhile are delivered or reported, never lost or doubled', async () => {
+  const bobEntry = await alice.waitForUser(bob.id, 60_000);
   const heal = await partition(mesh, 'server-2');
   const t0 = Date.now();
   const sent: string[] = [];
   const am = alice.mark();
   try {
-    // DMs while bob's server is unreachable: before and after server-1 declares the link dead
+    // one DM a second for the dead window; server-1 may already have dropped bob (the cut link
+    // can fail at once), so alice keeps his key from before and sends regardless
     const until = Date.now() + DEAD_WINDOW;
     while (Date.now() < until) {
-      if (alice.refreshRoster().has(bob.id)) {
-        const text = `partition-${sent.length}`;
-        alice.sendDm(bob.id, text);
-        sent.push(text);
-      }
-      await alice.waitForUserGone(bob.id, 1_000).catch(() => undefined); // paces the sends (a deadline, not a sync point)
-      if (!alice.refreshRoster().has(bob.id) && sent.length > 0) break;
+      alice.refreshRoster(); // fold the USER_REMOVE first, then put bob back (nothing arrives before sendDm runs)
+      alice.roster.set(bob.id, bobEntry);
+      const m = alice.mark();
+      const text = `partition-${sent.length}`;
+      alice.sendDm(bob.id, text);
+      sent.push(text);
+      await alice.waitError(undefined, 1_000, m).catch(() => undefined); // the answer, or a 1 s pace
     }
-    await alice.waitForUserGone(bob.id, DEAD_WINDOW);
+    await linksUp(1, 1, DEAD_WINDOW); // server-1 has given up on server-2
+    alice.roster.delete(bob.id);
   } finally {
     await heal();
   }
