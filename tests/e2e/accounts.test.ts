@@ -31,7 +31,10 @@ function socp(h: string, cmd: 'signup' | 'login', password: string): CliProcess 
   return cli;
 }
 async function fatal(c: CliProcess): Promise<CliEvent> {
-  expect(await c.waitExit(60_000)).toBe(1);
+  const code = await c.waitExit(60_000).catch((e: Error) => {
+    throw new Error(`${e.message}\nevents: ${JSON.stringify(c.events)}\nstderr: ${c.stderr}\n${mesh.logs(15)}`);
+  });
+  expect(code).toBe(1);
   return c.events.find((e) => e.event === 'fatal')!;
 }
 

@@ -35,6 +35,13 @@ export class Connection {
   private closing = false;
   private constructor(private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
 
+  /** Frames between the ACK and start() (the caller may save the keystore in between). */
+  private readonly holdEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
+    if (isBinary || this.early.length >= MAX_EARLY_FRAMES) return;
+    const r = decodeFrame(data as Buffer);
+    if (r.ok) this.early.push(r.value);
+  };
+
   /** Open the socket and complete the handshake; rejects with a SocpError (NAME_IN_USE, BAD_KEY, TIMEOUT, …). */
   static open(url: string, me: Me, home: string, timeoutMs = HELLO_TIMEOUT_MS, pre?: PreHello): Promise<Connection> {
     return new Promise((resolve, reject) => {
@@ -101,7 +108,11 @@ export class Connection {
           settled = true;
           clearTimeout(timer);
           ws.removeAllListeners();
-          resolve(new Connection(ws, me, { serverId, serverKey: key, pinned }, early));
+          const conn = new Connection(ws, me, { serverId, serverKey: key, pinned }, early);
+          // Until start(), keep what arrives (the presence snapshot follows the ACK at once).
+          ws.on('message', conn.holdEarly);
+          ws.on('error', () => undefined);
+          resolve(conn);
         })().catch((e: unknown) => fail(e instanceof SocpError ? e : new SocpError('BAD_KEY', String(e))));
       });
     });
@@ -110,6 +121,8 @@ export class Connection {
   /** Start delivering frames (the held early ones first). */
   start(h: ConnectionHandlers): void {
     this.handlers = h;
+    this.ws.off('message', this.holdEarly);
+    this.ws.removeAllListeners('error');
     this.ws.on('message', (data, isBinary) => (isBinary ? h.warning('UNKNOWN_TYPE', 'binary message from server ignored') : this.accept(decodeFrame(data as Buffer))));
     this.ws.on('error', (e) => h.warning('TIMEOUT', `socket error: ${e.message}`));
     this.ws.on('close', (code, reason) => h.closed(this.closing ? 'bye' : `server closed the connection (${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 100)}` : ''})`));

@@ -5,6 +5,7 @@
  *   socp signup [--name N]   new RSA-4096 identity, keystore, claim the name, start chatting
  *   socp login  [--name N]   open the keystore with the password, connect, start chatting
  */
+import './wasm-flags';
 import { SocpError } from '@socp/protocol';
 import { loadConfig, type CliOptions, type ClientConfig } from './config';
 import { Connection } from './connection';
