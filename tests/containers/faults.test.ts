@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, MAX_FILE_CHUNK_BYTES, type RsaPrivateKey } from '@socp/protocol';
+import { generateKeyPair, MAX_FILE_CHUNK_BYTES, type Frame, type RsaPrivateKey } from '@socp/protocol';
 import { RawUser } from '../harness/raw-user';
 import { httpGet, metricValue, waitFor } from '../harness/wait';
 import { ComposeMesh, TIMINGS, buildImages } from './compose-mesh';
@@ -162,7 +162,8 @@ test('network partition of a server and heal: links and presence come back; DMs 
   const heal = await partition(mesh, 'server-2');
   const t0 = Date.now();
   const sent: string[] = [];
-  let firstErrored = -1; // index of the first DM answered with an ERROR: from then on server-1 knows bob is unreachable
+  let firstErrored = -1; // index of the first DM answered (ERROR, or ACK "queued" for offline delivery): from then on server-1 knows bob is unreachable
+  const answered = (f: Frame): boolean => f.type === 'ERROR' || (f.type === 'ACK' && (f.payload as { status?: string }).status === 'queued');
   const am = alice.mark();
   try {
     // 5 DMs a second for the dead window; server-1 may already have dropped bob (the cut link
@@ -176,7 +177,7 @@ test('network partition of a server and heal: links and presence come back; DMs 
       const at = Date.now();
       alice.sendDm(bob.id, text);
       sent.push(text);
-      if (firstErrored < 0 && (await alice.waitError(undefined, 1_000, m).then(() => true, () => false))) firstErrored = sent.length - 1;
+      if (firstErrored < 0 && (await alice.waitFrame(answered, 1_000, m).then(() => true, () => false))) firstErrored = sent.length - 1;
       const pace = 200 - (Date.now() - at);
       if (pace > 0) await new Promise((r) => setTimeout(r, pace)); // a send rate (5 DMs/s), not a synchronisation
     }
@@ -210,8 +211,9 @@ test('network partition of a server and heal: links and presence come back; DMs 
   const delivered = sent.filter((t) => texts.includes(t));
   const duplicated = sent.filter((t) => texts.filter((x) => x === t).length > 1);
   const errors = alice.sock.received.slice(am).filter((r) => r.frame?.type === 'ERROR').length;
+  const queued = alice.sock.received.slice(am).filter((r) => r.frame !== undefined && r.frame.type === 'ACK' && answered(r.frame)).length;
   const lost = sent.length - delivered.length - Math.min(errors, sent.length - delivered.length);
-  report('network-partition', { sent: sent.length, delivered: delivered.length, duplicated: duplicated.length, errored: errors, lost, sentBeforeFirstError: firstErrored, partitionMs, recoverMs, deliverFrames: received.length });
+  report('network-partition', { sent: sent.length, delivered: delivered.length, duplicated: duplicated.length, errored: errors, queuedAcks: queued, lost, sentBeforeFirstError: firstErrored, partitionMs, recoverMs, deliverFrames: received.length });
   expect(duplicated).toEqual([]);
   expect(firstErrored).toBeGreaterThanOrEqual(0);
   // KNOWN GAP (docs/RELIABILITY.md): DMs forwarded into the cut link before server-1 notices are
