@@ -62,7 +62,9 @@ export class ComposeMesh {
       .withProjectName(this.project)
       .withEnvironment(this.env)
       .withDefaultWaitStrategy(healthy)
-      .withWaitStrategy('prometheus-1', Wait.forHttp('/-/ready', 9090).withStartupTimeout(CMD_MS))
+      // Inside the container, not over a mapped port: testcontainers would probe the bridge
+      // gateway when it runs in a container (/.dockerenv), and our ports bind 127.0.0.1 only.
+      .withWaitStrategy('prometheus-1', Wait.forLogMessage(/Server is ready to receive web requests/).withStartupTimeout(CMD_MS))
       .up();
   }
 
