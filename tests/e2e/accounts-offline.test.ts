@@ -7,12 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMesh, type Mesh } from '../harness/mesh';
+import { randomSecret } from '../harness/secrets';
 import { httpGet, metricValue, waitFor } from '../harness/wait';
 import { CliProcess } from './helpers/cli-process';
 
 jest.setTimeout(300_000);
 
-const PASSWORD = 'correct horse battery';
+const PASSWORD = randomSecret();
 let mesh: Mesh;
 let dir: string;
 const clis: CliProcess[] = [];

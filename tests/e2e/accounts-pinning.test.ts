@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, generateKeyPair, sealFrame, type Frame, type FrameType, type RsaPrivateKey } from '@socp/protocol';
+import { randomSecret } from '../harness/secrets';
 import { CliProcess } from './helpers/cli-process';
 
 jest.setTimeout(180_000);
 
-const PASSWORD = 'correct horse battery';
+const PASSWORD = randomSecret();
 const SERVER_ID = randomUUID();
 const BOB = randomUUID();
 let serverKey: RsaPrivateKey;

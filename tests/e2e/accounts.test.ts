@@ -11,14 +11,15 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import * as opaque from '@serenity-kit/opaque';
 import { startMesh, type Mesh } from '../harness/mesh';
+import { randomSecret } from '../harness/secrets';
 import { openAccount } from '../../services/client-cli/src/keystore';
 import { openSetup } from '../../services/server/src/accounts/setup-secret';
 import { CliProcess, type CliEvent } from './helpers/cli-process';
 
 jest.setTimeout(300_000);
 
-const PASSWORD = 'correct horse battery';
-const MESH_PASSPHRASE = 'local-mesh-passphrase'; // tests/harness/mesh.ts
+const PASSWORD = randomSecret();
+const WRONG_PASSWORD = randomSecret();
 
 let mesh: Mesh;
 let dir: string;
@@ -73,12 +74,12 @@ test('sign up on the server, then log in from a fresh keystore directory with th
 });
 
 test('a wrong password fails with a clear message; after a few tries the name is rate-limited, even for the right password', async () => {
-  const first = await fatal(socp('wrong-1', 'login', 'not the password'));
+  const first = await fatal(socp('wrong-1', 'login', WRONG_PASSWORD));
   expect(first['detail']).toMatch(/wrong user name or password/);
   expect(existsSync(join(home('wrong-1'), 'accounts', 'alice.json'))).toBe(false);
   let limited: CliEvent | undefined;
   for (let i = 2; i <= 8 && !limited; i++) {
-    const f = await fatal(socp(`wrong-${i}`, 'login', 'not the password'));
+    const f = await fatal(socp(`wrong-${i}`, 'login', WRONG_PASSWORD));
     if (/too many login attempts/.test(String(f['detail']))) limited = f;
     else expect(f['detail']).toMatch(/wrong user name or password/);
   }
@@ -122,7 +123,7 @@ test('a dump of the server Redis holds no password, no clear private key, and it
     // Even with the record AND the server's OPAQUE setup (which needs SOCP_KEY_PASSPHRASE too),
     // a wrong password does not complete a login.
     await opaque.ready;
-    const setup = openSetup((await redis.hget('socp:identity', 'opaque_setup'))!, MESH_PASSPHRASE);
+    const setup = openSetup((await redis.hget('socp:identity', 'opaque_setup'))!, mesh.passphrase);
     const tryLogin = (password: string): boolean => {
       const c = opaque.client.startLogin({ password });
       const s = opaque.server.startLogin({ serverSetup: setup, registrationRecord: row['pake_password']!, startLoginRequest: c.startLoginRequest, userIdentifier: 'alice' });
@@ -131,11 +132,11 @@ test('a dump of the server Redis holds no password, no clear private key, and it
       opaque.server.finishLogin({ serverLoginState: s.serverLoginState, finishLoginRequest: fin.finishLoginRequest });
       return true;
     };
-    expect(tryLogin('not the password')).toBe(false);
+    expect(tryLogin(WRONG_PASSWORD)).toBe(false);
     expect(tryLogin(row['pake_password']!)).toBe(false); // the record itself is not a password
     expect(tryLogin(PASSWORD)).toBe(true); // the same check passes with the real one
     const sealed = (await redis.hget('socp:identity', 'opaque_setup'))!;
-    expect(() => openSetup(sealed, 'another passphrase')).toThrow(/SOCP_KEY_PASSPHRASE/);
+    expect(() => openSetup(sealed, randomSecret())).toThrow(/SOCP_KEY_PASSPHRASE/);
   } finally {
     redis.disconnect();
   }

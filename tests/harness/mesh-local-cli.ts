@@ -2,7 +2,8 @@
 /**
  * `npm run mesh:local -- --servers 3 [--introducers 1] [--heartbeat-ms N --dead-after-ms N] [--keep]`
  * Starts a local mesh of real processes (tests/harness/mesh.ts), prints every URL, and stops
- * everything on Ctrl-C (SIGINT) or SIGTERM. Logs and Redis data live in the printed directory.
+ * everything on Ctrl-C (SIGINT) or SIGTERM. Logs, Redis data and the mesh's random key
+ * passphrase (a 0600 file; its path is printed, never its value) live in the printed directory.
  */
 import { startMesh, type Mesh, type MeshTimings } from './mesh';
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   for (const i of mesh.introducers) log(`introducer ${i.index}  ws ${i.wsUrl}  admin ${i.adminUrl}  id ${i.id}`);
   for (const s of mesh.servers) log(`server ${s.index}      ws ${s.wsUrl}  admin ${s.adminUrl}  id ${s.id}  redis ${s.redisUrl}`);
   log(`logs and data: ${mesh.dir}${args.keep ? ' (kept after stop)' : ''}`);
+  log(`key passphrase (random, this mesh only): in ${mesh.passphraseFile} (mode 0600)`);
   log('mesh ready. Connect a client, e.g.  SOCP_SERVER_URL=' + mesh.servers[0]!.wsUrl + ' node services/client-cli/dist/main.js');
   log('Ctrl-C stops everything.');
 }

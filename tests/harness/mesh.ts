@@ -3,6 +3,8 @@
  * one redis-server per server (own temp dir, appendonly yes), M introducers (keys made with the
  * key tool), N servers (`node services/server/dist/main.js`, env per docs/contracts.md).
  * Every port is picked free up front and kept across restarts, so URLs stay valid.
+ * The keys at rest are sealed under a random passphrase made for this mesh (256 bits), kept in
+ * `<dir>/passphrase` (0600) and handed to every process as SOCP_KEY_PASSPHRASE_FILE.
  *
  *   const mesh = await startMesh({ servers: 3, introducers: 1, timings: { heartbeatMs: 500, deadAfterMs: 2000 } });
  *   await mesh.waitReady();
@@ -11,11 +13,12 @@
  *
  * Needs `npm run build` (the servers and introducers run from dist/).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { freePorts, ManagedProcess, repoRoot } from './processes';
+import { randomSecret } from './secrets';
 import { httpGet, waitFor } from './wait';
 
 export interface MeshTimings {
@@ -72,6 +75,10 @@ export interface ServerHandle {
 
 export interface Mesh {
   readonly dir: string;
+  /** This mesh's random SOCP_KEY_PASSPHRASE (every server and introducer key is sealed under it). */
+  readonly passphrase: string;
+  /** `<dir>/passphrase` (mode 0600): where the processes read it from (SOCP_KEY_PASSPHRASE_FILE). */
+  readonly passphraseFile: string;
   readonly servers: ServerHandle[];
   readonly introducers: IntroducerHandle[];
   /** Wait until every running introducer and server answers /readyz 200; fills in ids. */
@@ -99,8 +106,20 @@ export interface Mesh {
   stop(): Promise<void>;
 }
 
-const PASSPHRASE = 'local-mesh-passphrase';
 const READY_TIMEOUT_MS = 60_000;
+const PASSPHRASE_FILE = 'passphrase';
+
+/**
+ * The mesh's passphrase file: a fresh random 256-bit passphrase (base64url), or the one a kept
+ * directory already holds (its keys and Redis data are sealed under it).
+ */
+function ensurePassphrase(dir: string): { passphrase: string; file: string } {
+  const file = join(dir, PASSPHRASE_FILE);
+  if (!existsSync(file)) writeFileSync(file, `${randomSecret(32)}\n`, { mode: 0o600, flag: 'wx' });
+  const passphrase = readFileSync(file, 'utf8').split('\n')[0]!;
+  if (passphrase.length === 0) throw new Error(`${file} is empty`);
+  return { passphrase, file };
+}
 
 function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
@@ -110,10 +129,10 @@ function baseEnv(): Record<string, string> {
 }
 
 /** Run the key tool; resolves with the printed public key. */
-function runKeygen(root: string, out: string): Promise<string> {
+function runKeygen(root: string, out: string, passphraseFile: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'services/introducer/dist/keygen.js'), '--out', out], {
-      env: { ...baseEnv(), SOCP_KEY_PASSPHRASE: PASSPHRASE }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...baseEnv(), SOCP_KEY_PASSPHRASE_FILE: passphraseFile }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -131,6 +150,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   }
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'socp-mesh-'));
   mkdirSync(dir, { recursive: true });
+  const secret = ensurePassphrase(dir);
   const t = opts.timings ?? {};
   const logLevel = opts.logLevel ?? 'info';
   const nIntro = opts.introducers ?? 1;
@@ -143,7 +163,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const keys = await Promise.all(
     Array.from({ length: nIntro }, (_, j) => {
       mkdirSync(join(dir, `introducer-${j}`), { recursive: true, mode: 0o700 });
-      return runKeygen(root, join(dir, `introducer-${j}`, 'introducer.key.pem'));
+      return runKeygen(root, join(dir, `introducer-${j}`, 'introducer.key.pem'), secret.file);
     }),
   );
   for (let j = 0; j < nIntro; j++) {
@@ -162,7 +182,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const env: Record<string, string> = {
       ...baseEnv(),
       SOCP_HOST: '127.0.0.1', SOCP_PORT: String(h.wsPort), SOCP_ADMIN_HOST: '127.0.0.1', SOCP_ADMIN_PORT: String(h.adminPort),
-      SOCP_DATA_DIR: join(dir, `introducer-${j}`), SOCP_KEY_PASSPHRASE: PASSPHRASE, SOCP_LOG_LEVEL: logLevel,
+      SOCP_DATA_DIR: join(dir, `introducer-${j}`), SOCP_KEY_PASSPHRASE_FILE: secret.file, SOCP_LOG_LEVEL: logLevel,
     };
     if (t.heartbeatMs !== undefined) env['SOCP_HEARTBEAT_MS'] = String(t.heartbeatMs);
     if (t.deadAfterMs !== undefined) env['SOCP_DEAD_AFTER_MS'] = String(t.deadAfterMs);
@@ -196,7 +216,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       SOCP_HOST: '127.0.0.1', SOCP_PORT: String(h.wsPort),
       SOCP_ADMIN_HOST: '127.0.0.1', SOCP_ADMIN_PORT: String(h.adminPort),
       SOCP_ADVERTISE_HOST: '127.0.0.1', SOCP_ADVERTISE_PORT: String(h.wsPort),
-      SOCP_BOOTSTRAP: bootstrap, SOCP_KEY_PASSPHRASE: PASSPHRASE, SOCP_LOG_LEVEL: logLevel,
+      SOCP_BOOTSTRAP: bootstrap, SOCP_KEY_PASSPHRASE_FILE: secret.file, SOCP_LOG_LEVEL: logLevel,
       ...opts.serverEnv,
     };
     if (t.heartbeatMs !== undefined) env['SOCP_HEARTBEAT_MS'] = String(t.heartbeatMs);
@@ -244,7 +264,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   ].filter((p): p is ManagedProcess => p !== undefined);
 
   const mesh: Mesh = {
-    dir, servers, introducers,
+    dir, passphrase: secret.passphrase, passphraseFile: secret.file, servers, introducers,
     async waitReady(timeoutMs = READY_TIMEOUT_MS) {
       await Promise.all(introducers.filter((h) => h.proc?.running).map((h) =>
         waitFor(`introducer-${h.index} /readyz 200`, async () => (await httpGet(`${h.adminUrl}/readyz`)).status === 200, timeoutMs, 100)));
