@@ -2,7 +2,7 @@
  * One file across servers, client to client, inside the load generator: the sender (on A)
  * encrypts every ≤446-byte chunk to the receiver, content-signs it and seals the frame (both
  * signatures on the threadpool, a few chunks ahead), paced under the server's per-connection
- * frame rate; the receiver (on B) checks each chunk's content_sig, decrypts it, and finally
+ * budgets (FILE_CHUNKs and other frames have one each); the receiver (on B) checks each chunk's content_sig, decrypts it, and finally
  * checks size and sha256. Timed from the first byte prepared to the last chunk decrypted; past
  * the time budget the sender stops and the result says how many chunks made it.
  */
@@ -12,7 +12,7 @@ import {
   MAX_FILE_CHUNK_BYTES, b64urlDecode, b64urlEncode, encodeFrame, sealFrameAsync, signContentAsync, verifyContent,
   type UnsignedFrame,
 } from '@socp/protocol';
-import { USER_FRAME_BURST, USER_FRAMES_PER_SEC } from '@socp/server/dist/transport/limits';
+import { USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from '@socp/server/dist/transport/limits';
 import type { Pair } from './dm-load';
 import { round } from './stats';
 
@@ -66,20 +66,25 @@ export async function transferFile(p: Pair, size: number, timeoutMs: number, pro
   };
 
   const t0 = performance.now();
-  const rate = USER_FRAMES_PER_SEC * PACE_MARGIN;
-  let tokens = USER_FRAME_BURST / 2;
-  let last = t0;
-  const paced = async (text: string): Promise<void> => {
-    for (;;) {
-      const now = performance.now();
-      tokens = Math.min(USER_FRAME_BURST / 2, tokens + ((now - last) / 1000) * rate);
-      last = now;
-      if (tokens >= 1) break;
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - tokens) * 1000) / rate)));
-    }
-    tokens -= 1;
-    p.sender.send(text);
+  /** Send through a token bucket a little slower than the server's one for the same frames. */
+  const pacer = (perSec: number, burst: number) => {
+    const rate = perSec * PACE_MARGIN;
+    let tokens = burst / 2;
+    let last = t0;
+    return async (text: string): Promise<void> => {
+      for (;;) {
+        const now = performance.now();
+        tokens = Math.min(burst / 2, tokens + ((now - last) / 1000) * rate);
+        last = now;
+        if (tokens >= 1) break;
+        await new Promise((r) => setTimeout(r, Math.ceil(((1 - tokens) * 1000) / rate)));
+      }
+      tokens -= 1;
+      p.sender.send(text);
+    };
   };
+  const paced = pacer(USER_FRAMES_PER_SEC, USER_FRAME_BURST);
+  const pacedChunk = pacer(USER_FILE_CHUNKS_PER_SEC, USER_FILE_CHUNK_BURST);
   const ticker = setInterval(() => {
     const s = (performance.now() - t0) / 1000;
     progress(`file ${(size / 1048576).toFixed(0)} MiB: ${received}/${chunks} chunks (${((100 * received) / chunks).toFixed(0)} %), ${((received * MAX_FILE_CHUNK_BYTES) / 1024 / s).toFixed(0)} KiB/s, ${s.toFixed(1)} s`);
@@ -93,7 +98,7 @@ export async function transferFile(p: Pair, size: number, timeoutMs: number, pro
       if (failure) throw failure;
       const text = await ahead.shift()!;
       if (i + SIGN_AHEAD < chunks) ahead.push(chunkFrame(i + SIGN_AHEAD));
-      await paced(text);
+      await pacedChunk(text);
     }
     await paced(await seal({ type: 'FILE_END', from, to, ts: Date.now(), payload: { file_id } }));
     let timer: NodeJS.Timeout | undefined;

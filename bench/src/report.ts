@@ -26,7 +26,7 @@ export interface BenchResults {
   load_average: { start: number[]; end: number[] };
   /** crypto-rates before and after the DM ramp (wall ops/s and ops per CPU-second). */
   crypto: Array<{ wall_ops_per_s: Record<string, number>; ops_per_cpu_s: Record<string, number>; load: number }>;
-  bound: { private_ops_per_s: number; server_ops_per_dm: number; dms_per_s: number; ops_per_file_chunk: number; ops_per_user_online: number; user_frames_per_s_limit: number; why: string };
+  bound: { private_ops_per_s: number; server_ops_per_dm: number; dms_per_s: number; ops_per_file_chunk: number; ops_per_user_online: number; user_frames_per_s_limit: number; user_file_chunks_per_s_limit?: number; why: string };
   ramp: RampStep[];
   saturation: {
     dms_per_s: number; ratio_to_bound: number; ratio_to_seed: number;
@@ -125,7 +125,9 @@ function markdown(r: BenchResults, g: Goal[]): string {
     '',
     '## 3. Files A → B',
     '',
-    `The server admits ${r.bound.user_frames_per_s_limit} frames/s per user connection (services/server transport limits), so one sender cannot go faster than the rate-limit floor below, whatever the CPU.`,
+    r.bound.user_file_chunks_per_s_limit === undefined
+      ? `The server admits ${r.bound.user_frames_per_s_limit} frames/s per user connection (services/server transport limits), so one sender cannot go faster than the rate-limit floor below, whatever the CPU.`
+      : `The server admits ${r.bound.user_file_chunks_per_s_limit} FILE_CHUNKs/s per user connection (besides ${r.bound.user_frames_per_s_limit} other frames/s; services/server transport limits), so one sender cannot go faster than the rate-limit floor below, whatever the CPU.`,
     '',
     row(['size', 'chunks', 'seconds', 'KiB/s', 'RSA bound s', 'bound ÷ time', 'rate-limit floor s']),
     row(Array(7).fill('---')),

@@ -25,7 +25,7 @@ import { waitFor } from '@socp/tests/dist/harness/wait';
 import type { DmStepResult } from './dm-load';
 import type { FileResult } from './file-transfer';
 import type { PresenceCounters } from './presence-load';
-import { USER_FRAMES_PER_SEC } from '@socp/server/dist/transport/limits';
+import { USER_FILE_CHUNKS_PER_SEC, USER_FRAMES_PER_SEC } from '@socp/server/dist/transport/limits';
 import { GeneratorClient } from './generator-client';
 import { cpuMeter, redisUsedMemory, rssBytes, serverSample, type CpuWindow } from './proc-stats';
 import { writeReport, type BenchResults, type PresenceResult, type RampStep } from './report';
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
       const r = await g.request<FileResult>('file', { size, timeoutMs: FILE_BUDGET_MS });
       endProgress();
       const boundS = (r.chunks * OPS_PER_CHUNK) / machineOps;
-      files.push({ ...r, bound_s: round(boundS, 2), ratio_to_bound: r.completed ? round(boundS / r.seconds, 2) : 0, rate_limit_floor_s: round((r.chunks + 2) / USER_FRAMES_PER_SEC, 1) });
+      files.push({ ...r, bound_s: round(boundS, 2), ratio_to_bound: r.completed ? round(boundS / r.seconds, 2) : 0, rate_limit_floor_s: round(r.chunks / USER_FILE_CHUNKS_PER_SEC, 1) });
       out(r.completed
         ? `  ${(size / 1048576).toFixed(0).padStart(2)} MiB: ${r.seconds} s (${r.kib_per_s} KiB/s, ${r.chunks} chunks), RSA bound ${boundS.toFixed(1)} s → ratio ${(boundS / r.seconds).toFixed(2)}, sha256 ok`
         : `  ${(size / 1048576).toFixed(0).padStart(2)} MiB: NOT complete within the ${FILE_BUDGET_MS / 1000} s budget: ${r.chunks_received}/${r.chunks} chunks (${r.kib_per_s} KiB/s); RSA bound ${boundS.toFixed(1)} s`);
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
       wall_s: 0, generator_cpu_s: round(gcpu.cpu_s, 1), load_average: { start: loadStart, end: loadavg().map((l) => round(l, 2)) },
       crypto: rates,
       bound: {
-        private_ops_per_s: machineOps, server_ops_per_dm: SERVER_OPS_PER_DM, dms_per_s: round(bound, 1), ops_per_file_chunk: OPS_PER_CHUNK, ops_per_user_online: OPS_PER_USER, user_frames_per_s_limit: USER_FRAMES_PER_SEC,
+        private_ops_per_s: machineOps, server_ops_per_dm: SERVER_OPS_PER_DM, dms_per_s: round(bound, 1), ops_per_file_chunk: OPS_PER_CHUNK, ops_per_user_online: OPS_PER_USER, user_frames_per_s_limit: USER_FRAMES_PER_SEC, user_file_chunks_per_s_limit: USER_FILE_CHUNKS_PER_SEC,
         why: 'Both servers (and the generator and both Redis) share this machine\'s 2 cores, so the servers together can at most do the machine\'s threadpool PSS-sign rate on both cores; each cross-server DM costs one signature at A (SERVER_DELIVER) and one at B (USER_DELIVER).',
       },
       ramp, saturation: { dms_per_s: sat, ratio_to_bound: round(sat / bound, 3), ratio_to_seed: round(sat / SEED.dms_per_s, 2), ...cpuView },

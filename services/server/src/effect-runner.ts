@@ -12,7 +12,7 @@ import type { Logger } from './logger';
 import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
 import type { Connection } from './transport/connection';
-import { SEAL_CACHE_ENTRIES } from './transport/limits';
+import { MAX_PENDING_SIGNATURES, SEAL_CACHE_ENTRIES } from './transport/limits';
 
 export interface EffectTargets {
   /** Connection by id (users and inbound servers). */
@@ -31,6 +31,12 @@ export class EffectRunner {
   private readonly sealCache = new Map<string, string>();
   /** Cached-type seals being signed right now (a presence burst asks for the same one many times). */
   private readonly sealing = new Map<string, Promise<Prepared>>();
+  /** Signatures queued or running. */
+  private signing = 0;
+  /** True from MAX_PENDING_SIGNATURES signatures queued until half of them are done: stop reading users. */
+  backlogged = false;
+  /** Called when `backlogged` turns false again. */
+  onBacklogCleared: () => void = () => undefined;
 
   constructor(
     private readonly state: RoutingState,
@@ -74,7 +80,16 @@ export class EffectRunner {
   /** Sign and serialise once; `ck` set = a cached type, kept for reuse. */
   private async sign(f: UnsignedFrame, ck: string | undefined): Promise<Prepared> {
     const t0 = process.hrtime.bigint();
-    const sealed = await sealFrameAsync(f, this.key());
+    if (++this.signing >= MAX_PENDING_SIGNATURES) this.backlogged = true;
+    let sealed;
+    try {
+      sealed = await sealFrameAsync(f, this.key());
+    } finally {
+      if (--this.signing <= MAX_PENDING_SIGNATURES / 2 && this.backlogged) {
+        this.backlogged = false;
+        this.onBacklogCleared();
+      }
+    }
     this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
     const text = encodeFrame(sealed);
     if (ck !== undefined) {

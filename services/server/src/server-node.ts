@@ -149,6 +149,13 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     }
   }
 
+  /** User connections not read while the runner has too many signatures queued (backpressure). */
+  const paused = new Set<Connection>();
+  runner.onBacklogCleared = () => {
+    for (const c of paused) if (!c.closed) c.ws.resume();
+    paused.clear();
+  };
+
   function onMessage(c: Connection, data: Buffer, isBinary: boolean): void {
     if (c.closed || c.closing) return;
     try {
@@ -158,14 +165,22 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       metrics.framesRejected.inc({ type: 'unknown', reason: 'SOCP_ERR_INTERNAL' });
       c.log.error({ err: (e as Error).message }, 'frame handling failed');
     }
+    // Server links keep being read (heartbeats, gossip); users wait until the signing backlog halves.
+    if (runner.backlogged && c.role !== 'server' && !paused.has(c)) {
+      paused.add(c);
+      c.ws.pause();
+    }
   }
 
   function handleMessage(c: Connection, data: Buffer, isBinary: boolean): void {
-    if (!c.admit(Date.now())) return reject(c, 'unknown', c.userId ?? c.serverId, 'SOCP_ERR_RATE_LIMITED', 'too many frames; slow down');
+    const now = Date.now();
+    if (!c.admit(now)) return reject(c, 'unknown', c.userId ?? c.serverId, 'SOCP_ERR_RATE_LIMITED', 'too many frames; slow down');
     if (isBinary) return reject(c, 'unknown', c.userId ?? c.serverId, 'SOCP_ERR_MALFORMED_JSON', 'frames are WebSocket text messages (§3)');
     const d = decodeFrame(data);
     if (!d.ok) return reject(c, 'unknown', c.userId ?? c.serverId, d.error.code, d.error.message);
     const f = d.value;
+    const over = c.admitType(f.type, now);
+    if (over !== undefined) return reject(c, f.type, f.from, 'SOCP_ERR_RATE_LIMITED', over);
     metrics.framesReceived.inc({ type: f.type });
     // Account extension frames (docs/accounts.md) come before USER_HELLO on a user connection.
     if (c.role === 'pending' && AccountService.isAccountFrame(f)) return void accounts.handle(c, f);
@@ -220,6 +235,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     ws.on('close', () => {
       c.disposed();
       conns.delete(c.id);
+      paused.delete(c);
       if (c.role === 'user' && c.userId !== undefined) void runner.run(handleUserGone(state, c.userId, c.id, ctx()).effects);
     });
   });

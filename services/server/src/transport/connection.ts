@@ -1,13 +1,15 @@
 /**
  * One WebSocket (S8): identity once known, a child logger, the outbound backpressure check
  * (bufferedAmount > MAX_OUTBOUND_BUFFER_BYTES → close 1013 as a slow consumer, counted), the
- * hello timeout, and a per-connection token-bucket rate limit.
+ * hello timeout, and per-connection token-bucket rate limits: every frame before it is parsed,
+ * then (users) FILE_CHUNKs and all other frames each against their own budget.
  */
 import type { WebSocket } from 'ws';
 import { HELLO_TIMEOUT_MS, MAX_OUTBOUND_BUFFER_BYTES } from '@socp/protocol';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
-import { SERVER_FRAME_BURST, SERVER_FRAMES_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from './limits';
+import { SERVER_FRAME_BURST, SERVER_FRAMES_PER_SEC, USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from './limits';
+import { TokenBucket } from './token-bucket';
 
 export type Role = 'pending' | 'user' | 'server';
 
@@ -21,8 +23,10 @@ export class Connection {
   /** The peer server's id on a server link. */
   serverId: string | undefined;
   log: Logger;
-  private tokens: number;
-  private lastRefill = Date.now();
+  /** Every frame, checked before parsing; user connections: both budgets below together. */
+  private any: TokenBucket;
+  private readonly frames = new TokenBucket(USER_FRAMES_PER_SEC, USER_FRAME_BURST, Date.now());
+  private readonly chunks = new TokenBucket(USER_FILE_CHUNKS_PER_SEC, USER_FILE_CHUNK_BURST, Date.now());
   private helloTimer: NodeJS.Timeout | undefined;
   closed = false;
   /** A refusal will close this connection: ignore further input. */
@@ -36,7 +40,7 @@ export class Connection {
     onHelloTimeout?: (c: Connection) => void,
   ) {
     this.log = log.child({ connId: this.id, direction });
-    this.tokens = USER_FRAME_BURST;
+    this.any = new TokenBucket(USER_FRAMES_PER_SEC + USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST + USER_FILE_CHUNK_BURST, Date.now());
     if (onHelloTimeout) {
       this.helloTimer = setTimeout(() => onHelloTimeout(this), HELLO_TIMEOUT_MS);
       this.helloTimer.unref();
@@ -45,6 +49,7 @@ export class Connection {
   }
 
   setRole(role: 'user' | 'server', ids: { userId?: string; serverId?: string }): void {
+    if (role === 'server' && this.role !== 'server') this.any = new TokenBucket(SERVER_FRAMES_PER_SEC, SERVER_FRAME_BURST, Date.now());
     if (this.role !== role) {
       this.metrics.connections.dec({ role: this.role });
       this.metrics.connections.inc({ role });
@@ -56,14 +61,19 @@ export class Connection {
     this.log = this.log.child({ peer: role, ...ids });
   }
 
-  /** Take one token; false when the connection is over its rate. */
+  /** Before parsing: take one token of the connection's overall budget; false when over it. */
   admit(now: number): boolean {
-    const [rate, burst] = this.role === 'server' ? [SERVER_FRAMES_PER_SEC, SERVER_FRAME_BURST] : [USER_FRAMES_PER_SEC, USER_FRAME_BURST];
-    this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) / 1000) * rate);
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.any.take(now);
+  }
+
+  /**
+   * After parsing, on a user (or pending) connection: a FILE_CHUNK takes from the chunk budget,
+   * any other frame from the frame budget. Undefined when admitted, else why not (for the ERROR).
+   */
+  admitType(type: string, now: number): string | undefined {
+    if (this.role === 'server') return undefined;
+    if (type === 'FILE_CHUNK') return this.chunks.take(now) ? undefined : `too many FILE_CHUNKs (at most ${USER_FILE_CHUNKS_PER_SEC}/s, bursts of ${USER_FILE_CHUNK_BURST}); slow down`;
+    return this.frames.take(now) ? undefined : `too many frames (at most ${USER_FRAMES_PER_SEC}/s besides file chunks, bursts of ${USER_FRAME_BURST}); slow down`;
   }
 
   /** Send one already-serialised frame; closes the socket as a slow consumer instead of buffering without bound. */

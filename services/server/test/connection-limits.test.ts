@@ -1,0 +1,62 @@
+/**
+ * Per-connection budgets (transport/connection.ts): a user's FILE_CHUNKs have their own, larger
+ * budget than its other frames, each refused with a message naming its limit; a server link
+ * has neither. Real sockets (a loopback WebSocket pair); time is passed in explicitly.
+ */
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import WebSocket, { WebSocketServer } from 'ws';
+import { createMetrics } from '../src/metrics';
+import { Connection } from '../src/transport/connection';
+import { USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from '../src/transport/limits';
+
+let wss: WebSocketServer;
+let client: WebSocket;
+let serverSide: WebSocket;
+
+beforeAll(async () => {
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((res) => wss.once('listening', () => res()));
+  const accepted = new Promise<WebSocket>((res) => wss.once('connection', (ws) => res(ws)));
+  client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+  serverSide = await accepted;
+  if (client.readyState !== WebSocket.OPEN) await new Promise((res) => client.once('open', res));
+});
+afterAll(async () => {
+  client.terminate();
+  await new Promise<void>((res) => wss.close(() => res()));
+});
+
+const connection = (): Connection => new Connection(serverSide, 'inbound', pino({ level: 'silent' }), createMetrics(new Registry()));
+const takeMany = (c: Connection, type: string, n: number, now: number): Array<string | undefined> => Array.from({ length: n }, () => c.admitType(type, now));
+
+test('a user sends a burst of FILE_CHUNKs far above its frame budget; past the chunk burst it is told the chunk limit', () => {
+  const c = connection();
+  const t = Date.now();
+  expect(takeMany(c, 'FILE_CHUNK', USER_FILE_CHUNK_BURST, t).every((r) => r === undefined)).toBe(true);
+  expect(c.admitType('FILE_CHUNK', t)).toMatch(new RegExp(`too many FILE_CHUNKs \\(at most ${USER_FILE_CHUNKS_PER_SEC}/s`));
+  // Its other frames have their own budget, untouched by the chunks.
+  expect(takeMany(c, 'MSG_DIRECT', USER_FRAME_BURST, t).every((r) => r === undefined)).toBe(true);
+  expect(c.admitType('MSG_DIRECT', t)).toMatch(new RegExp(`too many frames \\(at most ${USER_FRAMES_PER_SEC}/s besides file chunks`));
+  // One second later each budget has refilled by its rate.
+  expect(takeMany(c, 'FILE_CHUNK', USER_FILE_CHUNKS_PER_SEC, t + 1_000).every((r) => r === undefined)).toBe(true);
+  expect(c.admitType('FILE_CHUNK', t + 1_000)).toBeDefined();
+  expect(takeMany(c, 'USER_HELLO', USER_FRAMES_PER_SEC, t + 1_000).every((r) => r === undefined)).toBe(true);
+  expect(c.admitType('USER_HELLO', t + 1_000)).toBeDefined();
+});
+
+test('before parsing, a user connection is held to both budgets together', () => {
+  const c = connection();
+  const t = Date.now();
+  let admitted = 0;
+  while (c.admit(t)) admitted++;
+  expect(admitted).toBe(USER_FRAME_BURST + USER_FILE_CHUNK_BURST);
+});
+
+test('a server link has no per-type budget', () => {
+  const c = connection();
+  c.setRole('server', { serverId: 'peer' });
+  expect(takeMany(c, 'FILE_CHUNK', USER_FILE_CHUNK_BURST * 2, Date.now()).every((r) => r === undefined)).toBe(true);
+  expect(takeMany(c, 'SERVER_DELIVER', USER_FRAME_BURST * 2, Date.now()).every((r) => r === undefined)).toBe(true);
+});
