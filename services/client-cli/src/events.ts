@@ -31,7 +31,8 @@ export type ClientEvent =
   | { event: 'file-sent'; fileId: string; to: string; name: string; size: number; sha256: string }
   | { event: 'closed'; reason: string }
   /** Delivery status of one sent DM (docs/accounts.md): `queued` = the recipient is offline, it waits at their home server. */
-  | { event: 'delivery'; status: 'queued' | 'delivered' | 'failed'; to: string; ts: number; code?: string }
+  /** unconfirmed: the recipient's server never confirmed it (link lost); it may still have arrived, then a receipt follows. */
+  | { event: 'delivery'; status: 'queued' | 'delivered' | 'failed' | 'unconfirmed'; to: string; ts: number; code?: string }
   /** Internal: a DM that asked for a receipt was shown; the session sends the receipt. */
   | { event: 'receipt-due'; to: string; key: RsaPublicKey; ref: string }
   /** Internal: a verified receipt from `from` (user id) arrived. */

@@ -51,6 +51,7 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
       return e.text;
     case 'delivery':
       if (e.status === 'failed') return c.red(`[${time(e.ts)}] → ${safeLabel(e.to)}: ✗ failed [${safeLabel(e.code ?? 'ERROR')}]`);
+      if (e.status === 'unconfirmed') return c.yellow(`[${time(e.ts)}] → ${safeLabel(e.to)}: ? not confirmed [${safeLabel(e.code ?? 'TIMEOUT')}] (their server's link was lost; a receipt follows if it arrived)`);
       return e.status === 'delivered' ? c.green(`[${time(e.ts)}] → ${safeLabel(e.to)}: ✓ delivered`) : c.dim(`[${time(e.ts)}] → ${safeLabel(e.to)}: queued (offline; waits at their home server)`);
     case 'list': {
       if (e.users.length === 0) return 'nobody is online';

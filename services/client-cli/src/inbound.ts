@@ -13,7 +13,7 @@
  * Anything failing is a `warning` event, never a `message`.
  */
 import {
-  originalTs, SeenCache, verifyContent, importPublicKeyCached,
+  originalTs, SeenCache, UUID_ANYCASE_RE, verifyContent, importPublicKeyCached,
   type Frame, type FileChunkPayload, type FileStartPayload, type RsaPrivateKey, type RsaPublicKey, type Verified,
 } from '@socp/protocol';
 import type { ClientEvent, UserRef } from './events';
@@ -77,10 +77,14 @@ export class Inbound {
         return [{ event: 'file-failed', transfer: r.transfer, reason: r.reason, detail: r.reason === 'sha256-mismatch' ? 'SHA-256 does not match the manifest' : 'size does not match the manifest' }];
       }
       case 'ERROR': {
-        const out: ClientEvent[] = [{ event: 'server-error', code: f.payload.code, detail: f.payload.detail ?? '' }];
-        // Our servers name the recipient of a refused DM: a per-message failure status.
-        const to = f.payload.code === 'USER_NOT_FOUND' ? /^recipient ([0-9a-f-]{36}) /.exec(f.payload.detail ?? '')?.[1] : undefined;
-        if (to !== undefined) out.push({ event: 'delivery', status: 'failed', to: this.label(to), ts: f.ts, code: f.payload.code });
+        const p = f.payload;
+        const out: ClientEvent[] = [{ event: 'server-error', code: p.code, detail: p.detail ?? '' }];
+        // Our servers name the refused or unconfirmed message (`to`, `ts`, `msg_ref`: docs/contracts.md
+        // "Delivery acks"); older ones only in the USER_NOT_FOUND detail text.
+        const named = typeof p['to'] === 'string' && UUID_ANYCASE_RE.test(p['to']) ? p['to'] : undefined;
+        const to = named ?? (p.code === 'USER_NOT_FOUND' ? /^recipient ([0-9a-f-]{36}) /.exec(p.detail ?? '')?.[1] : undefined);
+        const ts = typeof p['ts'] === 'number' ? p['ts'] : f.ts;
+        if (to !== undefined) out.push({ event: 'delivery', status: named !== undefined && p.code === 'TIMEOUT' ? 'unconfirmed' : 'failed', to: this.label(to), ts, code: p.code });
         return out;
       }
       case 'ACK': {

@@ -194,3 +194,25 @@ describe('presence', () => {
     expect(inbound.handle(rm, 2)).toEqual([{ event: 'presence', action: 'offline', user: { userId: bob.userId, name: 'bob', serverId: S1 } }]);
   });
 });
+
+describe('per-message failures named by the server (docs/contracts.md "Delivery acks")', () => {
+  const error = (payload: Record<string, unknown>): Verified<Frame> =>
+    sealFrame({ type: 'ERROR', from: S1, to: alice.userId, ts: 5_000, payload: { detail: 'x', ...payload } as never }, server.key) as Verified<Frame>;
+  const deliveries = (ev: ClientEvent[]) => ev.flatMap((e) => (e.event === 'delivery' ? [{ status: e.status, to: e.to, ts: e.ts, code: e.code }] : []));
+
+  it('TIMEOUT naming a DM → "unconfirmed" for that message (its own ts), not a failure', () => {
+    const ev = fresh().handle(error({ code: 'TIMEOUT', msg_ref: '1|a|b|c', to: bob.userId, ts: 1_234 }), 6_000);
+    expect(deliveries(ev)).toEqual([{ status: 'unconfirmed', to: 'bob', ts: 1_234, code: 'TIMEOUT' }]);
+  });
+
+  it('USER_NOT_FOUND naming a DM → failed, from the structured fields or the older detail text', () => {
+    expect(deliveries(fresh().handle(error({ code: 'USER_NOT_FOUND', to: bob.userId, ts: 7 }), 6_000))).toEqual([{ status: 'failed', to: 'bob', ts: 7, code: 'USER_NOT_FOUND' }]);
+    const old = error({ code: 'USER_NOT_FOUND', detail: `recipient ${bob.userId} is not registered` });
+    expect(deliveries(fresh().handle(old, 6_000))).toEqual([{ status: 'failed', to: 'bob', ts: 5_000, code: 'USER_NOT_FOUND' }]);
+  });
+
+  it('an ERROR naming no message is only a server error; a malformed `to` is ignored', () => {
+    expect(deliveries(fresh().handle(error({ code: 'TIMEOUT' }), 6_000))).toEqual([]);
+    expect(deliveries(fresh().handle(error({ code: 'TIMEOUT', to: '../../etc' }), 6_000))).toEqual([]);
+  });
+});

@@ -13,6 +13,7 @@ import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
 import type { Connection } from './transport/connection';
 import { MAX_PENDING_SIGNATURES, SEAL_CACHE_ENTRIES } from './transport/limits';
+import { HopAckBatcher } from './hop-ack-batcher';
 
 export interface EffectTargets {
   /** Connection by id (users and inbound servers). */
@@ -37,6 +38,8 @@ export class EffectRunner {
   backlogged = false;
   /** Called when `backlogged` turns false again. */
   onBacklogCleared: () => void = () => undefined;
+  /** Acknowledgements of accepted SERVER_DELIVERs, one signed ACK per connection and batch. */
+  readonly hopAcks = new HopAckBatcher((effects) => void this.run(effects));
 
   constructor(
     private readonly state: RoutingState,
@@ -152,6 +155,9 @@ export class EffectRunner {
           if (c && p) c.send(p.text, p.type);
           break;
         }
+        case 'hopAck':
+          this.hopAcks.add(e);
+          break;
         case 'close':
           this.targets.connection(e.connId)?.close(e.code, e.reason);
           break;

@@ -13,7 +13,8 @@
  *  - FILE_*              → the FILE_* frame itself, envelope from = sending user, payload + sender
  */
 import type { InnerType, ServerDeliverPayload } from '../messages';
-import type { UnsignedFrame } from '../wire/envelope';
+import { dedupeKey, type UnsignedFrame } from '../wire/envelope';
+import { trackInflight } from './delivery-acks';
 import { seal, type Effect } from './effects';
 import type { RoutingCtx, RoutingState } from './state';
 
@@ -26,6 +27,8 @@ export interface Deliverable {
   ts: number;
   /** The inner payload as the user sent it (without user_id / inner_type). */
   payload: Record<string, unknown>;
+  /** Dedupe key of the user's own frame, when a local user sent it: a DM is then tracked until the next hop ACKs it. */
+  userRef?: string;
 }
 
 /** The frame handed to a local recipient. */
@@ -56,7 +59,7 @@ export function routeToUser(state: RoutingState, d: Deliverable, ctx: RoutingCtx
   }
   const loc = state.userLocations.get(d.recipient);
   if (loc !== undefined && loc !== 'local' && loc !== ctx.selfId && state.servers.has(loc)) {
-    effects.push({ kind: 'sendToServer', serverId: loc, out: seal(serverDeliverFrame(d, loc, ctx)) });
+    forward(state, d, loc, ctx, effects);
     return 'remote';
   }
   return 'not_found';
@@ -76,10 +79,17 @@ export function routeOffline(state: RoutingState, d: Deliverable, ctx: RoutingCt
   }
   const home = state.homes.get(d.recipient);
   if (home !== undefined && home !== ctx.selfId && state.servers.has(home)) {
-    effects.push({ kind: 'sendToServer', serverId: home, out: seal(serverDeliverFrame(d, home, ctx)) });
+    forward(state, d, home, ctx, effects);
     return 'queued';
   }
   return 'not_found';
+}
+
+/** §12 step 2: SERVER_DELIVER to the hosting server; a local user's DM waits for that hop's ACK. */
+function forward(state: RoutingState, d: Deliverable, serverId: string, ctx: RoutingCtx, effects: Effect[]): void {
+  const frame = serverDeliverFrame(d, serverId, ctx);
+  effects.push({ kind: 'sendToServer', serverId, out: seal(frame) });
+  if (d.userRef !== undefined && d.innerType === 'MSG_DIRECT') trackInflight(state, serverId, dedupeKey(frame), { sender: d.sender, to: d.recipient, ts: d.ts, userRef: d.userRef }, ctx, effects);
 }
 
 /** Strip the SERVER_DELIVER routing fields, leaving the inner payload as the user sent it. */

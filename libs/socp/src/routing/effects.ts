@@ -32,6 +32,8 @@ export type Effect =
   | { kind: 'broadcastServers'; except: readonly string[]; out: Outbound }
   | { kind: 'broadcastUsers'; except: readonly string[]; out: Outbound }
   | { kind: 'sendToConnection'; connId: string; out: Outbound }
+  /** Acknowledge an accepted SERVER_DELIVER on its connection; the runner batches these into one signed ACK (routing/delivery-acks.ts). */
+  | { kind: 'hopAck'; connId: string; from: string; to: string; msgRef: string }
   | { kind: 'close'; connId: string; code: number; reason: string }
   | { kind: 'presenceSet'; userId: string; location: string }
   | { kind: 'presenceDelete'; userId: string }
@@ -50,16 +52,17 @@ export const seal = <T extends FrameType>(frame: UnsignedFrame<T>): Outbound => 
 
 /**
  * Refuse a frame: a `reject` hint plus, when the code has a wire form, an ERROR frame
- * `{code, detail}` to the connection it came on. Never changes state.
+ * `{code, detail}` to the connection it came on. Never changes state. `ref` adds fields that
+ * name the refused frame (`msg_ref`, `to`, `ts`: docs/contracts.md "Delivery acks").
  */
-export function refuse(connId: string, frame: { type: FrameType | 'unknown'; from?: string }, e: SocpError, selfId: string, now: number): Effect[] {
+export function refuse(connId: string, frame: { type: FrameType | 'unknown'; from?: string }, e: SocpError, selfId: string, now: number, ref: Record<string, unknown> = {}): Effect[] {
   const out: Effect[] = [{ kind: 'reject', frameType: frame.type, reason: e.code, detail: e.message }];
   // Never answer an ERROR with an ERROR: two misconfigured peers would ping-pong forever.
   if (e.wire && frame.type !== 'ERROR') {
     out.push({
       kind: 'sendToConnection',
       connId,
-      out: seal({ type: 'ERROR', from: selfId, to: frame.from && frame.from.length > 0 ? frame.from : '*', ts: now, payload: { code: e.wire, detail: e.message.slice(0, 512) } }),
+      out: seal({ type: 'ERROR', from: selfId, to: frame.from && frame.from.length > 0 ? frame.from : '*', ts: now, payload: { ...ref, code: e.wire, detail: e.message.slice(0, 512) } }),
     });
   }
   return out;

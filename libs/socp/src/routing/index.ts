@@ -3,6 +3,7 @@ export * from './state';
 export * from './effects';
 export * from './limits';
 export * from './deliver';
+export * from './delivery-acks';
 export * from './presence';
 export * from './public-channel';
 export * from './user-session';

@@ -4,6 +4,7 @@
  * connects/disconnects, gossip and dead links.
  */
 import type { UnsignedFrame } from '../wire/envelope';
+import { failInflight } from './delivery-acks';
 import { seal, type Effect } from './effects';
 import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
 
@@ -65,11 +66,12 @@ export function handleLinkUp(state: RoutingState, serverId: string, ctx: Routing
 
 /**
  * A link was declared dead or lost: the server leaves `servers`, and every user it hosted is
- * removed (USER_REMOVE to local users). Its pinned key and address stay (for re-dial).
+ * removed (USER_REMOVE to local users), and our users' DMs it had not confirmed are reported
+ * to them (ERROR TIMEOUT, routing/delivery-acks.ts). Its pinned key and address stay (for re-dial).
  */
 export function handleLinkDown(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
   state.servers.delete(serverId);
-  const out: Effect[] = [];
+  const out: Effect[] = failInflight(state, serverId, ctx);
   for (const [uid, loc] of [...state.userLocations]) if (loc === serverId) dropRemoteUser(state, uid, serverId, ctx, out);
   return out;
 }

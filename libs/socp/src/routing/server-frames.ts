@@ -19,6 +19,7 @@ import { dedupeKey, type Verified } from '../wire/envelope';
 import { advertisedPubkey, innerTypeOf, welcomeServers, type Frame, type FrameOf, type ServerWelcomePayload } from '../messages';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { finalHopFrame, innerPayloadOf, routeOffline } from './deliver';
+import { hopAck, onHopAck, onHopError } from './delivery-acks';
 import { MAX_KNOWN_USERS, MAX_USER_BINDINGS } from './limits';
 import { advertiseFrame, dropRemoteUser } from './presence';
 import { onChannelAdd, onChannelUpdated, routeKeyShare } from './public-channel';
@@ -98,8 +99,10 @@ function onDeliver(state: RoutingState, f: Verified<FrameOf<'SERVER_DELIVER'>>, 
   const local = state.localUsers.has(uid);
   const forwardTo = !local && loc !== undefined && loc !== 'local' && loc !== f.from && state.servers.has(loc) ? loc : undefined;
   const queue = !local && forwardTo === undefined && state.accounts.has(uid) && innerTypeOf(f.payload) === 'MSG_DIRECT';
-  if (!local && forwardTo === undefined && !queue) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here`), ctx.selfId, ctx.now);
-  if (!firstSeen(state, f, ctx, effects)) return [];
+  if (!local && forwardTo === undefined && !queue) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here`), ctx.selfId, ctx.now, { msg_ref: dedupeKey(f) });
+  // Accepted (a duplicate was accepted before): the sending server may stop tracking it.
+  effects.push(hopAck(f, connId, ctx));
+  if (!firstSeen(state, f, ctx, effects)) return effects;
   if (queue) {
     const p = f.payload as { sender?: string; orig_ts?: number; ts?: number };
     routeOffline(state, { innerType: 'MSG_DIRECT', sender: p.sender ?? f.from, recipient: uid, ts: p.orig_ts ?? p.ts ?? f.ts, payload: innerPayloadOf(f.payload) }, ctx, effects);
@@ -160,13 +163,18 @@ export function handleServerFrame(state: RoutingState, f: Verified<Frame>, linkS
       case 'CTRL_CLOSE':
         return { effects: [{ kind: 'close', connId, code: 1000, reason: 'CTRL_CLOSE' }] };
       case 'ACK':
-      case 'ERROR':
-        return { effects: [{ kind: 'log', level: 'info', msg: `server sent ${f.type}`, fields: { serverId: f.from, code: (f.payload as { code?: string }).code } }] };
+        return { effects: onHopAck(state, linkServerId, f.payload, ctx) };
+      case 'ERROR': {
+        const { code, detail, msg_ref: ref } = f.payload;
+        const log: Effect = { kind: 'log', level: 'info', msg: 'server sent ERROR', fields: { serverId: f.from, code } };
+        return { effects: [log, ...(typeof ref === 'string' ? onHopError(state, linkServerId, ref, code, detail ?? '', ctx) : [])] };
+      }
       default:
         throw fail('SOCP_ERR_NOT_ALLOWED', `${f.type} is not a server-link frame`);
     }
   } catch (e) {
-    return { effects: refuse(connId, f, e instanceof SocpError ? e : fail('SOCP_ERR_INTERNAL', String(e)), ctx.selfId, ctx.now) };
+    const ref = f.type === 'SERVER_DELIVER' ? { msg_ref: dedupeKey(f) } : {};
+    return { effects: refuse(connId, f, e instanceof SocpError ? e : fail('SOCP_ERR_INTERNAL', String(e)), ctx.selfId, ctx.now, ref) };
   }
 }
 

@@ -45,6 +45,21 @@ export interface RoutingState {
   accounts: Set<string>;
   /** Home server of remote account users (USER_ADVERTISE meta.home); outlives presence. */
   homes: Map<string, string>;
+  /** peer server id → SERVER_DELIVER dedupe key → DM awaiting that peer's ACK (send order). */
+  inflight: Map<string, Map<string, InflightDm>>;
+  /** Peers that have ACKed a SERVER_DELIVER (G43 never does): their silence is reported. */
+  ackingPeers: Set<string>;
+}
+
+/** A DM of a local user handed to a peer server and not yet ACKed (routing/delivery-acks.ts). */
+export interface InflightDm {
+  /** The local user who sent it. */
+  sender: string;
+  to: string;
+  /** The user's frame ts and dedupe key (what the sender can match a report against). */
+  ts: number;
+  userRef: string;
+  sentAt: number;
 }
 
 /** Inputs from the outside world (S1: time and randomness are inputs). */
@@ -72,5 +87,7 @@ export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?
     helloReplayAt: new Map(),
     accounts: new Set(),
     homes: new Map(),
+    inflight: new Map(),
+    ackingPeers: new Set(),
   };
 }

@@ -43,8 +43,12 @@ function checkContent(state: RoutingState, userId: string, p: Signed, to: string
 }
 
 function notFound(connId: string, f: Frame, ctx: RoutingCtx): Effect[] {
-  return refuse(connId, f, fail('USER_NOT_FOUND', `recipient ${f.to.slice(0, 64)} is not registered`), ctx.selfId, ctx.now);
+  return refuse(connId, f, fail('USER_NOT_FOUND', `recipient ${f.to.slice(0, 64)} is not registered`), ctx.selfId, ctx.now, contentRef(f));
 }
+
+/** Names a refused content frame in its ERROR, so the sender can tell which message failed. */
+const contentRef = (f: Frame): Record<string, unknown> => ({ msg_ref: dedupeKey(f), to: f.to, ts: f.ts });
+const CONTENT_TYPES: ReadonlySet<string> = new Set(['MSG_DIRECT', 'MSG_PUBLIC_CHANNEL', 'FILE_START', 'FILE_CHUNK', 'FILE_END', 'PUBLIC_CHANNEL_KEY_SHARE']);
 
 /** Fan a to:"public" message out to local users and (as to:"*", signed by us) to every server. */
 function publicFanOut(state: RoutingState, f: FrameOf<'MSG_PUBLIC_CHANNEL'>, userId: string, ctx: RoutingCtx): Effect[] {
@@ -67,7 +71,7 @@ function content(state: RoutingState, f: Verified<Frame>, userId: string, connId
   switch (f.type) {
     case 'MSG_DIRECT':
       checkContent(state, userId, f.payload, f.to, f.ts, true);
-      d = { innerType: 'MSG_DIRECT', sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload } };
+      d = { innerType: 'MSG_DIRECT', sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload }, userRef: dedupeKey(f) };
       break;
     case 'MSG_PUBLIC_CHANNEL':
       if (f.to === 'public' || f.to === '*') {
@@ -134,6 +138,6 @@ export function handleUserFrame(state: RoutingState, f: Verified<Frame>, userId:
     }
   } catch (e) {
     const err = e instanceof SocpError ? e : fail('SOCP_ERR_INTERNAL', String(e));
-    return { effects: refuse(connId, f, err, ctx.selfId, ctx.now) };
+    return { effects: refuse(connId, f, err, ctx.selfId, ctx.now, CONTENT_TYPES.has(f.type) ? contentRef(f) : {}) };
   }
 }
