@@ -11,6 +11,7 @@ import { dedupeKey, encodeFrame, sealFrameAsync, type Effect, type Outbound, typ
 import type { Logger } from './logger';
 import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
+import { WriteBehind } from './adapters/write-behind';
 import type { Connection } from './transport/connection';
 import { MAX_PENDING_SIGNATURES, SEAL_CACHE_ENTRIES } from './transport/limits';
 import { HopAckBatcher } from './hop-ack-batcher';
@@ -23,13 +24,14 @@ export interface EffectTargets {
   dial(serverId: string, host: string, port: number): void;
 }
 
-interface Prepared { text: string; type: string }
+/** A frame ready to send: UTF-8 encoded once, the same bytes written to every socket it goes to. */
+interface Prepared { data: Buffer; type: string }
 /** Only presence frames repeat verbatim (the snapshot every new user receives); others are not cached. */
 const CACHED_TYPES = new Set(['USER_ADVERTISE', 'USER_REMOVE', 'PUBLIC_CHANNEL_UPDATED']);
 
 export class EffectRunner {
   private tail: Promise<void> = Promise.resolve();
-  private readonly sealCache = new Map<string, string>();
+  private readonly sealCache = new Map<string, Buffer>();
   /** Cached-type seals being signed right now (a presence burst asks for the same one many times). */
   private readonly sealing = new Map<string, Promise<Prepared>>();
   /** Signatures queued or running. */
@@ -49,7 +51,15 @@ export class EffectRunner {
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
     private readonly seenCapacity: number,
-  ) {}
+  ) {
+    this.writes = new WriteBehind(store, seenCapacity, (err) => {
+      this.metrics.redisUp.set(err ? 0 : 1);
+      if (err) this.log.warn({ err: err.message }, 'redis write failed');
+    });
+  }
+
+  /** Redis writes of the batches carried out, sent a few at a time. */
+  readonly writes: WriteBehind;
 
   /** Queue a batch; resolves when it has been sent. Never rejects. */
   run(effects: readonly Effect[]): Promise<void> {
@@ -67,12 +77,12 @@ export class EffectRunner {
   }
 
   async prepare(out: Outbound): Promise<Prepared> {
-    if ('relay' in out) return { text: encodeFrame(out.relay), type: out.relay.type };
+    if ('relay' in out) return { data: Buffer.from(encodeFrame(out.relay)), type: out.relay.type };
     const f = out.seal;
     if (!CACHED_TYPES.has(f.type)) return this.sign(f, undefined);
     const ck = `${f.type}|${dedupeKey(f)}`;
     const hit = this.sealCache.get(ck);
-    if (hit !== undefined) return { text: hit, type: f.type };
+    if (hit !== undefined) return { data: hit, type: f.type };
     const pending = this.sealing.get(ck);
     if (pending !== undefined) return pending;
     const p = this.sign(f, ck).finally(() => this.sealing.delete(ck));
@@ -94,12 +104,12 @@ export class EffectRunner {
       }
     }
     this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
-    const text = encodeFrame(sealed);
+    const data = Buffer.from(encodeFrame(sealed));
     if (ck !== undefined) {
       if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
-      this.sealCache.set(ck, text);
+      this.sealCache.set(ck, data);
     }
-    return { text, type: f.type };
+    return { data, type: f.type };
   }
 
   private runBatch(effects: readonly Effect[], prepared: ReadonlyArray<Prepared | undefined>): void {
@@ -113,46 +123,38 @@ export class EffectRunner {
       }
     });
     this.updateGauges();
-    if (ops.length > 0 || presence.length > 0) {
-      this.store.apply(ops, presence, this.seenCapacity).then(
-        () => this.metrics.redisUp.set(1),
-        (err: unknown) => {
-          this.metrics.redisUp.set(0);
-          this.log.warn({ err: (err as Error).message }, 'redis write failed');
-        },
-      );
-    }
+    if (ops.length > 0 || presence.length > 0) this.writes.add(ops, presence);
   }
 
   private perform(e: Effect, p: Prepared | undefined, ops: PersistOp[], presence: Array<{ userId: string; location: string | undefined }>): void {
       switch (e.kind) {
         case 'sendToUser': {
           const c = this.userConn(e.userId);
-          if (c && p) c.send(p.text, p.type);
+          if (c && p) c.send(p.data, p.type);
           break;
         }
         case 'broadcastUsers':
           for (const uid of this.state.localUsers.keys()) {
             if (e.except.includes(uid)) continue;
             const c = this.userConn(uid);
-            if (c && p) c.send(p.text, p.type);
+            if (c && p) c.send(p.data, p.type);
           }
           break;
         case 'sendToServer': {
           const c = this.targets.serverLink(e.serverId);
-          if (c && p) c.send(p.text, p.type);
+          if (c && p) c.send(p.data, p.type);
           break;
         }
         case 'broadcastServers':
           for (const sid of this.state.servers) {
             if (e.except.includes(sid)) continue;
             const c = this.targets.serverLink(sid);
-            if (c && p) c.send(p.text, p.type);
+            if (c && p) c.send(p.data, p.type);
           }
           break;
         case 'sendToConnection': {
           const c = this.targets.connection(e.connId);
-          if (c && p) c.send(p.text, p.type);
+          if (c && p) c.send(p.data, p.type);
           break;
         }
         case 'hopAck':

@@ -124,7 +124,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     refuse: (c, f, code, detail, close) => reject(conns.get(c.id) ?? (c as Connection), f.type, f.from, code, detail, close),
     log: (level, msg, fields) => log[level](fields, msg),
   });
-  const sealText = async (f: UnsignedFrame): Promise<string> => (await runner.prepare({ seal: f })).text;
+  const sealText = async (f: UnsignedFrame): Promise<string> => (await runner.prepare({ seal: f })).data.toString('utf8');
   const selfAddr = (): { host: string; port: number; pubkey: string } => ({ host: config.advertiseHost, port: config.advertisePort === 0 ? wsPort : config.advertisePort, pubkey: selfPub });
 
   const reject = (c: Connection, type: Frame['type'] | 'unknown', from: string | undefined, code: SocpErrorCode, detail: string, close?: number): void => {
@@ -141,6 +141,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   async function deliverQueued(userId: string): Promise<void> {
     try {
       await runner.idle();
+      await runner.writes.flush();
       const frames = await store.drainQueue(userId);
       if (frames.length > 0) log.info({ userId, count: frames.length }, 'delivering queued messages');
       await runner.run(frames.map((f) => ({ kind: 'sendToUser', userId, out: { seal: { ...(f as UnsignedFrame), from: selfId } } })));
@@ -301,6 +302,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       await new Promise<void>((res) => wss.close(() => res()));
       await admin.close();
       await runner.idle();
+      await runner.writes.flush();
     },
   };
 }

@@ -76,8 +76,12 @@ export class Connection {
     return this.frames.take(now) ? undefined : `too many frames (at most ${USER_FRAMES_PER_SEC}/s besides file chunks, bursts of ${USER_FRAME_BURST}); slow down`;
   }
 
-  /** Send one already-serialised frame; closes the socket as a slow consumer instead of buffering without bound. */
-  send(text: string, type: string): boolean {
+  /**
+   * Send one already-serialised frame as a text message (a Buffer of UTF-8 is written as is, so
+   * one frame going to many sockets is encoded once); closes the socket as a slow consumer
+   * instead of buffering without bound.
+   */
+  send(text: string | Buffer, type: string): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
     if (this.ws.bufferedAmount + text.length > MAX_OUTBOUND_BUFFER_BYTES) {
       this.metrics.slowConsumers.inc();
@@ -85,7 +89,7 @@ export class Connection {
       this.close(1013, 'slow consumer');
       return false;
     }
-    this.ws.send(text);
+    this.ws.send(text, { binary: false });
     this.metrics.framesSent.inc({ type });
     return true;
   }
