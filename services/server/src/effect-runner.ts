@@ -63,7 +63,10 @@ export class EffectRunner {
 
   /** Queue a batch; resolves when it has been sent. Never rejects. */
   run(effects: readonly Effect[]): Promise<void> {
-    if (effects.length === 0) return this.tail;
+    if (effects.length === 0) {
+      this.updateGauges(); // the core may have changed state without effects (an ACK settling a DM)
+      return this.tail;
+    }
     // Sign now, in parallel with the batches ahead of this one; only the sending is ordered.
     const prepared = Promise.all(effects.map((e) => ('out' in e ? this.prepare(e.out) : undefined)));
     prepared.catch(() => undefined);
@@ -193,5 +196,8 @@ export class EffectRunner {
   private updateGauges(): void {
     this.metrics.usersOnline.set({ scope: 'local' }, this.state.localUsers.size);
     this.metrics.usersOnline.set({ scope: 'remote' }, this.state.directory.size - this.state.localUsers.size);
+    let unconfirmed = 0;
+    for (const peer of this.state.inflight.values()) unconfirmed += peer.size;
+    this.metrics.dmsUnconfirmed.set(unconfirmed);
   }
 }

@@ -21,6 +21,7 @@ export function createMetrics(registry: Registry) {
       name: 'socp_crypto_duration_seconds', help: 'Duration of RSA operations', labelNames: ['op'] as const, registers: r,
       buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
     }),
+    dmsUnconfirmed: new Gauge({ name: 'socp_dms_unconfirmed', help: "Local users' DMs handed to another server and not yet ACKed by it", registers: r }),
     redisUp: new Gauge({ name: 'socp_redis_up', help: '1 when the last Redis command succeeded', registers: r }),
     slowConsumers: new Counter({ name: 'socp_slow_consumer_closes_total', help: 'Connections closed because their outbound buffer overflowed', registers: r }),
     introducerJoins: new Counter({ name: 'socp_introducer_joins_total', help: 'SERVER_WELCOME results by outcome', labelNames: ['outcome'] as const, registers: r }),
