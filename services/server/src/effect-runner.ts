@@ -7,7 +7,8 @@
  * produced them. Identical unsigned frames (presence
  * snapshots send the same USER_ADVERTISE to every new user) reuse one signature.
  */
-import { dedupeKey, encodeFrame, sealFrameAsync, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
+import { hash } from 'node:crypto';
+import { encodeFrame, sealFrameAsync, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
 import type { Logger } from './logger';
 import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
@@ -28,6 +29,13 @@ export interface EffectTargets {
 interface Prepared { data: Buffer; type: string }
 /** Only presence frames repeat verbatim (the snapshot every new user receives); others are not cached. */
 const CACHED_TYPES = new Set(['USER_ADVERTISE', 'USER_REMOVE', 'PUBLIC_CHANNEL_UPDATED']);
+
+/**
+ * Identical frames get identical keys: a presence snapshot rebuilds every advertisement per new
+ * user, so this runs N times per arrival. JSON.stringify + one native hash instead of canonical
+ * JSON (a miss for a differently ordered but equal payload only costs a signature).
+ */
+const sealCacheKey = (f: UnsignedFrame): string => hash('sha256', JSON.stringify([f.type, f.from, f.to, f.ts, f.payload]), 'base64');
 
 export class EffectRunner {
   private tail: Promise<void> = Promise.resolve();
@@ -83,7 +91,7 @@ export class EffectRunner {
     if ('relay' in out) return { data: Buffer.from(encodeFrame(out.relay)), type: out.relay.type };
     const f = out.seal;
     if (!CACHED_TYPES.has(f.type)) return this.sign(f, undefined);
-    const ck = `${f.type}|${dedupeKey(f)}`;
+    const ck = sealCacheKey(f);
     const hit = this.sealCache.get(ck);
     if (hit !== undefined) return { data: hit, type: f.type };
     const pending = this.sealing.get(ck);

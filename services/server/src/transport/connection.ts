@@ -29,6 +29,8 @@ export class Connection {
   private readonly chunks = new TokenBucket(USER_FILE_CHUNKS_PER_SEC, USER_FILE_CHUNK_BURST, Date.now());
   private helloTimer: NodeJS.Timeout | undefined;
   closed = false;
+  /** Writes are being gathered into one syscall until the current tick's work is done. */
+  private corked = false;
   /** A refusal will close this connection: ignore further input. */
   closing = false;
 
@@ -89,9 +91,26 @@ export class Connection {
       this.close(1013, 'slow consumer');
       return false;
     }
+    this.corkForTick();
     this.ws.send(text, { binary: false });
     this.metrics.framesSent.inc({ type });
     return true;
+  }
+
+  /**
+   * The frames sent to this socket while the current batches run (a presence snapshot is one
+   * frame per known user) leave in one write instead of one syscall each.
+   */
+  private corkForTick(): void {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (socket === undefined) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   close(code: number, reason: string): void {
