@@ -74,10 +74,8 @@ export class ClientReceiver {
   /** The connection is gone: every open transfer is incomplete. */
   disconnected(): ClientEvent[] {
     this.pump();
-    const out: ClientEvent[] = this.inbound.files.closeAll().map((t) => {
-      this.downloads.discard(t);
-      return { event: 'file-failed', transfer: t, reason: 'idle', detail: 'connection lost before FILE_END' } as ClientEvent;
-    });
+    const out = this.inbound.disconnected(); // what the CLI session does on close
+    for (const e of out) if (e.event === 'file-failed') this.downloads.discard(e.transfer);
     this.events.push(...out);
     return out;
   }

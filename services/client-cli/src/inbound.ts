@@ -97,6 +97,11 @@ export class Inbound {
     }
   }
 
+  /** The connection is gone: every open transfer is incomplete (the caller discards its data). */
+  disconnected(): ClientEvent[] {
+    return this.files.closeAll().map((t) => ({ event: 'file-failed', transfer: t, reason: 'disconnected', detail: 'connection lost before FILE_END' }));
+  }
+
   /** Periodic: stale split messages and idle transfers. */
   sweep(now: number): ClientEvent[] {
     const out: ClientEvent[] = this.parts.sweep(now).map((s) => warn('TIMEOUT', `an incomplete long message from ${this.label(s.split('|')[0]!)} was dropped`));

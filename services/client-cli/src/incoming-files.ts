@@ -30,7 +30,7 @@ export interface Transfer {
 
 export type FileFailure =
   | 'too-large' | 'too-many-transfers' | 'duplicate-transfer' | 'unknown-transfer'
-  | 'size-exceeded' | 'too-many-out-of-order' | 'size-mismatch' | 'sha256-mismatch' | 'idle';
+  | 'size-exceeded' | 'too-many-out-of-order' | 'size-mismatch' | 'sha256-mismatch' | 'idle' | 'disconnected';
 
 export type StartResult = { ok: true; transfer: Transfer } | { ok: false; reason: FileFailure };
 export type ChunkResult = { ok: true; transfer: Transfer; append: Buffer[] } | { ok: false; reason: FileFailure; transfer?: Transfer };

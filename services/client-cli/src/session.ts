@@ -237,7 +237,10 @@ export class Session {
   private finish(code: number, reason: string): void {
     if (this.ended) return;
     this.ended = true;
-    for (const t of this.inbound.files.closeAll()) this.downloads.discard(t);
+    for (const e of this.inbound.disconnected()) {
+      if (e.event === 'file-failed') this.downloads.discard(e.transfer);
+      this.ui.show(e);
+    }
     this.ui.show({ event: 'closed', reason });
     this.ui.close();
     this.done?.(code);

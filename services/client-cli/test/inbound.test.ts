@@ -149,6 +149,17 @@ describe('files', () => {
     expect(ev.at(-1)).toMatchObject({ event: 'file-received', transfer: { name: safe } });
   });
 
+  it('a transfer open when the connection drops is reported failed ("disconnected"), each once', async () => {
+    const inbound = fresh();
+    const to = { userId: alice.userId, key: alice.key.publicKey };
+    const fileId = randomUUID();
+    const now = Date.now();
+    inbound.handle(asFileDelivered(await fileStartFrame(bob, to, { file_id: fileId, name: 'half.bin', size: data.length, sha256: sha, mode: 'dm' }, now)), now);
+    inbound.handle(asFileDelivered(await fileChunkFrame(bob, to, fileId, 0, data.subarray(0, 446), now)), now);
+    expect(inbound.disconnected()).toEqual([expect.objectContaining({ event: 'file-failed', reason: 'disconnected', transfer: expect.objectContaining({ fileId }) as unknown })]);
+    expect(inbound.disconnected()).toEqual([]);
+  });
+
   it('abandons a transfer at the first tampered chunk', async () => {
     const ev = await transfer('doc.txt', (i, f) => {
       const p = f.payload as { ciphertext: string };
