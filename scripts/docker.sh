@@ -153,13 +153,13 @@ remove_project_volumes() {
   docker volume ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker volume rm >/dev/null
 }
 
-# socp/<service>:local from services/<service>/Dockerfile (layer cache makes reruns quick);
-# all three images, or the services named.
+# socp/<service>:local from the target <service> of the root Dockerfile (the layer cache makes
+# reruns quick); all three images, or the services named.
 build_project_images() {
   local s
   for s in "${@:-${PROJECT_IMAGES[@]}}"; do
-    log "docker build socp/$s:local"
-    quiet docker build -t "socp/$s:local" -f "$ROOT/services/$s/Dockerfile" "$ROOT"
+    log "docker build --target $s socp/$s:local"
+    quiet docker build --target "$s" -t "socp/$s:local" "$ROOT"
   done
 }
 
