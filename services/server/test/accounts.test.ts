@@ -6,99 +6,73 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as opaque from '@serenity-kit/opaque';
-import { generateKeyPair, type Frame, type RsaPrivateKey } from '@socp/protocol';
+import type { Frame } from '@socp/protocol';
 import { LOGIN_ATTEMPTS_PER_NAME } from '../src/accounts/limits';
-import { FakeIntroducer } from './helpers/fake-introducer';
-import { RawUser } from './helpers/raw-user';
-import { RedisProcess } from './helpers/redis-process';
-import { metricValue, startTestServer, type TestServer } from './helpers/test-server';
+import { useOneServer } from './helpers/one-server';
+import type { RawUser } from './helpers/raw-user';
+import { metricValue } from './helpers/test-server';
 
 jest.setTimeout(60_000);
 
 const PASSWORD = 'correct horse battery';
-let redis: RedisProcess;
-let intro: FakeIntroducer;
-let srv: TestServer;
-let keys: RsaPrivateKey[];
-const users: RawUser[] = [];
+beforeAll(() => opaque.ready); // OPAQUE's WebAssembly, before the server starts
+const fx = useOneServer(2);
 const alice = randomUUID();
-
-async function conn(id: string, key: RsaPrivateKey): Promise<RawUser> {
-  const u = await RawUser.connect(srv.node.wsPort, id, key);
-  users.push(u);
-  return u;
-}
 const frame = (u: RawUser, type: Frame['type']) => u.next((f) => f.type === type, type);
 
 /** Register `name` for `id` with OPAQUE; returns the LOGIN_RESULT payload. */
 async function register(u: RawUser, id: string, name: string): Promise<Record<string, unknown>> {
   const r = opaque.client.startRegistration({ password: PASSWORD });
-  u.send({ type: 'ACCOUNT_REGISTER_START', from: id, to: srv.node.serverId, ts: Date.now(), payload: { username: name, pubkey: u.key.publicKey.toBase64Url(), registration_request: r.registrationRequest } });
+  u.send({ type: 'ACCOUNT_REGISTER_START', from: id, to: fx.srv.node.serverId, ts: Date.now(), payload: { username: name, pubkey: u.key.publicKey.toBase64Url(), registration_request: r.registrationRequest } });
   const resp = await frame(u, 'ACCOUNT_REGISTER_RESPONSE');
   const fin = opaque.client.finishRegistration({ password: PASSWORD, registrationResponse: (resp.payload as { registration_response: string }).registration_response, clientRegistrationState: r.clientRegistrationState });
-  u.send({ type: 'ACCOUNT_REGISTER_FINISH', from: id, to: srv.node.serverId, ts: Date.now(), payload: { registration_record: fin.registrationRecord, privkey_store: 'v1.opaque-to-the-server' } });
+  u.send({ type: 'ACCOUNT_REGISTER_FINISH', from: id, to: fx.srv.node.serverId, ts: Date.now(), payload: { registration_record: fin.registrationRecord, privkey_store: 'v1.opaque-to-the-server' } });
   return (await frame(u, 'LOGIN_RESULT')).payload as Record<string, unknown>;
 }
 
-beforeAll(async () => {
-  await opaque.ready;
-  keys = await Promise.all([0, 1, 2].map(() => generateKeyPair()));
-  redis = await RedisProcess.start();
-  intro = await FakeIntroducer.start(keys[2]!);
-  srv = await startTestServer(redis.url, intro.bootstrap);
-});
-afterEach(() => {
-  while (users.length) users.pop()!.close();
-});
-afterAll(async () => {
-  await srv?.stop();
-  await intro?.stop();
-  await redis?.dispose();
-});
-
 test('after registration, the hello must be signed and carry the nonce of this connection', async () => {
-  const u = await conn(alice, keys[0]!);
+  const u = await fx.connect(alice, fx.keys[0]!);
   const result = await register(u, alice, 'alice');
   expect(result).toMatchObject({ user_id: alice, username: 'alice', privkey_store: 'v1.opaque-to-the-server' });
   // Another connection with the right key but no login: refused.
-  const v = await conn(alice, keys[0]!);
+  const v = await fx.connect(alice, fx.keys[0]!);
   v.hello({ username: 'alice' });
   await v.error('INVALID_SIG');
   // The hello of the registering connection, with its nonce, is accepted.
   // Registering the same account again: the name is taken.
-  const w = await conn(alice, keys[0]!);
-  w.send({ type: 'ACCOUNT_REGISTER_START', from: alice, to: srv.node.serverId, ts: Date.now(), payload: { username: 'alice', pubkey: keys[0]!.publicKey.toBase64Url(), registration_request: opaque.client.startRegistration({ password: PASSWORD }).registrationRequest } });
+  const w = await fx.connect(alice, fx.keys[0]!);
+  w.send({ type: 'ACCOUNT_REGISTER_START', from: alice, to: fx.srv.node.serverId, ts: Date.now(), payload: { username: 'alice', pubkey: fx.keys[0]!.publicKey.toBase64Url(), registration_request: opaque.client.startRegistration({ password: PASSWORD }).registrationRequest } });
   await w.error('NAME_IN_USE');
-  u.send({ type: 'USER_HELLO', from: alice, to: srv.node.serverId, ts: Date.now(), payload: { pubkey: keys[0]!.publicKey.toBase64Url(), meta: { username: 'alice' }, nonce: result['nonce'] as string } });
+  u.send({ type: 'USER_HELLO', from: alice, to: fx.srv.node.serverId, ts: Date.now(), payload: { pubkey: fx.keys[0]!.publicKey.toBase64Url(), meta: { username: 'alice' }, nonce: result['nonce'] as string } });
   await u.next((f) => f.type === 'ACK' && f.payload.msg_ref === 'USER_HELLO', 'hello ACK');
 });
 
 test('a registration not signed by the key it registers is refused, and a finish without a start', async () => {
   const id = randomUUID();
-  const u = await conn(id, keys[1]!);
+  const u = await fx.connect(id, fx.keys[1]!);
   const r = opaque.client.startRegistration({ password: PASSWORD });
   // Signed by keys[1] but claiming keys[0]'s public key.
-  u.send({ type: 'ACCOUNT_REGISTER_START', from: id, to: srv.node.serverId, ts: Date.now(), payload: { username: 'mallory', pubkey: keys[0]!.publicKey.toBase64Url(), registration_request: r.registrationRequest } });
+  u.send({ type: 'ACCOUNT_REGISTER_START', from: id, to: fx.srv.node.serverId, ts: Date.now(), payload: { username: 'mallory', pubkey: fx.keys[0]!.publicKey.toBase64Url(), registration_request: r.registrationRequest } });
   await u.error('INVALID_SIG');
-  const v = await conn(id, keys[1]!);
-  v.send({ type: 'ACCOUNT_REGISTER_FINISH', from: id, to: srv.node.serverId, ts: Date.now(), payload: { registration_record: 'AAAA', privkey_store: 'x' } });
+  const v = await fx.connect(id, fx.keys[1]!);
+  v.send({ type: 'ACCOUNT_REGISTER_FINISH', from: id, to: fx.srv.node.serverId, ts: Date.now(), payload: { registration_record: 'AAAA', privkey_store: 'x' } });
   await v.error('INVALID_SIG');
-  const w = await conn(id, keys[1]!);
-  w.send({ type: 'LOGIN_FINISH', from: id, to: srv.node.serverId, ts: Date.now(), payload: { finish_login_request: 'AAAA' } }, false);
+  const w = await fx.connect(id, fx.keys[1]!);
+  w.send({ type: 'LOGIN_FINISH', from: id, to: fx.srv.node.serverId, ts: Date.now(), payload: { finish_login_request: 'AAAA' } }, false);
   await w.error('INVALID_SIG');
-  expect(await metricValue(srv.node, 'socp_frames_rejected_total', { type: 'LOGIN_FINISH', reason: 'SOCP_ERR_NOT_ALLOWED' })).toBeGreaterThanOrEqual(1);
+  expect(await metricValue(fx.srv.node, 'socp_frames_rejected_total', { type: 'LOGIN_FINISH', reason: 'SOCP_ERR_NOT_ALLOWED' })).toBeGreaterThanOrEqual(1);
 });
 
 test('log-in attempts: the right password logs in, wrong ones fail the same as unknown names, then the name is rate-limited', async () => {
   const login = async (name: string, password: string): Promise<'ok' | 'wrong' | string> => {
-    const u = await conn(randomUUID(), keys[1]!);
+    const u = await fx.connect(randomUUID(), fx.keys[1]!);
     const c = opaque.client.startLogin({ password });
-    u.send({ type: 'LOGIN_START', from: randomUUID(), to: srv.node.serverId, ts: Date.now(), payload: { username: name, start_login_request: c.startLoginRequest } }, false);
+    u.send({ type: 'LOGIN_START', from: randomUUID(), to: fx.srv.node.serverId, ts: Date.now(), payload: { username: name, start_login_request: c.startLoginRequest } }, false);
     const ch = await u.next((f) => f.type === 'LOGIN_CHALLENGE' || f.type === 'ERROR', 'challenge');
     if (ch.type === 'ERROR') return String(ch.payload.detail);
     const fin = opaque.client.finishLogin({ clientLoginState: c.clientLoginState, loginResponse: (ch.payload as { login_response: string }).login_response, password });
     if (!fin) return 'wrong';
-    u.send({ type: 'LOGIN_FINISH', from: randomUUID(), to: srv.node.serverId, ts: Date.now(), payload: { finish_login_request: fin.finishLoginRequest } }, false);
+    u.send({ type: 'LOGIN_FINISH', from: randomUUID(), to: fx.srv.node.serverId, ts: Date.now(), payload: { finish_login_request: fin.finishLoginRequest } }, false);
     const r = await u.next((f) => f.type === 'LOGIN_RESULT' || f.type === 'ERROR', 'result');
     return r.type === 'LOGIN_RESULT' ? 'ok' : String((r.payload as { detail?: string }).detail);
   };
@@ -108,7 +82,7 @@ test('log-in attempts: the right password logs in, wrong ones fail the same as u
   expect(await login('alice', PASSWORD)).toMatch(/too many login attempts/);
 
   // Per connection: a fourth attempt on one socket closes it.
-  const u = await conn(randomUUID(), keys[1]!);
-  for (let i = 0; i < 4; i++) u.send({ type: 'LOGIN_START', from: randomUUID(), to: srv.node.serverId, ts: Date.now(), payload: { username: `n${i}`, start_login_request: opaque.client.startLogin({ password: 'x' }).startLoginRequest } }, false);
+  const u = await fx.connect(randomUUID(), fx.keys[1]!);
+  for (let i = 0; i < 4; i++) u.send({ type: 'LOGIN_START', from: randomUUID(), to: fx.srv.node.serverId, ts: Date.now(), payload: { username: `n${i}`, start_login_request: opaque.client.startLogin({ password: 'x' }).startLoginRequest } }, false);
   expect(await u.closed()).toBe(1008);
 });
