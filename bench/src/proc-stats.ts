@@ -30,7 +30,7 @@ export async function redisUsedMemory(url: string): Promise<number> {
   }
 }
 
-export interface ServerSample { usersKnown: number; eventLoopP99Ms: number; slowConsumerCloses: number; rejected: number }
+export interface ServerSample { usersKnown: number; eventLoopP99Ms: number; slowConsumerCloses: number; rejected: number; heapUsedBytes: number; externalBytes: number }
 
 /** Users a server knows (local + remote), its event-loop lag p99, slow-consumer closes. */
 export async function serverSample(adminUrl: string, timeoutMs = 5_000): Promise<ServerSample> {
@@ -40,6 +40,8 @@ export async function serverSample(adminUrl: string, timeoutMs = 5_000): Promise
     eventLoopP99Ms: metricValue(t, 'nodejs_eventloop_lag_p99_seconds') * 1000,
     slowConsumerCloses: metricValue(t, 'socp_slow_consumer_closes_total'),
     rejected: metricValue(t, 'socp_frames_rejected_total'),
+    heapUsedBytes: metricValue(t, 'nodejs_heap_size_used_bytes'),
+    externalBytes: metricValue(t, 'nodejs_external_memory_bytes'),
   };
 }
 

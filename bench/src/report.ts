@@ -17,7 +17,7 @@ export interface RampStep extends DmStepResult {
 }
 export interface PresenceResult {
   users: number; converged: boolean; seconds: number; bound_s: number; aborted: string | undefined; known_by: { A: number; B: number };
-  rss_mb: { A: number; B: number }; max_rss_mb: number; redis_used_mb: { A: number; B: number };
+  rss_mb: { A: number; B: number }; max_rss_mb: number; max_heap_used_mb?: number; max_external_mb?: number; redis_used_mb: { A: number; B: number };
   slow_consumer_closes: { A: number; B: number }; generator: PresenceCounters;
 }
 export interface BenchResults {

@@ -201,12 +201,15 @@ async function main(): Promise<void> {
       let aborted = '';
       let known = [0, 0];
       let maxRss = 0;
+      /** Largest JS heap and Buffer (external) memory either server reported while users arrived. */
+      const maxMem = { heap: 0, external: 0 };
       const converged = await waitFor(`${n} users visible on both servers`, async () => {
         maxRss = Math.max(maxRss, rssBytes(pids.serverA), rssBytes(pids.serverB));
         if (maxRss > PRESENCE_RSS_ABORT_BYTES) aborted = `server RSS passed ${PRESENCE_RSS_ABORT_BYTES / 1024 ** 3} GiB`;
         if (aborted) return true;
         const s = await Promise.all([serverSample(A.adminUrl, 10_000), serverSample(B.adminUrl, 10_000)]);
         known = s.map((x, i) => x.usersKnown - base[i]!.usersKnown);
+        for (const x of s) [maxMem.heap, maxMem.external] = [Math.max(maxMem.heap, x.heapUsedBytes), Math.max(maxMem.external, x.externalBytes)];
         progress(`presence ${n}: A knows ${known[0]}, B knows ${known[1]} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
         return known.every((k) => k >= n);
       }, PRESENCE_DEADLINE_MS, 100).then(() => !aborted, () => false);
@@ -220,12 +223,13 @@ async function main(): Promise<void> {
         users: n, converged, seconds: round(seconds, 2), bound_s: round((n * OPS_PER_USER) / machineOps, 1), aborted: aborted || undefined, known_by: { A: known[0]!, B: known[1]! },
         rss_mb: { A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) },
         max_rss_mb: round(maxRss / 1048576, 1),
+        max_heap_used_mb: round(maxMem.heap / 1048576, 1), max_external_mb: round(maxMem.external / 1048576, 1),
         redis_used_mb: { A: round((await redisUsedMemory(A.redisUrl)) / 1048576, 1), B: round((await redisUsedMemory(B.redisUrl)) / 1048576, 1) },
         slow_consumer_closes: { A: closes(0), B: closes(1) },
         generator: counters,
       };
       presence.push(r);
-      out(`  ${String(n).padStart(6)} users: ${converged ? `visible on both servers in ${r.seconds} s` : `NOT converged after ${r.seconds} s (A ${known[0]}, B ${known[1]})${aborted ? ` — aborted: ${aborted}` : ''}`}; RSS A ${r.rss_mb.A} MB, B ${r.rss_mb.B} MB (max ${r.max_rss_mb}); Redis used A ${r.redis_used_mb.A} MB, B ${r.redis_used_mb.B} MB; slow-consumer closes ${r.slow_consumer_closes.A + r.slow_consumer_closes.B}; generator received ${counters.frames_in} frames`);
+      out(`  ${String(n).padStart(6)} users: ${converged ? `visible on both servers in ${r.seconds} s` : `NOT converged after ${r.seconds} s (A ${known[0]}, B ${known[1]})${aborted ? ` — aborted: ${aborted}` : ''}`}; RSS A ${r.rss_mb.A} MB, B ${r.rss_mb.B} MB (max ${r.max_rss_mb}; JS heap max ${r.max_heap_used_mb} MB, Buffers max ${r.max_external_mb} MB); Redis used A ${r.redis_used_mb.A} MB, B ${r.redis_used_mb.B} MB; slow-consumer closes ${r.slow_consumer_closes.A + r.slow_consumer_closes.B}; generator received ${counters.frames_in} frames`);
       await g.request('presenceStop');
       if (n !== PRESENCE_COUNTS[PRESENCE_COUNTS.length - 1]) {
         await waitFor('presence users gone', async () => {

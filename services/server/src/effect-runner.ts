@@ -39,7 +39,7 @@ const sealCacheKey = (f: UnsignedFrame): string => hash('sha256', JSON.stringify
 
 export class EffectRunner {
   private tail: Promise<void> = Promise.resolve();
-  private readonly sealCache = new Map<string, Buffer>();
+  private readonly sealCache = new Map<string, Prepared>();
   /** Cached-type seals being signed right now (a presence burst asks for the same one many times). */
   private readonly sealing = new Map<string, Promise<Prepared>>();
   /** Signatures queued or running. */
@@ -76,9 +76,24 @@ export class EffectRunner {
       return this.tail;
     }
     // Sign now, in parallel with the batches ahead of this one; only the sending is ordered.
-    const prepared = Promise.all(effects.map((e) => ('out' in e ? this.prepare(e.out) : undefined)));
-    prepared.catch(() => undefined);
-    this.tail = this.tail.then(async () => this.runBatch(effects, await prepared)).catch((e: unknown) => this.log.error({ err: e }, 'effect batch failed'));
+    // Cached frames are ready at once (no promise per frame); the others fill their slot when signed.
+    const slots = effects.map((e) => ('out' in e ? this.prepare(e.out) : undefined));
+    const signing: Array<Promise<void>> = [];
+    slots.forEach((s, i) => {
+      if (s instanceof Promise) signing.push(s.then((p) => void (slots[i] = p)));
+    });
+    const ready = signing.length === 0 ? undefined : Promise.all(signing);
+    ready?.catch(() => undefined);
+    // While the batch waits its turn, keep only where each frame goes, not the frame itself: a
+    // presence snapshot is a fresh frame per known user, and a burst of arrivals queued
+    // hundreds of them (the frames were most of the servers' heap at 1,000 users).
+    const targets = effects.map((e) => ('out' in e ? ({ ...e, out: undefined } as unknown as Effect) : e));
+    this.tail = this.tail
+      .then(async () => {
+        await ready;
+        this.runBatch(targets, slots as ReadonlyArray<Prepared | undefined>);
+      })
+      .catch((e: unknown) => this.log.error({ err: e }, 'effect batch failed'));
     return this.tail;
   }
 
@@ -87,13 +102,14 @@ export class EffectRunner {
     return this.tail;
   }
 
-  async prepare(out: Outbound): Promise<Prepared> {
+  /** The frame ready to send: at once when relayed or cached, else once signed. */
+  prepare(out: Outbound): Prepared | Promise<Prepared> {
     if ('relay' in out) return { data: Buffer.from(encodeFrame(out.relay)), type: out.relay.type };
     const f = out.seal;
     if (!CACHED_TYPES.has(f.type)) return this.sign(f, undefined);
     const ck = sealCacheKey(f);
     const hit = this.sealCache.get(ck);
-    if (hit !== undefined) return { data: hit, type: f.type };
+    if (hit !== undefined) return hit;
     const pending = this.sealing.get(ck);
     if (pending !== undefined) return pending;
     const p = this.sign(f, ck).finally(() => this.sealing.delete(ck));
@@ -115,12 +131,12 @@ export class EffectRunner {
       }
     }
     this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
-    const data = Buffer.from(encodeFrame(sealed));
+    const prepared = { data: Buffer.from(encodeFrame(sealed)), type: f.type };
     if (ck !== undefined) {
       if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
-      this.sealCache.set(ck, data);
+      this.sealCache.set(ck, prepared);
     }
-    return { data, type: f.type };
+    return prepared;
   }
 
   private runBatch(effects: readonly Effect[], prepared: ReadonlyArray<Prepared | undefined>): void {

@@ -3,32 +3,21 @@
  * budget than its other frames, each refused with a message naming its limit; a server link
  * has neither. Real sockets (a loopback WebSocket pair); time is passed in explicitly.
  */
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import WebSocket, { WebSocketServer } from 'ws';
+import { closeWsPair, openWsPair, type WsPair } from './ws-pair';
 import { createMetrics } from '../src/metrics';
 import { Connection } from '../src/transport/connection';
 import { USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from '../src/transport/limits';
 
-let wss: WebSocketServer;
-let client: WebSocket;
-let serverSide: WebSocket;
+let pair: WsPair;
 
 beforeAll(async () => {
-  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((res) => wss.once('listening', () => res()));
-  const accepted = new Promise<WebSocket>((res) => wss.once('connection', (ws) => res(ws)));
-  client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
-  serverSide = await accepted;
-  if (client.readyState !== WebSocket.OPEN) await new Promise((res) => client.once('open', res));
+  pair = await openWsPair();
 });
-afterAll(async () => {
-  client.terminate();
-  await new Promise<void>((res) => wss.close(() => res()));
-});
+afterAll(() => closeWsPair(pair));
 
-const connection = (): Connection => new Connection(serverSide, 'inbound', pino({ level: 'silent' }), createMetrics(new Registry()));
+const connection = (): Connection => new Connection(pair.serverSide, 'inbound', pino({ level: 'silent' }), createMetrics(new Registry()));
 const takeMany = (c: Connection, type: string, n: number, now: number): Array<string | undefined> => Array.from({ length: n }, () => c.admitType(type, now));
 
 test('a user sends a burst of FILE_CHUNKs far above its frame budget; past the chunk burst it is told the chunk limit', () => {

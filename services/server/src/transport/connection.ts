@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import { SERVER_FRAME_BURST, SERVER_FRAMES_PER_SEC, USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from './limits';
 import { TokenBucket } from './token-bucket';
+import { Outbox } from './outbox';
 
 export type Role = 'pending' | 'user' | 'server';
 
@@ -31,6 +32,8 @@ export class Connection {
   closed = false;
   /** Writes are being gathered into one syscall until the current tick's work is done. */
   private corked = false;
+  /** Frames the socket has not taken yet (past OUTBOUND_SOFT_BYTES buffered in it). */
+  private readonly outbox: Outbox;
   /** A refusal will close this connection: ignore further input. */
   closing = false;
 
@@ -42,6 +45,10 @@ export class Connection {
     onHelloTimeout?: (c: Connection) => void,
   ) {
     this.log = log.child({ connId: this.id, direction });
+    this.outbox = new Outbox(ws, (data) => {
+      this.corkForTick();
+      this.ws.send(data, { binary: false });
+    });
     this.any = new TokenBucket(USER_FRAMES_PER_SEC + USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST + USER_FILE_CHUNK_BURST, Date.now());
     if (onHelloTimeout) {
       this.helloTimer = setTimeout(() => onHelloTimeout(this), HELLO_TIMEOUT_MS);
@@ -80,19 +87,19 @@ export class Connection {
 
   /**
    * Send one already-serialised frame as a text message (a Buffer of UTF-8 is written as is, so
-   * one frame going to many sockets is encoded once); closes the socket as a slow consumer
-   * instead of buffering without bound.
+   * one frame going to many sockets is encoded once; past OUTBOUND_SOFT_BYTES it waits in the
+   * outbox as a reference); closes the socket as a slow consumer instead of buffering without bound.
    */
   send(text: string | Buffer, type: string): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
-    if (this.ws.bufferedAmount + text.length > MAX_OUTBOUND_BUFFER_BYTES) {
+    const data = typeof text === 'string' ? Buffer.from(text) : text;
+    if (this.ws.bufferedAmount + this.outbox.bytes + data.length > MAX_OUTBOUND_BUFFER_BYTES) {
       this.metrics.slowConsumers.inc();
-      this.log.warn({ buffered: this.ws.bufferedAmount }, 'slow consumer: outbound buffer full, closing');
+      this.log.warn({ buffered: this.ws.bufferedAmount + this.outbox.bytes }, 'slow consumer: outbound buffer full, closing');
       this.close(1013, 'slow consumer');
       return false;
     }
-    this.corkForTick();
-    this.ws.send(text, { binary: false });
+    this.outbox.push(data);
     this.metrics.framesSent.inc({ type });
     return true;
   }

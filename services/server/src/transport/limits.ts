@@ -22,6 +22,11 @@ export const SERVER_FRAME_BURST = 20_000;
  * Bounds the work (and memory) a fast sender can queue: ~0.2–0.5 s of signing.
  */
 export const MAX_PENDING_SIGNATURES = 256;
+/**
+ * Bytes buffered in a socket before further frames wait in its outbox as references (shared
+ * Buffers) instead of as queued writes; they go out as the socket drains.
+ */
+export const OUTBOUND_SOFT_BYTES = 256 * 1024;
 /** Sealed frames kept for reuse (presence snapshots re-send the same advertisement to every new user). */
 export const SEAL_CACHE_ENTRIES = 20_000;
 /** Connections this server accepts at once (users + servers + pending). */
