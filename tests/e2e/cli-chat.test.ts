@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { startMesh, type Mesh } from '../harness/mesh';
 import { repoRoot } from '../harness/processes';
 import { RawUser } from '../harness/raw-user';
+import { randomSecret } from '../harness/secrets';
 import { Terminal } from './helpers/terminal';
 
 jest.setTimeout(300_000);
 
 const CLI = join(repoRoot(), 'services/client-cli/dist/main.js');
 const SOCKET = `socp-e2e-chat-${process.pid}`;
-const PASSWORD = 'correct horse battery';
+const PASSWORD = randomSecret(); // a test user's password, new every run
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
 
 let mesh: Mesh;

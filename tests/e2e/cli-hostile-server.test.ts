@@ -13,13 +13,14 @@ import {
   b64urlEncode, decodeFrame, encodeFrame, generateKeyPair, importPublicKey, sealFrame, signContent, verifyContent, verifyFrame,
   type Frame, type FrameType, type RsaPrivateKey,
 } from '@socp/protocol';
+import { randomSecret } from '../harness/secrets';
 import { waitFor } from '../harness/wait';
 import { CliProcess } from './helpers/cli-process';
 
 jest.setTimeout(120_000);
 
 const SERVER_ID = randomUUID();
-const PASSWORD = 'pw-for-tests-only';
+const PASSWORD = randomSecret(); // a test user's password, new every run
 let serverKey: RsaPrivateKey;
 let otherServerKey: RsaPrivateKey;
 let bobKey: RsaPrivateKey;
@@ -248,7 +249,7 @@ test('NAME_IN_USE is a clear message and nothing is saved', async () => {
 
 test('a wrong password says so, and nothing else happens (no connection)', async () => {
   fake = await FakeServer.listen(serverKey);
-  cli = CliProcess.start(['--server', fake.url, '--home', home(), 'login', '--name', 'alice'], { SOCP_PASSWORD: 'not the password' });
+  cli = CliProcess.start(['--server', fake.url, '--home', home(), 'login', '--name', 'alice'], { SOCP_PASSWORD: randomSecret() });
   expect(await cli.waitExit(60_000)).toBe(1);
   expect(cli.stderr.trim()).toBe('socp: wrong password');
   expect(fake.connections).toBe(0);

@@ -1,7 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { accountExists, newAccount, openAccount, saveAccount, type Account } from '../src/keystore';
+
+/** Passwords of throw-away test keystores: random per run, never in the repository. */
+const PASSWORD = randomBytes(12).toString('base64url');
+const OTHER = randomBytes(12).toString('base64url');
 
 describe('keystore', () => {
   let home: string;
@@ -9,7 +14,7 @@ describe('keystore', () => {
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'socp-ks-'));
     account = await newAccount('alice');
-    await saveAccount(join(home, 'h'), account, 'correct horse');
+    await saveAccount(join(home, 'h'), account, PASSWORD);
   }, 60_000);
   afterAll(() => rmSync(home, { recursive: true, force: true }));
   const h = () => join(home, 'h');
@@ -29,7 +34,7 @@ describe('keystore', () => {
   });
 
   it('opens with the right password and yields the same identity', async () => {
-    const a = await openAccount(h(), 'alice', 'correct horse');
+    const a = await openAccount(h(), 'alice', PASSWORD);
     expect(a.userId).toBe(account.userId);
     expect(a.key.publicKey.equals(account.key.publicKey)).toBe(true);
   });
@@ -40,22 +45,22 @@ describe('keystore', () => {
 
   it('detects an edited header (user id swapped) as a failure, not a different identity', async () => {
     const copy = join(home, 'edited');
-    await saveAccount(copy, account, 'pw12345678');
+    await saveAccount(copy, account, OTHER);
     const p = join(copy, 'accounts', 'alice.json');
     const f = JSON.parse(readFileSync(p, 'utf8'));
     f.user_id = '00000000-0000-4000-8000-000000000000';
     writeFileSync(p, JSON.stringify(f));
-    await expect(openAccount(copy, 'alice', 'pw12345678')).rejects.toMatchObject({ code: 'SOCP_ERR_KEYSTORE' });
+    await expect(openAccount(copy, 'alice', OTHER)).rejects.toMatchObject({ code: 'SOCP_ERR_KEYSTORE' });
   });
 
   it('refuses weak KDF parameters, unknown accounts, bad names and overwriting', async () => {
     const copy = join(home, 'weak');
-    await saveAccount(copy, account, 'pw12345678');
+    await saveAccount(copy, account, OTHER);
     const p = join(copy, 'accounts', 'alice.json');
     const f = JSON.parse(readFileSync(p, 'utf8'));
     f.kdf.N = 2;
     writeFileSync(p, JSON.stringify(f));
-    await expect(openAccount(copy, 'alice', 'pw12345678')).rejects.toMatchObject({ message: expect.stringContaining('KDF') });
+    await expect(openAccount(copy, 'alice', OTHER)).rejects.toMatchObject({ message: expect.stringContaining('KDF') });
     await expect(openAccount(h(), 'bob', 'x')).rejects.toMatchObject({ message: expect.stringContaining('no account') });
     await expect(openAccount(h(), '../alice', 'x')).rejects.toMatchObject({ code: 'SOCP_ERR_KEYSTORE' });
     await expect(saveAccount(h(), account, 'other')).rejects.toMatchObject({ message: expect.stringContaining('already exists') });
