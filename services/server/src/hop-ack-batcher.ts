@@ -37,10 +37,4 @@ export class HopAckBatcher {
     this.pending.clear();
     if (effects.length > 0) this.send(effects);
   }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending.clear();
-  }
 }

@@ -18,7 +18,7 @@
  * TIMEOUT too. A reported DM may still have arrived (only its confirmation was lost): the
  * end-to-end receipt, if any, settles it. Nothing is re-sent, so nothing is shown twice.
  */
-import { dedupeKey, type UnsignedFrame, type Verified } from '../wire/envelope';
+import type { UnsignedFrame, Verified } from '../wire/envelope';
 import type { FrameOf } from '../messages';
 import type { AckPayload } from '../messages/control';
 import { seal, type Effect } from './effects';
@@ -32,9 +32,9 @@ export const MAX_INFLIGHT_PER_PEER = 10_000;
 /** Keys one ACK may list (an ACK of 256 keys is ~40 KiB). */
 export const MAX_ACK_REFS = 256;
 
-/** Receiver: acknowledge an accepted SERVER_DELIVER (the shell batches these per connection). */
-export function hopAck(f: Verified<FrameOf<'SERVER_DELIVER'>>, connId: string, ctx: RoutingCtx): Effect {
-  return { kind: 'hopAck', connId, from: ctx.selfId, to: f.from, msgRef: dedupeKey(f) };
+/** Receiver: acknowledge an accepted SERVER_DELIVER whose dedupe key is `key` (the shell batches these per connection). */
+export function hopAck(f: Verified<FrameOf<'SERVER_DELIVER'>>, key: string, connId: string, ctx: RoutingCtx): Effect {
+  return { kind: 'hopAck', connId, from: ctx.selfId, to: f.from, msgRef: key };
 }
 
 /** Receiver: the one ACK frame for a batch of keys (1..MAX_ACK_REFS) bound for one peer. */

@@ -27,8 +27,7 @@ import { handleServerHello, pinServer } from './server-trust';
 import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
 
 /** Remember a relayed/gossiped frame; false when it was already seen (drop silently). */
-function firstSeen(state: RoutingState, f: Frame, ctx: RoutingCtx, effects: Effect[]): boolean {
-  const key = dedupeKey(f);
+function firstSeen(state: RoutingState, f: Frame, ctx: RoutingCtx, effects: Effect[], key = dedupeKey(f)): boolean {
   if (!state.seen.firstSeen(key, ctx.now)) return false;
   effects.push({ kind: 'persist', op: { op: 'seen', key, expiresAt: ctx.now + state.seen.ttlMs } });
   return true;
@@ -99,10 +98,11 @@ function onDeliver(state: RoutingState, f: Verified<FrameOf<'SERVER_DELIVER'>>, 
   const local = state.localUsers.has(uid);
   const forwardTo = !local && loc !== undefined && loc !== 'local' && loc !== f.from && state.servers.has(loc) ? loc : undefined;
   const queue = !local && forwardTo === undefined && state.accounts.has(uid) && innerTypeOf(f.payload) === 'MSG_DIRECT';
-  if (!local && forwardTo === undefined && !queue) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here`), ctx.selfId, ctx.now, { msg_ref: dedupeKey(f) });
+  const key = dedupeKey(f);
+  if (!local && forwardTo === undefined && !queue) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here`), ctx.selfId, ctx.now, { msg_ref: key });
   // Accepted (a duplicate was accepted before): the sending server may stop tracking it.
-  effects.push(hopAck(f, connId, ctx));
-  if (!firstSeen(state, f, ctx, effects)) return effects;
+  effects.push(hopAck(f, key, connId, ctx));
+  if (!firstSeen(state, f, ctx, effects, key)) return effects;
   if (queue) {
     const p = f.payload as { sender?: string; orig_ts?: number; ts?: number };
     routeOffline(state, { innerType: 'MSG_DIRECT', sender: p.sender ?? f.from, recipient: uid, ts: p.orig_ts ?? p.ts ?? f.ts, payload: innerPayloadOf(f.payload) }, ctx, effects);

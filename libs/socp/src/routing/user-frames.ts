@@ -65,13 +65,14 @@ function publicFanOut(state: RoutingState, f: FrameOf<'MSG_PUBLIC_CHANNEL'>, use
 function content(state: RoutingState, f: Verified<Frame>, userId: string, connId: string, ctx: RoutingCtx): Effect[] {
   const stale = checkFresh(f.ts, ctx.now);
   if (stale) throw stale;
-  if (state.seen.has(dedupeKey(f), ctx.now)) throw new SocpError('SOCP_ERR_REPLAY', 'frame was seen before');
+  const key = dedupeKey(f);
+  if (state.seen.has(key, ctx.now)) throw new SocpError('SOCP_ERR_REPLAY', 'frame was seen before');
   const effects: Effect[] = [];
   let d: Deliverable | undefined;
   switch (f.type) {
     case 'MSG_DIRECT':
       checkContent(state, userId, f.payload, f.to, f.ts, true);
-      d = { innerType: 'MSG_DIRECT', sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload }, userRef: dedupeKey(f) };
+      d = { innerType: 'MSG_DIRECT', sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload }, userRef: key };
       break;
     case 'MSG_PUBLIC_CHANNEL':
       if (f.to === 'public' || f.to === '*') {
@@ -102,9 +103,8 @@ function content(state: RoutingState, f: Verified<Frame>, userId: string, connId
     const outcome = r === 'not_found' ? routeOffline(state, d, ctx, effects) : r;
     if (outcome === 'not_found') return notFound(connId, f, ctx);
     // Delivery status extension: the sender learns its DM waits at the recipient's home server.
-    if (outcome === 'queued') effects.push({ kind: 'sendToUser', userId, out: seal({ type: 'ACK', from: ctx.selfId, to: userId, ts: ctx.now, payload: { msg_ref: dedupeKey(f), status: 'queued', to: d.recipient, ts: f.ts } }) });
+    if (outcome === 'queued') effects.push({ kind: 'sendToUser', userId, out: seal({ type: 'ACK', from: ctx.selfId, to: userId, ts: ctx.now, payload: { msg_ref: key, status: 'queued', to: d.recipient, ts: f.ts } }) });
   }
-  const key = dedupeKey(f);
   state.seen.firstSeen(key, ctx.now);
   effects.push({ kind: 'persist', op: { op: 'seen', key, expiresAt: ctx.now + state.seen.ttlMs } });
   return effects;
