@@ -1,6 +1,8 @@
 /** Small shared pieces of the integration lane (timings, admin probes). */
+import { generateKeyPair, type RsaPrivateKey } from '@socp/protocol';
+import { startMesh, type Mesh, type MeshTimings } from '../harness/mesh';
+import { RawUser } from '../harness/raw-user';
 import { httpGet, metricValue } from '../harness/wait';
-import type { MeshTimings } from '../harness/mesh';
 
 /** Short timings so the lane runs in minutes: heartbeat 500 ms, dead after 2 s. */
 export const FAST: Required<MeshTimings> = { heartbeatMs: 500, deadAfterMs: 2_000, backoffMs: [200, 500, 1_000], pruneAfterMs: 5_000 };
@@ -12,4 +14,34 @@ export async function metric(adminUrl: string, name: string, labels: Record<stri
 export async function readyz(adminUrl: string): Promise<{ status: number; checks: Record<string, boolean> }> {
   const r = await httpGet(`${adminUrl}/readyz`);
   return { status: r.status, checks: ((r.body as { checks?: Record<string, boolean> }).checks) ?? {} };
+}
+
+/**
+ * One mesh of real processes (FAST timings) for a test file: started with `keyCount` RSA-4096
+ * keys generated alongside, before all tests; every user connected through `connect` and every
+ * process stopped after them. Fields are set once `beforeAll` has run.
+ */
+export function useMesh(shape: { servers: number; introducers: number }, keyCount: number) {
+  const fx = {
+    mesh: undefined as unknown as Mesh,
+    keys: [] as RsaPrivateKey[],
+    users: [] as RawUser[],
+    async connect(server: number, key: RsaPrivateKey, name: string, userId?: string): Promise<RawUser> {
+      const u = await RawUser.connect(fx.mesh.servers[server]!.wsUrl, { key, name, ...(userId ? { userId } : {}) });
+      fx.users.push(u);
+      return u;
+    },
+  };
+  beforeAll(async () => {
+    [fx.mesh, fx.keys] = await Promise.all([
+      startMesh({ ...shape, timings: FAST }),
+      Promise.all(Array.from({ length: keyCount }, () => generateKeyPair())),
+    ]);
+    await fx.mesh.waitReady();
+  });
+  afterAll(async () => {
+    for (const u of fx.users) u.sock.terminate();
+    await fx.mesh?.stop();
+  });
+  return fx;
 }

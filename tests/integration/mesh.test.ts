@@ -4,54 +4,34 @@
  * detection, restart with the same id, and introducer fail-over.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { generateKeyPair, type RsaPrivateKey } from '@socp/protocol';
-import { startMesh, type Mesh } from '../harness/mesh';
 import { RawUser } from '../harness/raw-user';
 import { waitFor } from '../harness/wait';
-import { FAST, metric, readyz } from './mesh-helpers';
+import { FAST, metric, readyz, useMesh } from './mesh-helpers';
 
 jest.setTimeout(120_000);
 
-let mesh: Mesh;
-let keys: RsaPrivateKey[];
-const users: RawUser[] = [];
-const connect = async (server: number, key: RsaPrivateKey, name: string, userId?: string): Promise<RawUser> => {
-  const u = await RawUser.connect(mesh.servers[server]!.wsUrl, { key, name, ...(userId ? { userId } : {}) });
-  users.push(u);
-  return u;
-};
+const fx = useMesh({ servers: 3, introducers: 2 }, 4);
+const { connect } = fx;
 let alice: RawUser;
 let bob: RawUser;
 let carol: RawUser;
-
-beforeAll(async () => {
-  [mesh, keys] = await Promise.all([
-    startMesh({ servers: 3, introducers: 2, timings: FAST }),
-    Promise.all(Array.from({ length: 4 }, () => generateKeyPair())),
-  ]);
-  await mesh.waitReady();
-});
-afterAll(async () => {
-  for (const u of users) u.sock.terminate();
-  await mesh?.stop();
-});
-const ids = (): string[] => mesh.servers.map((s) => s.id);
+const ids = (): string[] => fx.mesh.servers.map((s) => s.id);
 
 test('servers join through the introducer and link to every other server', async () => {
   expect(new Set(ids()).size).toBe(3);
-  for (const s of mesh.servers) {
+  for (const s of fx.mesh.servers) {
     expect(await readyz(s.adminUrl)).toMatchObject({ status: 200, checks: { redis: true, keys: true, mesh: true } });
     await waitFor(`server ${s.index} links up to both peers`, async () => (await metric(s.adminUrl, 'socp_peer_links_up')) >= 2, 20_000);
   }
-  for (const i of mesh.introducers) {
+  for (const i of fx.mesh.introducers) {
     await waitFor(`introducer ${i.index} knows all 3 servers`, async () => (await metric(i.adminUrl, 'socp_introducer_servers_registered')) === 3, 20_000);
   }
 });
 
 test('users on different servers see each other\'s presence', async () => {
-  alice = await connect(0, keys[0]!, 'alice');
-  bob = await connect(1, keys[1]!, 'bob');
-  carol = await connect(2, keys[2]!, 'carol');
+  alice = await connect(0, fx.keys[0]!, 'alice');
+  bob = await connect(1, fx.keys[1]!, 'bob');
+  carol = await connect(2, fx.keys[2]!, 'carol');
   expect([alice.serverId, bob.serverId, carol.serverId]).toEqual(ids());
   for (const [u, others] of [[alice, [bob, carol]], [bob, [alice, carol]], [carol, [alice, bob]]] as const) {
     for (const o of others) {
@@ -98,37 +78,37 @@ test('a user leaving is removed everywhere', async () => {
 });
 
 test('a silent (frozen) server is declared dead within the dead window; on resume it re-links and re-advertises its users', async () => {
-  const deadBefore = await metric(mesh.servers[0]!.adminUrl, 'socp_peer_links_dead_total');
+  const deadBefore = await metric(fx.mesh.servers[0]!.adminUrl, 'socp_peer_links_dead_total');
   const t0 = Date.now();
-  mesh.pause(2);
+  fx.mesh.pause(2);
   try {
     await alice.waitForUserGone(carol.id, FAST.deadAfterMs + 3 * FAST.heartbeatMs + 2_000);
     const detectedMs = Date.now() - t0;
     expect(detectedMs).toBeLessThanOrEqual(FAST.deadAfterMs + 3 * FAST.heartbeatMs + 2_000);
-    expect(await metric(mesh.servers[0]!.adminUrl, 'socp_peer_links_dead_total')).toBeGreaterThan(deadBefore);
+    expect(await metric(fx.mesh.servers[0]!.adminUrl, 'socp_peer_links_dead_total')).toBeGreaterThan(deadBefore);
   } finally {
-    mesh.resume(2);
+    fx.mesh.resume(2);
   }
   await alice.waitForUser(carol.id, 20_000);
-  await waitFor('server 0 re-linked to both peers', async () => (await metric(mesh.servers[0]!.adminUrl, 'socp_peer_links_up')) >= 2, 20_000);
+  await waitFor('server 0 re-linked to both peers', async () => (await metric(fx.mesh.servers[0]!.adminUrl, 'socp_peer_links_up')) >= 2, 20_000);
   const m = carol.mark();
   alice.sendDm(carol.id, 'welcome back');
   expect((await carol.waitMessage(alice.id, 10_000, m)).text).toBe('welcome back');
 });
 
 test('a killed server is re-linked after restart, keeps its id, and its users are advertised again', async () => {
-  const id2 = mesh.servers[2]!.id;
-  const intro = mesh.introducers[1]!.adminUrl;
-  await mesh.kill(2);
+  const id2 = fx.mesh.servers[2]!.id;
+  const intro = fx.mesh.introducers[1]!.adminUrl;
+  await fx.mesh.kill(2);
   await alice.waitForUserGone(carol.id, FAST.deadAfterMs + 5_000);
   await waitFor('introducer sees the killed server disconnected', async () => (await metric(intro, 'socp_introducer_servers_connected')) === 2, 10_000);
   expect(await metric(intro, 'socp_introducer_servers_registered')).toBe(3);
-  await mesh.restart(2);
-  expect(await mesh.waitServerReady(2)).toBe(id2);
+  await fx.mesh.restart(2);
+  expect(await fx.mesh.waitServerReady(2)).toBe(id2);
   await waitFor('introducer sees it back under the same id', async () => (await metric(intro, 'socp_introducer_servers_connected')) === 3, 20_000);
   expect(await metric(intro, 'socp_introducer_servers_registered')).toBe(3);
-  await waitFor('server 0 re-linked to server 2', async () => (await metric(mesh.servers[0]!.adminUrl, 'socp_peer_links_up')) >= 2, 20_000);
-  carol = await connect(2, keys[2]!, 'carol', carol.id);
+  await waitFor('server 0 re-linked to server 2', async () => (await metric(fx.mesh.servers[0]!.adminUrl, 'socp_peer_links_up')) >= 2, 20_000);
+  carol = await connect(2, fx.keys[2]!, 'carol', carol.id);
   expect(carol.serverId).toBe(id2);
   await alice.waitForUser(carol.id, 15_000);
   await carol.waitForUser(alice.id, 15_000);
@@ -138,13 +118,13 @@ test('a killed server is re-linked after restart, keeps its id, and its users ar
 });
 
 test('with the first introducer down, a new server joins through the second and links to everyone', async () => {
-  await mesh.killIntroducer(0);
-  const i = await mesh.addServer();
-  const id3 = await mesh.waitServerReady(i);
+  await fx.mesh.killIntroducer(0);
+  const i = await fx.mesh.addServer();
+  const id3 = await fx.mesh.waitServerReady(i);
   expect(ids().slice(0, 3)).not.toContain(id3);
-  await waitFor('new server links to all three', async () => (await metric(mesh.servers[i]!.adminUrl, 'socp_peer_links_up')) >= 3, 20_000);
-  await waitFor('server 0 links to the new server', async () => (await metric(mesh.servers[0]!.adminUrl, 'socp_peer_links_up')) >= 3, 20_000);
-  const dave = await connect(i, keys[3]!, 'dave');
+  await waitFor('new server links to all three', async () => (await metric(fx.mesh.servers[i]!.adminUrl, 'socp_peer_links_up')) >= 3, 20_000);
+  await waitFor('server 0 links to the new server', async () => (await metric(fx.mesh.servers[0]!.adminUrl, 'socp_peer_links_up')) >= 3, 20_000);
+  const dave = await connect(i, fx.keys[3]!, 'dave');
   await dave.waitForUser(alice.id, 15_000);
   await alice.waitForUser(dave.id, 15_000);
   const m = dave.mark();
