@@ -137,8 +137,10 @@ async function run(action: (io: Io) => Promise<number>, opts: CliOptions): Promi
     process.stderr.write(`socp: ${explain(e)}\n`);
     process.exitCode = 1;
   }
-  // Stdin may still hold a listener; the session is over, so leave.
-  setImmediate(() => process.exit(process.exitCode ?? 0));
+  // Stdin may still hold a listener; the session is over, so leave now. Writes to pipes, files
+  // and TTYs are synchronous on Linux, so everything printed above is out. (Deferring the exit to
+  // setImmediate left `login` with a wrong password hanging in 2 of 3 e2e runs.)
+  process.exit(process.exitCode ?? 0);
 }
 
 async function main(): Promise<void> {
