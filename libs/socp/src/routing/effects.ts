@@ -24,6 +24,8 @@ export type PersistOp =
   | { op: 'seen'; key: string; expiresAt: number }
   /** A final-hop frame for an offline account user, kept (still E2E encrypted) until log-in. */
   | { op: 'enqueue'; userId: string; frame: UnsignedFrame }
+  /** Queued entries the user's client acknowledged (routing/queue-acks.ts), each removed once by its exact raw value. */
+  | { op: 'dequeue'; userId: string; entries: readonly string[] }
   | { op: 'home'; userId: string; serverId: string };
 
 export type Effect =

@@ -4,6 +4,7 @@ export * from './effects';
 export * from './limits';
 export * from './deliver';
 export * from './delivery-acks';
+export * from './queue-acks';
 export * from './presence';
 export * from './public-channel';
 export * from './user-session';

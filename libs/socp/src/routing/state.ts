@@ -49,6 +49,19 @@ export interface RoutingState {
   inflight: Map<string, Map<string, InflightDm>>;
   /** Peers that have ACKed a SERVER_DELIVER (G43 never does): their silence is reported. */
   ackingPeers: Set<string>;
+  /** Connected account users whose hello asked to ACK queued DMs (routing/queue-acks.ts). */
+  queueAcks: Map<string, QueueAckSession>;
+}
+
+/** The queue-ACK state of one connected account user (routing/queue-acks.ts). */
+export interface QueueAckSession {
+  connId: string;
+  /** queue_ref → the raw queue entry it names (the store removes it by exact value). */
+  pending: Map<string, string>;
+  /** Characters of the raw entries in `pending` (bounded by MAX_PENDING_QUEUE_BYTES). */
+  bytes: number;
+  /** Refs handed out on this connection so far (numbers the next one). */
+  issued: number;
 }
 
 /** A DM of a local user handed to a peer server and not yet ACKed (routing/delivery-acks.ts). */
@@ -89,5 +102,6 @@ export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?
     homes: new Map(),
     inflight: new Map(),
     ackingPeers: new Set(),
+    queueAcks: new Map(),
   };
 }

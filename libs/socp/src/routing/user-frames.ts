@@ -1,7 +1,8 @@
 /**
  * Frames a connected user sends (after USER_HELLO): MSG_DIRECT (incl. G43's `public: true`),
  * MSG_PUBLIC_CHANNEL (per recipient, or to "public"), FILE_START/CHUNK/END, LIST_REQUEST,
- * PUBLIC_CHANNEL_KEY_SHARE, and the harmless ACK/ERROR/CTRL_CLOSE.
+ * PUBLIC_CHANNEL_KEY_SHARE, ACK (of queued DMs: routing/queue-acks.ts; otherwise harmless) and the
+ * harmless ERROR/CTRL_CLOSE.
  *
  * Before routing user content we check: ts within the freshness window, not a replay
  * (seen_ids), sender_pub equals the key bound to the sender, content_sig verifies (variants
@@ -17,6 +18,7 @@ import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { routeOffline, routeToUser, type Deliverable } from './deliver';
 import { MAX_LIST_RESPONSE_USERS } from './limits';
 import { checkKeyShare, routeKeyShare } from './public-channel';
+import { handleUserAck } from './queue-acks';
 import { checkFresh } from './user-session';
 import type { RoutingCtx, RoutingState } from './state';
 
@@ -131,6 +133,7 @@ export function handleUserFrame(state: RoutingState, f: Verified<Frame>, userId:
       case 'CTRL_CLOSE':
         return { effects: [{ kind: 'close', connId, code: 1000, reason: 'CTRL_CLOSE' }] };
       case 'ACK':
+        return handleUserAck(state, f, userId, connId, ctx);
       case 'ERROR':
         return { effects: [{ kind: 'log', level: 'debug', msg: `user sent ${f.type}`, fields: { code: (f.payload as { code?: string }).code } }] };
       default:

@@ -22,6 +22,7 @@ import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { MAX_KNOWN_USERS, MAX_LOCAL_USERS, MAX_NAME_BINDINGS, MAX_USER_BINDINGS } from './limits';
 import { advertiseFrame, presenceSnapshot, removeFrame } from './presence';
 import { channelJoin } from './public-channel';
+import { wantsQueueAck } from './queue-acks';
 import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
 
 export function checkFresh(ts: number, now: number): SocpError | undefined {
@@ -115,6 +116,7 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   if (f.payload.meta?.display_name !== undefined) meta['display_name'] = f.payload.meta.display_name;
   if (f.payload.meta?.username !== undefined) meta['username'] = f.payload.meta.username;
   if (state.accounts.has(uid)) meta['home'] = ctx.selfId; // offline DMs for this user queue here
+  if (state.accounts.has(uid) && wantsQueueAck(f.payload)) state.queueAcks.set(uid, { connId, pending: new Map(), bytes: 0, issued: 0 });
   const entry: DirectoryEntry = { userId: uid, serverId: ctx.selfId, pubkey: pub, meta, ts: ctx.now };
   state.directory.set(uid, entry);
   effects.push({ kind: 'persist', op: { op: 'userUpsert', userId: uid, pubkey: pub, meta } });
@@ -135,6 +137,7 @@ export function handleUserGone(state: RoutingState, userId: string, connId: stri
   state.localUsers.delete(userId);
   state.userLocations.delete(userId);
   state.directory.delete(userId);
+  state.queueAcks.delete(userId); // what it did not ACK stays queued for the next log-in
   const rm = seal(removeFrame(userId, ctx.selfId, ctx.selfId, ctx.now));
   return {
     effects: [
