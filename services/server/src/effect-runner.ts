@@ -8,7 +8,7 @@
  * snapshots send the same USER_ADVERTISE to every new user) reuse one signature.
  */
 import { hash } from 'node:crypto';
-import { encodeFrame, sealFrameAsync, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
+import { encodeFrame, sealFrameToWire, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
 import type { Logger } from './logger';
 import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
@@ -121,9 +121,9 @@ export class EffectRunner {
   private async sign(f: UnsignedFrame, ck: string | undefined): Promise<Prepared> {
     const t0 = process.hrtime.bigint();
     if (++this.signing >= MAX_PENDING_SIGNATURES) this.backlogged = true;
-    let sealed;
+    let text: string;
     try {
-      sealed = await sealFrameAsync(f, this.key());
+      text = await sealFrameToWire(f, this.key());
     } finally {
       if (--this.signing <= MAX_PENDING_SIGNATURES / 2 && this.backlogged) {
         this.backlogged = false;
@@ -131,7 +131,7 @@ export class EffectRunner {
       }
     }
     this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
-    const prepared = { data: Buffer.from(encodeFrame(sealed)), type: f.type };
+    const prepared = { data: Buffer.from(text), type: f.type };
     if (ck !== undefined) {
       if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
       this.sealCache.set(ck, prepared);

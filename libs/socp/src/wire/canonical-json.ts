@@ -113,6 +113,8 @@ export function signingBytes(payload: unknown): Buffer {
 /** Candidate byte strings to verify a transport sig against, in the profile's order. */
 export function signingBytesCandidates(payload: unknown): Buffer[] {
   const a = canonicalJson(payload);
+  // Without a \u escape the two forms are the same bytes: skip the second serialisation.
+  if (!a.includes('\\u')) return [Buffer.from(a, 'utf8')];
   const u = canonicalJsonUtf8(payload);
   return a === u ? [Buffer.from(a, 'utf8')] : [Buffer.from(a, 'utf8'), Buffer.from(u, 'utf8')];
 }

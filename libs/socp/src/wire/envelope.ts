@@ -6,6 +6,7 @@
  *  acceptUnsigned(frame, why)   Frame → Verified<Frame>          (only where the profile allows no sig)
  *  sealFrame(unsigned, key)     build + sign a frame we emit (sig over canonical payload)
  *  encodeFrame(frame)           Frame → the WS text message (no trailing newline)
+ *  sealFrameToWire(unsigned, key)  sign (threadpool) + serialise, canonicalising the payload once
  *
  * Nothing else in the project calls JSON.parse on network input.
  */
@@ -80,8 +81,12 @@ export function decodeFrame(input: string | Buffer): Result<Frame> {
  * float 1e16 as 10000000000000000, which Python parses as an int and canonicalises differently).
  */
 export function encodeFrame(frame: Frame): string {
+  return wireText(frame, canonicalJson(frame.payload), frame.sig);
+}
+
+function wireText(f: Pick<Frame, 'type' | 'from' | 'to' | 'ts'>, canonicalPayload: string, sig: string): string {
   const s = JSON.stringify;
-  return `{"type":${s(frame.type)},"from":${s(frame.from)},"to":${s(frame.to)},"ts":${s(frame.ts)},"payload":${canonicalJson(frame.payload)},"sig":${s(frame.sig)}}`;
+  return `{"type":${s(f.type)},"from":${s(f.from)},"to":${s(f.to)},"ts":${s(f.ts)},"payload":${canonicalPayload},"sig":${s(sig)}}`;
 }
 
 export interface UnsignedFrame<T extends FrameType = FrameType> { type: T; from: string; to: string; ts: number; payload: PayloadMap[T] }
@@ -93,6 +98,15 @@ export function sealFrame<T extends FrameType>(f: UnsignedFrame<T>, key: RsaPriv
 /** Same, signing on the libuv threadpool. */
 export async function sealFrameAsync<T extends FrameType>(f: UnsignedFrame<T>, key: RsaPrivateKey): Promise<Verified<FrameOf<T>>> {
   return { ...f, sig: b64urlEncode(await key.signAsync(signingBytes(f.payload))) } as unknown as Verified<FrameOf<T>>;
+}
+
+/**
+ * Sign on the libuv threadpool and serialise in one step: the payload is canonicalised once for
+ * both the signature and the wire text (same bytes as `encodeFrame(await sealFrameAsync(f, key))`).
+ */
+export async function sealFrameToWire(f: UnsignedFrame, key: RsaPrivateKey): Promise<string> {
+  const canonical = canonicalJson(f.payload);
+  return wireText(f, canonical, b64urlEncode(await key.signAsync(Buffer.from(canonical, 'utf8'))));
 }
 
 /** True when `sig` verifies over the payload (escaped canonical form first, then raw UTF-8). */

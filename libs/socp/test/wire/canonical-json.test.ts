@@ -50,6 +50,15 @@ describe('canonical JSON (SPEC §8.1 [profile], Python json.dumps sort_keys + en
     expect(signingBytesCandidates({ a: 'x' })).toHaveLength(1);
     const c = signingBytesCandidates({ a: 'é' });
     expect(c.map((b) => b.toString('utf8'))).toEqual(['{"a":"\\u00e9"}', '{"a":"é"}']);
+    // an escaped backslash before a "u" is not a \u escape, and the shortcut must not be fooled by it
+    expect(signingBytesCandidates({ a: '\\u00e9 é' }).map((b) => b.toString('utf8'))).toEqual([canonicalJson({ a: '\\u00e9 é' }), canonicalJsonUtf8({ a: '\\u00e9 é' })]);
+  });
+  test('candidates are always the escaped form, then the raw form when its bytes differ', () => {
+    fc.assert(fc.property(jsonValue, (v) => {
+      const a = canonicalJson(v);
+      const u = canonicalJsonUtf8(v);
+      expect(signingBytesCandidates(v).map((b) => b.toString('utf8'))).toEqual(a === u ? [a] : [a, u]);
+    }), { numRuns: 500 });
   });
 });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import {
-  acceptUnsigned, b64urlEncode, canonicalJsonUtf8, checkTransportSig, decodeFrame, dedupeKey, encodeFrame, sealFrame, sealFrameAsync, verifyFrame,
+  acceptUnsigned, b64urlEncode, canonicalJsonUtf8, checkTransportSig, decodeFrame, dedupeKey, encodeFrame, sealFrame, sealFrameAsync, sealFrameToWire, verifyFrame,
   type Frame,
 } from '@socp/protocol';
 import { PEER_ID, SERVER_ID, testKeys } from '../helpers/fixtures';
@@ -34,6 +34,13 @@ describe('sealFrame / encodeFrame / decodeFrame / verifyFrame', () => {
   test('sealFrameAsync (threadpool) produces a verifying frame', async () => {
     const f = await sealFrameAsync({ type: 'HEARTBEAT', from: SERVER_ID, to: PEER_ID, ts: 1, payload: {} }, alice);
     expect(verifyFrame(f, alice.publicKey).ok).toBe(true);
+  });
+  test('sealFrameToWire writes what encodeFrame writes for the same signature, and it verifies', async () => {
+    const wire = await sealFrameToWire(advertise, alice);
+    const d = decodeFrame(wire);
+    if (!d.ok) throw d.error;
+    expect(verifyFrame(d.value, alice.publicKey).ok).toBe(true);
+    expect(wire).toBe(encodeFrame({ ...advertise, sig: d.value.sig } as Frame));
   });
   test('unsigned frames are INVALID_SIG under verifyFrame, and only acceptUnsigned lets them through', () => {
     const d = decodeFrame(JSON.stringify({ type: 'USER_HELLO', from: bobId, to: SERVER_ID, ts: 1, payload: { pubkey: bob.publicKey.toBase64Url() } }));
