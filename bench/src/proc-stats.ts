@@ -1,15 +1,34 @@
 /** What the bench reads about the processes it started: CPU and RSS from /proc, Redis INFO, /metrics. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { httpGet, metricValue } from '@socp/tests/dist/harness/wait';
 
 const CLK_TCK = 100;
 
 /** utime + stime of a process in seconds (Linux /proc). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function cpuSeconds(pid: number, statPath = `/proc/${pid}/stat`): number {
+  const stat = readFileSync(statPath, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** CPU seconds of a process by thread kind: Node's main thread, libuv threadpool (signing), V8 workers (GC, JIT). */
+export function threadCpuSeconds(pid: number): Record<'main' | 'threadpool' | 'v8', number> {
+  const out = { main: 0, threadpool: 0, v8: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let comm: string;
+    let cpu: number;
+    try {
+      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      cpu = cpuSeconds(Number(tid), `/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    if (comm === 'libuv-worker') out.threadpool += cpu;
+    else if (comm.startsWith('V8')) out.v8 += cpu;
+    else out.main += cpu; // MainThread and Node's few small helper threads
+  }
+  return out;
 }
 
 /** Resident set size in bytes (VmRSS). */
@@ -56,4 +75,19 @@ export function cpuMeter(pids: Record<string, number>): () => CpuWindow {
     const seconds = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p) - c0[k]!]));
     return { seconds, pct: Object.fromEntries(Object.entries(seconds).map(([k, s]) => [k, Math.round((s / wall) * 1000) / 10])) };
   };
+}
+
+/**
+ * Resolves once the processes are quiet: together under `maxPct` % of one core over a 500 ms
+ * window (e.g. servers that have drained the backlog of an overloaded step). Gives up after
+ * `timeoutMs` and says so, so a busy machine never hangs the bench.
+ */
+export async function settle(pids: Record<string, number>, maxPct = 10, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const m = cpuMeter(pids);
+    await new Promise((r) => setTimeout(r, 500));
+    if (Object.values(m().pct).reduce((a, b) => a + b, 0) < maxPct) return true;
+  }
+  return false;
 }

@@ -13,6 +13,8 @@ export interface RampStep extends DmStepResult {
   cpu_pct: Record<string, number>;
   /** Server CPU (A + B, all threads) per delivered DM: independent of how busy the machine is. */
   server_cpu_ms_per_dm: number;
+  /** The same split by thread kind (A + B): main thread (JSON, verify, ws), threadpool (signing), V8 (GC). */
+  server_cpu_ms_per_dm_by_thread: { main: number; threadpool: number; v8: number };
   event_loop_p99_ms: { A: number; B: number };
 }
 export interface PresenceResult {
@@ -115,9 +117,9 @@ function markdown(r: BenchResults, g: Goal[]): string {
     'Each step sends pre-computed MSG_DIRECT frames open-loop at the offered rate; latency is client send → receiving client socket.',
     'CPU % is of one core (200 % = the whole machine).',
     '',
-    row(['offered/s', 'delivered/s', 'p50 ms', 'p95 ms', 'p99 ms', 'lost', 'server A %', 'server B %', 'redis %', 'generator %', 'loop p99 A/B ms', 'server CPU ms/DM']),
-    row(Array(12).fill('---')),
-    ...r.ramp.map((s) => row([s.offered_per_s, s.delivered_per_s.toFixed(0), s.latency_ms.p50, s.latency_ms.p95, s.latency_ms.p99, s.lost, s.cpu_pct['serverA']!, s.cpu_pct['serverB']!, (s.cpu_pct['redisA']! + s.cpu_pct['redisB']!).toFixed(1), s.cpu_pct['generator']!, `${s.event_loop_p99_ms.A} / ${s.event_loop_p99_ms.B}`, s.server_cpu_ms_per_dm])),
+    row(['offered/s', 'delivered/s', 'p50 ms', 'p95 ms', 'p99 ms', 'lost', 'server A %', 'server B %', 'redis %', 'generator %', 'loop p99 A/B ms', 'server CPU ms/DM', 'of which main / threadpool / GC']),
+    row(Array(13).fill('---')),
+    ...r.ramp.map((s) => row([s.offered_per_s, s.delivered_per_s.toFixed(0), s.latency_ms.p50, s.latency_ms.p95, s.latency_ms.p99, s.lost, s.cpu_pct['serverA']!, s.cpu_pct['serverB']!, (s.cpu_pct['redisA']! + s.cpu_pct['redisB']!).toFixed(1), s.cpu_pct['generator']!, `${s.event_loop_p99_ms.A} / ${s.event_loop_p99_ms.B}`, s.server_cpu_ms_per_dm, s.server_cpu_ms_per_dm_by_thread ? `${s.server_cpu_ms_per_dm_by_thread.main} / ${s.server_cpu_ms_per_dm_by_thread.threadpool} / ${s.server_cpu_ms_per_dm_by_thread.v8}` : ''])),
     '',
     `## 2. Light load (${r.light.offered_per_s} DMs/s for ${r.light.duration_s} s)`,
     '',

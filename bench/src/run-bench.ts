@@ -27,7 +27,7 @@ import type { FileResult } from './file-transfer';
 import type { PresenceCounters } from './presence-load';
 import { USER_FILE_CHUNKS_PER_SEC, USER_FRAMES_PER_SEC } from '@socp/server/dist/transport/limits';
 import { GeneratorClient } from './generator-client';
-import { cpuMeter, redisUsedMemory, rssBytes, serverSample, type CpuWindow } from './proc-stats';
+import { cpuMeter, redisUsedMemory, rssBytes, serverSample, settle, threadCpuSeconds, type CpuWindow } from './proc-stats';
 import { writeReport, type BenchResults, type PresenceResult, type RampStep } from './report';
 import { round } from './stats';
 
@@ -132,11 +132,17 @@ async function main(): Promise<void> {
     const g = gen;
     const setup = await g.request<{ senders: string[] }>('setup', { urlA: A.wsUrl, urlB: B.wsUrl, pairs: PAIRS, keys: KEY_POOL });
     /** One DM step: build its frames (untimed), then send them with the CPU of every process metered. */
-    const dmStep = async (rate: number, seconds: number): Promise<{ result: DmStepResult; cpu: CpuWindow }> => {
+    const serverThreads = (): Record<'main' | 'threadpool' | 'v8', number> => {
+      const [a, b] = [threadCpuSeconds(pids.serverA), threadCpuSeconds(pids.serverB)];
+      return { main: a.main + b.main, threadpool: a.threadpool + b.threadpool, v8: a.v8 + b.v8 };
+    };
+    const dmStep = async (rate: number, seconds: number): Promise<{ result: DmStepResult; cpu: CpuWindow; threads: Record<'main' | 'threadpool' | 'v8', number> }> => {
       await g.request('dmPrepare', { rate, seconds });
       const meter = cpuMeter({ ...pids, generator: g.pid });
+      const t0 = serverThreads();
       const result = await g.request<DmStepResult>('dmRun');
-      return { result, cpu: meter() };
+      const t1 = serverThreads();
+      return { result, cpu: meter(), threads: { main: t1.main - t0.main, threadpool: t1.threadpool - t0.threadpool, v8: t1.v8 - t0.v8 } };
     };
     out(`\n[1] DM throughput: ${setup.senders.length} senders on A → ${setup.senders.length} receivers on B, ${STEP_SECONDS} s per step, messages pre-computed`);
     out('  offered  delivered   p50 ms   p95 ms   p99 ms  lost  srvA%  srvB%  redis%  gen%  loopA p99 ms  srv CPU ms/DM');
@@ -150,6 +156,11 @@ async function main(): Promise<void> {
       const serverCpuPerDm = (m.cpu.seconds['serverA']! + m.cpu.seconds['serverB']!) / Math.max(1, r.delivered);
       const step: RampStep = {
         ...r, cpu_pct: cpu, server_cpu_ms_per_dm: round(serverCpuPerDm * 1000, 2),
+        server_cpu_ms_per_dm_by_thread: {
+          main: round((m.threads.main * 1000) / Math.max(1, r.delivered), 2),
+          threadpool: round((m.threads.threadpool * 1000) / Math.max(1, r.delivered), 2),
+          v8: round((m.threads.v8 * 1000) / Math.max(1, r.delivered), 2),
+        },
         event_loop_p99_ms: { A: round(sa.eventLoopP99Ms, 1), B: round(sb.eventLoopP99Ms, 1) },
       };
       ramp.push(step);
@@ -157,7 +168,9 @@ async function main(): Promise<void> {
       out(`  ${String(rate).padStart(7)}  ${r.delivered_per_s.toFixed(0).padStart(9)}  ${L.p50.toFixed(1).padStart(7)}  ${L.p95.toFixed(1).padStart(7)}  ${L.p99.toFixed(1).padStart(7)}  ${String(r.lost).padStart(4)}  ${cpu['serverA']!.toFixed(0).padStart(5)}  ${cpu['serverB']!.toFixed(0).padStart(5)}  ${(cpu['redisA']! + cpu['redisB']!).toFixed(0).padStart(6)}  ${cpu['generator']!.toFixed(0).padStart(4)}  ${step.event_loop_p99_ms.A.toFixed(1).padStart(12)}  ${step.server_cpu_ms_per_dm.toFixed(2).padStart(13)}`);
       if (r.lost > 0 || r.delivered_per_s < 0.9 * rate || L.p99 > 1_000) break;
     }
-    out('  RSA-4096 rates again, right after the ramp:');
+    // The last step overloads the servers on purpose: let them drain before measuring the machine again.
+    if (!(await settle(pids))) out('  (the servers were still busy 30 s after the ramp; the rates below are skewed)');
+    out('  RSA-4096 rates again, after the ramp (servers drained):');
     rates.push(cryptoRates(root));
     const machineOps = signRate();
     const bound = machineOps / SERVER_OPS_PER_DM;
@@ -171,6 +184,8 @@ async function main(): Promise<void> {
       forced_cpu_ms_per_dm: round(SERVER_OPS_PER_DM * signCpuMs, 2), server_cpu_ms_per_dm: cpuPerDm,
       cpu_efficiency: round((SERVER_OPS_PER_DM * signCpuMs) / cpuPerDm, 2), idle_machine_projection_dms_per_s: Math.round((availableParallelism() * 1000) / cpuPerDm),
     };
+    const split = satStep?.server_cpu_ms_per_dm_by_thread;
+    if (split) out(`  by thread (A + B, per DM at saturation): main threads ${split.main} ms (decode, verify, routing, ws), threadpool ${split.threadpool} ms (signing), V8 ${split.v8} ms (GC)`);
     out(`  CPU view: the servers spent ${cpuPerDm} CPU-ms per DM at saturation; the 2 forced signatures cost ${cpuView.forced_cpu_ms_per_dm} CPU-ms → efficiency ${cpuView.cpu_efficiency}; on an otherwise idle ${availableParallelism()}-core machine that is ≈ ${cpuView.idle_machine_projection_dms_per_s} DMs/s`);
     out(`  saturation: ${sat.toFixed(0)} DMs/s = ${(sat / bound).toFixed(2)} × bound (${bound.toFixed(0)}), ${(sat / SEED.dms_per_s).toFixed(2)} × seed (${SEED.dms_per_s})`);
 
