@@ -15,7 +15,8 @@ import type { Registry } from 'prom-client';
 import type { WebSocket, WebSocketServer } from 'ws';
 import {
   SEEN_IDS_CAPACITY, SocpError, authenticateServerFrame, authenticateUserFrame, classifyFirstFrame, createRoutingState, decodeFrame,
-  handleLinkDown, handleLinkUp, handleServerFrame, handleUserFrame, handleUserGone, handleUserHello, handleWelcome, importPublicKey, refuse,
+  handleLinkDown, handleLinkUp, handleServerFrame, handleUserAck, handleUserFrame, handleUserGone, handleUserHello, handleWelcome, importPublicKey, offerQueued,
+  queueReadMode, refuse,
   type Effect, type Frame, type RoutingCtx, type RoutingState, type SocpErrorCode, type UnsignedFrame,
 } from '@socp/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -137,14 +138,22 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     });
   };
 
-  /** Offline delivery: what queued while the user was away, in order, after the hello's ACK. */
-  async function deliverQueued(userId: string): Promise<void> {
+  /**
+   * Offline delivery: what queued while the user was away, in order, after the hello's ACK.
+   * A client that ACKs queued DMs (routing/queue-acks.ts) gets them without their deletion; one
+   * that does not gets them taken (LRANGE+DEL). Nothing is read once the user has left.
+   */
+  async function deliverQueued(userId: string, connId: string): Promise<void> {
     try {
       await runner.idle();
       await runner.writes.flush();
-      const frames = await store.drainQueue(userId);
-      if (frames.length > 0) log.info({ userId, count: frames.length }, 'delivering queued messages');
-      await runner.run(frames.map((f) => ({ kind: 'sendToUser', userId, out: { seal: { ...(f as UnsignedFrame), from: selfId } } })));
+      const mode = queueReadMode(state, userId, connId);
+      if (mode === undefined) return;
+      const raws = mode === 'ack' ? await store.readQueue(userId) : await store.drainQueue(userId);
+      if (raws.length === 0) return;
+      const r = offerQueued(state, userId, connId, raws, ctx());
+      metrics.queuedDelivered.inc({ mode }, r.sent);
+      await runner.run(r.effects);
     } catch (e) {
       log.warn({ userId, err: (e as Error).message }, 'could not deliver the offline queue');
     }
@@ -201,8 +210,13 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
         const r = handleUserHello(state, a.value, c.id, ctx());
         if (r.accepted) c.setRole('user', { userId: a.value.from });
         void runner.run(r.effects);
-        if (r.accepted && state.accounts.has(a.value.from)) void deliverQueued(a.value.from);
+        if (r.accepted && state.accounts.has(a.value.from)) void deliverQueued(a.value.from, c.id);
         return;
+      }
+      if (a.value.type === 'ACK') {
+        const r = handleUserAck(state, a.value, c.userId!, c.id, ctx());
+        if (r.acked > 0) metrics.queuedAcked.inc(r.acked);
+        return void runner.run(r.effects);
       }
       void runner.run(handleUserFrame(state, a.value, c.userId!, c.id, ctx()).effects);
       return;
@@ -237,7 +251,11 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       c.disposed();
       conns.delete(c.id);
       paused.delete(c);
-      if (c.role === 'user' && c.userId !== undefined) void runner.run(handleUserGone(state, c.userId, c.id, ctx()).effects);
+      if (c.role === 'user' && c.userId !== undefined) {
+        const q = state.queueAcks.get(c.userId);
+        if (q?.connId === c.id && q.pending.size > 0) metrics.queuedUnacked.inc(q.pending.size);
+        void runner.run(handleUserGone(state, c.userId, c.id, ctx()).effects);
+      }
     });
   });
   wss.on('error', (e) => log.error({ err: e.message }, 'websocket server error'));

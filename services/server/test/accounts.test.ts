@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as opaque from '@serenity-kit/opaque';
-import type { Frame } from '@socp/protocol';
 import { LOGIN_ATTEMPTS_PER_NAME } from '../src/accounts/limits';
 import { useOneServer } from './helpers/one-server';
 import type { RawUser } from './helpers/raw-user';
+import { register as registerAccount, type LoginResult } from './helpers/account-login';
 import { metricValue } from './helpers/test-server';
 
 jest.setTimeout(60_000);
@@ -18,21 +18,13 @@ const PASSWORD = 'correct horse battery';
 beforeAll(() => opaque.ready); // OPAQUE's WebAssembly, before the server starts
 const fx = useOneServer(2);
 const alice = randomUUID();
-const frame = (u: RawUser, type: Frame['type']) => u.next((f) => f.type === type, type);
 
-/** Register `name` for `id` with OPAQUE; returns the LOGIN_RESULT payload. */
-async function register(u: RawUser, id: string, name: string): Promise<Record<string, unknown>> {
-  const r = opaque.client.startRegistration({ password: PASSWORD });
-  u.send({ type: 'ACCOUNT_REGISTER_START', from: id, to: fx.srv.node.serverId, ts: Date.now(), payload: { username: name, pubkey: u.key.publicKey.toBase64Url(), registration_request: r.registrationRequest } });
-  const resp = await frame(u, 'ACCOUNT_REGISTER_RESPONSE');
-  const fin = opaque.client.finishRegistration({ password: PASSWORD, registrationResponse: (resp.payload as { registration_response: string }).registration_response, clientRegistrationState: r.clientRegistrationState });
-  u.send({ type: 'ACCOUNT_REGISTER_FINISH', from: id, to: fx.srv.node.serverId, ts: Date.now(), payload: { registration_record: fin.registrationRecord, privkey_store: 'v1.opaque-to-the-server' } });
-  return (await frame(u, 'LOGIN_RESULT')).payload as Record<string, unknown>;
-}
+/** Register `name` for u's id and key with OPAQUE; returns the LOGIN_RESULT payload. */
+const register = (u: RawUser, name: string): Promise<LoginResult> => registerAccount(u, fx.srv.node.serverId, name, PASSWORD);
 
 test('after registration, the hello must be signed and carry the nonce of this connection', async () => {
   const u = await fx.connect(alice, fx.keys[0]!);
-  const result = await register(u, alice, 'alice');
+  const result = await register(u, 'alice');
   expect(result).toMatchObject({ user_id: alice, username: 'alice', privkey_store: 'v1.opaque-to-the-server' });
   // Another connection with the right key but no login: refused.
   const v = await fx.connect(alice, fx.keys[0]!);

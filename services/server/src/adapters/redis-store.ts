@@ -118,6 +118,9 @@ export class RedisStore {
           p.ltrim(K.queue(o.userId), -MAX_QUEUED_PER_USER, -1);
           p.pexpire(K.queue(o.userId), QUEUE_TTL_MS);
           break;
+        case 'dequeue':
+          for (const e of o.entries) p.lrem(K.queue(o.userId), 1, e);
+          break;
         case 'home': p.hset(K.homes, o.userId, o.serverId); break;
       }
     }
@@ -131,19 +134,15 @@ export class RedisStore {
     if (failed) throw failed[0];
   }
 
-  /** Take the whole offline queue of a user, oldest first (atomically: read and delete). */
-  async drainQueue(userId: string): Promise<unknown[]> {
+  /** Take the whole offline queue of a user, oldest first, as stored (atomically: read and delete). */
+  async drainQueue(userId: string): Promise<string[]> {
     const res = await this.redis.multi().lrange(K.queue(userId), 0, -1).del(K.queue(userId)).exec();
-    const items = (res?.[0]?.[1] as string[] | undefined) ?? [];
-    const out: unknown[] = [];
-    for (const i of items) {
-      try {
-        out.push(JSON.parse(i));
-      } catch {
-        /* a corrupt entry is skipped */
-      }
-    }
-    return out;
+    return (res?.[0]?.[1] as string[] | undefined) ?? [];
+  }
+
+  /** Read the offline queue of a user, oldest first, as stored, leaving it in place (entries go one by one when ACKed: op `dequeue`). */
+  async readQueue(userId: string): Promise<string[]> {
+    return this.redis.lrange(K.queue(userId), 0, -1);
   }
 
   async ping(timeoutMs: number): Promise<boolean> {
