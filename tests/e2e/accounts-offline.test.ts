@@ -1,11 +1,13 @@
 /**
  * Offline delivery (docs/accounts.md) on a real two-server mesh with the real `socp` binary:
  * a DM to an account user who went offline is queued at their home server (the sender sees
- * "queued"), survives a restart of that server and its Redis (AOF), and arrives when they log in.
+ * "queued"), survives a restart of that server and its Redis (AOF), and arrives when they log in;
+ * their CLI acknowledges it after printing it, which empties the queue.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { startMesh, type Mesh } from '../harness/mesh';
 import { randomSecret } from '../harness/secrets';
 import { httpGet, metricValue, waitFor } from '../harness/wait';
@@ -67,6 +69,14 @@ test('a DM to an offline user is queued at their home server, survives its resta
   const msgs = await back.waitEvent(() => back.events.filter((e) => e.event === 'message').length >= 2 || undefined, 'queued messages', 30_000).then(() => back.events.filter((e) => e.event === 'message'));
   expect(msgs.map((m) => m['text'])).toEqual(['sent while you were away', 'and a second one']);
   expect(msgs[0]).toMatchObject({ kind: 'dm', from: alice.events.find((e) => e.event === 'ready')!['user_id'] });
+  // Bob's CLI acknowledged both queued DMs after printing them: his home server's queue is empty.
+  const redis = new Redis(mesh.servers[1]!.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    await waitFor('bob\'s queue emptied by his ACK', async () => (await redis.llen(`socp:queue:${String(bobReady['user_id'])}`)) === 0 || undefined);
+  } finally {
+    redis.disconnect();
+  }
+  expect(metricValue((await httpGet(`${mesh.servers[1]!.adminUrl}/metrics`)).text, 'socp_queued_acked_total')).toBe(2);
   // Bob's client acknowledged each DM end to end: alice (still online) sees both delivered.
   await alice.waitEvent(() => alice.events.filter((e) => e.event === 'delivery' && e['status'] === 'delivered').length === 2 || undefined, 'two delivered receipts', 30_000);
   expect(alice.events.filter((e) => e.event === 'delivery' && e['status'] === 'delivered').every((e) => e['to'] === 'bob')).toBe(true);

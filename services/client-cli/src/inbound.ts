@@ -21,6 +21,7 @@ import { IncomingFiles } from './incoming-files';
 import { parsePart, PartAssembler } from './message-parts';
 import { handleOf, labelOf, type Roster, type RosterEntry } from './roster';
 import { RECEIVED_DEDUPE_CAPACITY } from './limits';
+import { MAX_PENDING_QUEUE_ACKS, MAX_QUEUE_REF_CHARS } from './queue-acks';
 import { parseReceipt, receiptRef } from './receipts';
 
 export interface Me { userId: string; name: string; key: RsaPrivateKey }
@@ -37,6 +38,8 @@ export class Inbound {
   readonly files: IncomingFiles;
   private readonly parts = new PartAssembler();
   private readonly seen = new SeenCache(REPLAY_TTL_MS, RECEIVED_DEDUPE_CAPACITY);
+  /** queue_refs of queued DMs handled since the last takeQueueAcks() (docs/accounts.md "Delivery at log-in"). */
+  private queueAcks: string[] = [];
 
   constructor(private readonly me: Me, readonly roster: Roster, files?: IncomingFiles) {
     this.files = files ?? new IncomingFiles();
@@ -59,7 +62,12 @@ export class Inbound {
       case 'USER_DELIVER': {
         const p = f.payload;
         const isPublic = p.group_id === 'public' || p.public === true || p.inner_type === 'MSG_PUBLIC_CHANNEL';
-        return this.content(p.sender, p, originalTs(p, f.ts), isPublic, now, (p as { queued?: unknown }).queued === true);
+        const queued = (p as { queued?: unknown }).queued === true;
+        const events = this.content(p.sender, p, originalTs(p, f.ts), isPublic, now, queued);
+        // Handled for good (shown, or refused: a redelivery would not do better): the server may drop it.
+        const ref = (p as { queue_ref?: unknown }).queue_ref;
+        if (queued && typeof ref === 'string' && ref.length <= MAX_QUEUE_REF_CHARS && this.queueAcks.length < MAX_PENDING_QUEUE_ACKS) this.queueAcks.push(ref);
+        return events;
       }
       case 'MSG_PUBLIC_CHANNEL':
         return this.content(f.payload.sender ?? f.from, f.payload, originalTs(f.payload, f.ts), true, now);
@@ -95,6 +103,13 @@ export class Inbound {
       default:
         return []; // ACK, HEARTBEAT, LIST_RESPONSE, PUBLIC_CHANNEL_* carry nothing to show
     }
+  }
+
+  /** The queue_refs to acknowledge to the server now (each queued DM once it was handled). */
+  takeQueueAcks(): string[] {
+    const refs = this.queueAcks;
+    this.queueAcks = [];
+    return refs;
   }
 
   /** The connection is gone: every open transfer is incomplete (the caller discards its data). */
@@ -161,7 +176,8 @@ export class Inbound {
       ? verifyContent(entry.key, { ciphertext: p.ciphertext, from: sender, ts }, p.content_sig) ?? verifyContent(entry.key, dm, p.content_sig)
       : verifyContent(entry.key, dm, p.content_sig);
     if (!good) return [warn('INVALID_SIG', `${what} from ${labelOf(entry)} failed its signature check (tampered?); dropped`)];
-    if (!this.seen.firstSeen(`${sender}|${ts}|${p.content_sig}`, now)) return [warn('REPLAY', `a repeated ${what} from ${labelOf(entry)} was dropped`)];
+    // A queued DM comes again after a log-in whose ACK did not reach the server: shown once, silently.
+    if (!this.seen.firstSeen(`${sender}|${ts}|${p.content_sig}`, now)) return queued ? [] : [warn('REPLAY', `a repeated ${what} from ${labelOf(entry)} was dropped`)];
     let text: string;
     try {
       text = this.me.key.decrypt(Buffer.from(p.ciphertext, 'base64url')).toString('utf8');

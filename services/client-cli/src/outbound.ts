@@ -73,7 +73,8 @@ export function fileEndFrame(me: Me, to: Recipient, fileId: string, ts: number):
 /** USER_HELLO, signed, claiming `name` via meta (docs/contracts.md). */
 export function helloFrame(me: Me, to: string, ts: number, nonce?: string): Promise<Frame> {
   const pub = me.key.publicKey.b64url;
-  const payload = { client: 'socp-cli/0.1', pubkey: pub, enc_pubkey: pub, meta: { display_name: me.name, username: me.name } };
+  // queue_ack: we acknowledge queued DMs, so our server keeps each until we have it (queue-acks.ts).
+  const payload = { client: 'socp-cli/0.1', pubkey: pub, enc_pubkey: pub, meta: { display_name: me.name, username: me.name }, queue_ack: true };
   // An account user's hello signs the server's login nonce (docs/accounts.md).
   return seal(me, 'USER_HELLO', to, ts, nonce === undefined ? payload : { ...payload, nonce });
 }

@@ -11,6 +11,7 @@ import { sendFile } from './file-sender';
 import { Inbound, refOf, type Me } from './inbound';
 import { directFrames, publicFrames, receiptFrame } from './outbound';
 import { PendingReceipts, receiptRef } from './receipts';
+import { QueueAcks, queueAckFrame } from './queue-acks';
 import { ContactPins } from './contact-pins';
 import { Roster, labelOf, type RosterEntry } from './roster';
 import { MAX_MESSAGE_BYTES, SWEEP_INTERVAL_MS } from './limits';
@@ -24,6 +25,8 @@ export class Session {
   private done: ((code: number) => void) | undefined;
   private ended = false;
   private readonly sending = new Set<Promise<void>>();
+  /** Handled queued DMs, acknowledged to the server in batches (queue-acks.ts). */
+  private readonly queueAcks: QueueAcks;
 
   /** Contact key pins ($SOCP_HOME/contacts/<name>.json); absent when no home is given (tests). */
   private readonly pins: ContactPins | undefined;
@@ -32,6 +35,12 @@ export class Session {
     this.inbound = new Inbound(me, new Roster());
     this.downloads = new Downloads(downloadsDir);
     this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
+    this.queueAcks = new QueueAcks(
+      async (refs) => this.conn.send(await queueAckFrame(me, conn.handshake.serverId, refs, Date.now())),
+      (e) => {
+        if (!this.ended) this.ui.show({ event: 'warning', code: 'TIMEOUT', detail: `could not acknowledge queued messages (they come again next log-in): ${e instanceof Error ? e.message : String(e)}` });
+      },
+    );
   }
 
   get roster(): Roster {
@@ -62,6 +71,8 @@ export class Session {
 
   private onFrame(f: Verified<Frame>): void {
     this.process(this.inbound.handle(f, Date.now()));
+    // After it was shown (or refused): a queued DM acknowledged before that could be lost.
+    this.queueAcks.add(this.inbound.takeQueueAcks());
   }
 
   /** Apply the disk side of file events, then show them. */
@@ -229,6 +240,7 @@ export class Session {
           this.ui.show({ event: 'info', text: `waiting for ${this.sending.size} outgoing file(s) to finish…` });
           await Promise.allSettled([...this.sending]);
         }
+        await this.queueAcks.flush();
         await this.conn.close();
         return this.finish(0, 'bye');
     }
@@ -237,6 +249,7 @@ export class Session {
   private finish(code: number, reason: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.queueAcks.stop();
     for (const e of this.inbound.disconnected()) {
       if (e.event === 'file-failed') this.downloads.discard(e.transfer);
       this.ui.show(e);
