@@ -63,7 +63,7 @@ COPY --from=build /src/services/server/package.json services/server/
 COPY --from=build /src/services/server/dist services/server/dist
 USER node
 EXPOSE 9101 9180
-CMD ["node", "services/server/dist/main.js"]
+CMD ["node", "--max-semi-space-size=8", "services/server/dist/main.js"]
 
 FROM runtime AS client-cli
 COPY --from=deps /deps/client-cli/node_modules node_modules

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { SERVER_NODE_FLAGS } from '@socp/server/dist/runtime-flags';
 import { freePorts, ManagedProcess, repoRoot } from './processes';
 import { randomSecret } from './secrets';
 import { httpGet, waitFor } from './wait';
@@ -222,7 +223,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     if (t.heartbeatMs !== undefined) env['SOCP_HEARTBEAT_MS'] = String(t.heartbeatMs);
     if (t.deadAfterMs !== undefined) env['SOCP_DEAD_AFTER_MS'] = String(t.deadAfterMs);
     if (t.backoffMs !== undefined) env['SOCP_BACKOFF_MS'] = t.backoffMs.join(',');
-    h.proc = new ManagedProcess(`server-${i}`, process.execPath, [join(root, 'services/server/dist/main.js')], {
+    h.proc = new ManagedProcess(`server-${i}`, process.execPath, [...SERVER_NODE_FLAGS, join(root, 'services/server/dist/main.js')], {
       env, cwd: root, logFile: join(dir, `server-${i}.log`),
     });
     await h.proc.waitForLine(/"msg":"listening"/, READY_TIMEOUT_MS);
