@@ -13,6 +13,7 @@
  *     --quick    short ramp, 1 MiB only, 1,000 users only
  *     --only     run just these phases (the light load needs dm for its rate, else uses 50/s)
  *     --profile  servers run with --cpu-prof; .cpuprofile files land in DIR at the end
+ *     --server-node-options "FLAGS"  NODE_OPTIONS for the servers (e.g. "--max-semi-space-size=8")
  *     --rewrite  only regenerate README.md and throughput.svg from docs/benchmarks/results.json
  */
 import { spawnSync } from 'node:child_process';
@@ -36,6 +37,8 @@ const argAfter = (flag: string): string | undefined => (argv.includes(flag) ? ar
 const QUICK = argv.includes('--quick');
 const ONLY = argAfter('--only')?.split(',');
 const PROFILE_DIR = argAfter('--profile');
+/** Extra NODE_OPTIONS for the two servers (e.g. V8 heap flags), to compare runtime settings. */
+const SERVER_NODE_OPTIONS = [argAfter('--server-node-options'), PROFILE_DIR ? `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` : undefined].filter(Boolean).join(' ');
 const phase = (name: string): boolean => ONLY === undefined || ONLY.includes(name);
 const PAIRS = 16;
 const KEY_POOL = 4;
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
     out('starting the mesh: introducer + 2 servers (own redis-server each), default timings…');
     mesh = await startMesh({
       servers: 2, introducers: 1, logLevel: 'info',
-      ...(PROFILE_DIR ? { serverEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } } : {}),
+      ...(SERVER_NODE_OPTIONS ? { serverEnv: { NODE_OPTIONS: SERVER_NODE_OPTIONS } } : {}),
     });
     await mesh.waitReady();
     const [A, B] = [mesh.servers[0]!, mesh.servers[1]!];
@@ -234,9 +237,13 @@ async function main(): Promise<void> {
       // A server still flooding its users may not answer /metrics in time: that must not end the bench.
       const after = await Promise.all([serverSample(A.adminUrl, 10_000), serverSample(B.adminUrl, 10_000)].map((p) => p.catch(() => undefined)));
       const closes = (i: number): number => (after[i] ? after[i].slowConsumerCloses - base[i]!.slowConsumerCloses : NaN);
+      const rssAtConvergence = { A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) };
+      // The same users, online and quiet: what the servers hold once the arrival storm has been sent.
+      const quiet = await settle({ serverA: pids.serverA, serverB: pids.serverB }, 5);
       const r: PresenceResult = {
         users: n, converged, seconds: round(seconds, 2), bound_s: round((n * OPS_PER_USER) / machineOps, 1), aborted: aborted || undefined, known_by: { A: known[0]!, B: known[1]! },
-        rss_mb: { A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) },
+        rss_mb: rssAtConvergence,
+        rss_settled_mb: quiet ? { A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) } : undefined,
         max_rss_mb: round(maxRss / 1048576, 1),
         max_heap_used_mb: round(maxMem.heap / 1048576, 1), max_external_mb: round(maxMem.external / 1048576, 1),
         redis_used_mb: { A: round((await redisUsedMemory(A.redisUrl)) / 1048576, 1), B: round((await redisUsedMemory(B.redisUrl)) / 1048576, 1) },
@@ -244,7 +251,7 @@ async function main(): Promise<void> {
         generator: counters,
       };
       presence.push(r);
-      out(`  ${String(n).padStart(6)} users: ${converged ? `visible on both servers in ${r.seconds} s` : `NOT converged after ${r.seconds} s (A ${known[0]}, B ${known[1]})${aborted ? ` — aborted: ${aborted}` : ''}`}; RSS A ${r.rss_mb.A} MB, B ${r.rss_mb.B} MB (max ${r.max_rss_mb}; JS heap max ${r.max_heap_used_mb} MB, Buffers max ${r.max_external_mb} MB); Redis used A ${r.redis_used_mb.A} MB, B ${r.redis_used_mb.B} MB; slow-consumer closes ${r.slow_consumer_closes.A + r.slow_consumer_closes.B}; generator received ${counters.frames_in} frames`);
+      out(`  ${String(n).padStart(6)} users: ${converged ? `visible on both servers in ${r.seconds} s` : `NOT converged after ${r.seconds} s (A ${known[0]}, B ${known[1]})${aborted ? ` — aborted: ${aborted}` : ''}`}; RSS A ${r.rss_mb.A} MB, B ${r.rss_mb.B} MB (max ${r.max_rss_mb}; once quiet ${r.rss_settled_mb ? `A ${r.rss_settled_mb.A} MB, B ${r.rss_settled_mb.B} MB` : 'not reached'}; JS heap max ${r.max_heap_used_mb} MB, Buffers max ${r.max_external_mb} MB); Redis used A ${r.redis_used_mb.A} MB, B ${r.redis_used_mb.B} MB; slow-consumer closes ${r.slow_consumer_closes.A + r.slow_consumer_closes.B}; generator received ${counters.frames_in} frames`);
       await g.request('presenceStop');
       if (n !== PRESENCE_COUNTS[PRESENCE_COUNTS.length - 1]) {
         await waitFor('presence users gone', async () => {
