@@ -76,6 +76,10 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
       return c.green(`✓ sent "${safeLabel(e.name)}" to ${safeLabel(e.to)} (${e.size} bytes, sha256 ${e.sha256.slice(0, 16)}…)`);
     case 'closed':
       return c.dim(e.reason === 'bye' ? 'bye' : `disconnected: ${safeText(e.reason)}`);
+    case 'reconnecting':
+      return c.dim(`… connection lost (${safeText(e.reason)}); reconnecting in ${Math.ceil(e.delayMs / 1000)} s (attempt ${e.attempt})`);
+    case 'reconnected':
+      return c.dim(`reconnected to server ${short(e.serverId)} (key matches the pinned one, ${groupedFingerprint(e.serverFingerprint.slice(0, 16))}…)`);
     case 'file-data':
     case 'file-send-progress':
     case 'receipt-due':

@@ -38,6 +38,10 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
       return { event: e.event, file_id: e.fileId, to: e.to, name: e.name, size: e.size, sha256: e.sha256 };
     case 'closed':
       return { event: e.event, reason: e.reason };
+    case 'reconnecting':
+      return { event: e.event, attempt: e.attempt, delay_ms: e.delayMs, reason: e.reason };
+    case 'reconnected':
+      return { event: e.event, attempt: e.attempt, server_id: e.serverId, server_fingerprint: e.serverFingerprint };
     case 'delivery':
       return { event: e.event, status: e.status, to: e.to, ts: e.ts, ...(e.code !== undefined ? { code: e.code } : {}) };
     case 'file-data':

@@ -14,6 +14,7 @@ import { JsonUi } from './json-ui';
 import { accountExists, newAccount, openAccount, saveAccount, type Account } from './keystore';
 import { LineReader } from './line-input';
 import { pipeAsker, ttyAsker, type Asker } from './prompts';
+import { redialer } from './redial';
 import { Session } from './session';
 import { TerminalUi } from './terminal-ui';
 import { USER_NAME_RE } from './limits';
@@ -61,10 +62,10 @@ async function askPassword(io: Io, confirm: boolean): Promise<string> {
   }
 }
 
-async function connectAndRun(io: Io, account: Account, conn: Connection): Promise<number> {
+async function connectAndRun(io: Io, account: Account, conn: Connection, password: string): Promise<number> {
   const me = { userId: account.userId, name: account.name, key: account.key };
   const ui = io.cfg.json ? new JsonUi(io.reader ?? new LineReader(process.stdin)) : new TerminalUi(io.tty, `${account.name}> `, io.reader);
-  return new Session(conn, me, ui, io.cfg.downloads, io.cfg.home).run();
+  return new Session(conn, me, ui, io.cfg.downloads, io.cfg.home, redialer(io.cfg.serverUrl, io.cfg.home, account, password)).run();
 }
 
 async function signup(io: Io): Promise<number> {
@@ -81,7 +82,7 @@ async function signup(io: Io): Promise<number> {
       const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home, undefined, pre);
       await saveAccount(io.cfg.home, account, password);
       io.note(`account ${name} saved in ${io.cfg.home} (private key encrypted with your password)`);
-      return await connectAndRun(io, account, conn);
+      return await connectAndRun(io, account, conn, password);
     } catch (e) {
       if (!(e instanceof SocpError && e.code === 'NAME_IN_USE') || !io.tty) throw e;
       io.note(`the name "${name}" is already taken on this server; choose another`);
@@ -113,7 +114,7 @@ async function login(io: Io): Promise<number> {
     await saveAccount(io.cfg.home, account, password);
     io.note(`logged in from a new device: account ${name} saved in ${io.cfg.home}`);
   }
-  return connectAndRun(io, account, conn);
+  return connectAndRun(io, account, conn, password);
 }
 
 function explain(e: unknown): string {

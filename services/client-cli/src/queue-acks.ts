@@ -45,6 +45,15 @@ export class QueueAcks {
     return this.last;
   }
 
+  /**
+   * The connection is gone: its refs mean nothing to the next one (the server hands those DMs
+   * over again, with new refs), so they are dropped, not sent on the new connection.
+   */
+  reset(): void {
+    this.stop();
+    this.refs = [];
+  }
+
   /** Forget the timer (the connection is gone: what is not acknowledged comes again next time). */
   stop(): void {
     clearTimeout(this.timer);

@@ -51,6 +51,8 @@ export class Roster {
   private readonly firstKeys = new Map<string, string>(); // user id → b64url key first seen
   /** Users seen this session who went offline: DMs to them may queue at their home server. */
   private readonly gone = new Map<string, RosterEntry>();
+  /** While a reconnect's snapshot arrives: users the old connection knew and the new one has not advertised yet. */
+  private stale: Set<string> | undefined;
 
   constructor(private readonly maxUsers = MAX_ROSTER_USERS) {}
 
@@ -74,6 +76,7 @@ export class Roster {
     }
     const entry: RosterEntry = { userId: p.user_id, serverId: p.server_id, name, key };
     this.users.set(p.user_id, entry);
+    this.stale?.delete(p.user_id);
     if (!prev) return { kind: 'added', entry };
     const same = prev.serverId === entry.serverId && prev.name === entry.name;
     return { kind: same ? 'unchanged' : 'updated', entry };
@@ -87,6 +90,22 @@ export class Roster {
     if (this.gone.size >= this.maxUsers) this.gone.delete(this.gone.keys().next().value!);
     this.gone.set(userId, e);
     return e;
+  }
+
+  /** Reconnected: from now on, count who the new server's presence snapshot re-advertises. */
+  beginResync(): void {
+    this.stale = new Set(this.users.keys());
+  }
+
+  /** The snapshot is in: users it did not re-advertise go offline (to `gone`); returns them. */
+  endResync(): RosterEntry[] {
+    const out: RosterEntry[] = [];
+    for (const id of this.stale ?? []) {
+      const e = this.users.get(id);
+      if (e && this.remove(id, e.serverId)) out.push(e);
+    }
+    this.stale = undefined;
+    return out;
   }
 
   get(userId: string): RosterEntry | undefined {

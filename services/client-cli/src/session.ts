@@ -5,6 +5,7 @@
 import { SocpError, type Frame, type Verified } from '@socp/protocol';
 import { parseCommand, HELP_TEXT, type Command } from './commands';
 import type { Connection } from './connection';
+import { Reconnector } from './reconnect';
 import { Downloads } from './downloads';
 import type { ClientEvent } from './events';
 import { sendFile } from './file-sender';
@@ -30,17 +31,25 @@ export class Session {
 
   /** Contact key pins ($SOCP_HOME/contacts/<name>.json); absent when no home is given (tests). */
   private readonly pins: ContactPins | undefined;
+  /** Dials the same server again after the link was lost (absent: the session ends with it). */
+  private readonly reconnector: Reconnector<Connection> | undefined;
 
-  constructor(private readonly conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string, home?: string) {
+  /** `redial` opens a new connection to the same server with the same identity (main.ts). */
+  constructor(private conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string, home?: string, redial?: () => Promise<Connection>) {
     this.inbound = new Inbound(me, new Roster());
     this.downloads = new Downloads(downloadsDir);
     this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
     this.queueAcks = new QueueAcks(
-      async (refs) => this.conn.send(await queueAckFrame(me, conn.handshake.serverId, refs, Date.now())),
+      async (refs) => this.conn.send(await queueAckFrame(me, this.conn.handshake.serverId, refs, Date.now())),
       (e) => {
         if (!this.ended) this.ui.show({ event: 'warning', code: 'TIMEOUT', detail: `could not acknowledge queued messages (they come again next log-in): ${e instanceof Error ? e.message : String(e)}` });
       },
     );
+    this.reconnector = redial && new Reconnector(redial, (c) => void c.close(), {
+      reconnecting: (attempt, delayMs, reason) => this.ui.show({ event: 'reconnecting', attempt, delayMs, reason }),
+      connected: (c, attempt) => this.relink(c, attempt),
+      gaveUp: (reason) => this.finish(1, `gave up reconnecting: ${reason}`),
+    });
   }
 
   get roster(): Roster {
@@ -53,13 +62,8 @@ export class Session {
     const { serverId, serverKey, pinned } = this.conn.handshake;
     this.ui.show({ event: 'ready', userId: this.me.userId, name: this.me.name, serverId, serverFingerprint: serverKey.fingerprint(), pinned });
     // The server's presence snapshot leaves us out; /list and /whois show us too.
-    const pub = this.me.key.publicKey.b64url;
-    this.roster.upsert({ user_id: this.me.userId, server_id: serverId, meta: { display_name: this.me.name }, pubkey: pub });
-    this.conn.start({
-      frame: (f) => this.onFrame(f),
-      warning: (code, detail) => this.ui.show({ event: 'warning', code, detail }),
-      closed: (reason) => this.finish(reason === 'bye' ? 0 : 1, reason),
-    });
+    this.upsertSelf();
+    this.startLink(this.conn);
     const sweep = setInterval(() => this.process(this.inbound.sweep(Date.now())), SWEEP_INTERVAL_MS);
     this.ui.readCommands(
       (line) => this.enqueue(line),
@@ -67,6 +71,58 @@ export class Session {
       () => this.roster.handles(),
     );
     return finished.finally(() => clearInterval(sweep));
+  }
+
+  private upsertSelf(): void {
+    this.roster.upsert({ user_id: this.me.userId, server_id: this.conn.handshake.serverId, meta: { display_name: this.me.name }, pubkey: this.me.key.publicKey.b64url });
+  }
+
+  /** Deliver this connection's frames (its held early ones, i.e. the presence snapshot, at once). */
+  private startLink(conn: Connection): void {
+    conn.start({
+      frame: (f) => conn === this.conn && this.onFrame(f),
+      warning: (code, detail) => conn === this.conn && this.ui.show({ event: 'warning', code, detail }),
+      closed: (reason) => conn === this.conn && this.lost(reason),
+    });
+  }
+
+  /** The socket closed: the end after /quit, else reconnect (or end, without a redial). */
+  private lost(reason: string): void {
+    if (reason === 'bye' || !this.reconnector) return this.finish(reason === 'bye' ? 0 : 1, reason);
+    if (this.ended) return;
+    // Refs of the dead connection mean nothing to the next one (queue-acks.ts).
+    this.queueAcks.reset();
+    this.inbound.takeQueueAcks();
+    this.failIncoming();
+    this.reconnector.start(reason);
+  }
+
+  /** A new connection: the roster becomes what its snapshot advertises (plus us). */
+  private relink(conn: Connection, attempt: number): void {
+    if (this.ended) return void conn.close();
+    this.conn = conn;
+    const { serverId, serverKey } = conn.handshake;
+    this.ui.show({ event: 'reconnected', attempt, serverId, serverFingerprint: serverKey.fingerprint() });
+    this.roster.beginResync();
+    this.upsertSelf();
+    this.startLink(conn);
+    for (const e of this.roster.endResync()) this.ui.show({ event: 'presence', action: 'offline', user: refOf(e) });
+  }
+
+  /** Incoming transfers cut by the lost link, reported failed and their data discarded. */
+  private failIncoming(): void {
+    for (const e of this.inbound.disconnected()) {
+      if (e.event === 'file-failed') this.downloads.discard(e.transfer);
+      this.ui.show(e);
+    }
+  }
+
+  /** Commands that need the server say so while it is away (and do nothing). */
+  private offline(): boolean {
+    if (this.conn.open) return false;
+    const n = this.reconnector?.secondsLeft() ?? 0;
+    this.ui.show({ event: 'warning', code: 'NOT_CONNECTED', detail: this.reconnector?.active ? `not connected; reconnecting ${n > 0 ? `in ${n} s` : 'now'}` : 'not connected' });
+    return true;
   }
 
   private onFrame(f: Verified<Frame>): void {
@@ -141,6 +197,8 @@ export class Session {
   }
 
   private enqueue(line: string): Promise<void> {
+    // While reconnecting, /quit does not wait behind anything: there is nothing to flush or close.
+    if (this.reconnector?.active && parseCommand(line).kind === 'quit') return Promise.resolve(this.finish(0, 'bye'));
     const next = this.queue.then(() => this.execute(parseCommand(line))).catch((e: unknown) => {
       const code = e instanceof SocpError ? (e.wire ?? e.code) : 'ERROR';
       this.ui.show({ event: 'warning', code, detail: e instanceof Error ? e.message : String(e) });
@@ -200,7 +258,7 @@ export class Session {
       case 'tell': {
         // An offline contact seen this session: the DM may queue at their home server.
         const e = (this.roster.resolve(c.user).kind === 'not-found' ? this.roster.resolveOffline(c.user) : undefined) ?? this.resolveUser(c.user);
-        if (!e || !this.checkLength(c.text)) return;
+        if (!e || !this.checkLength(c.text) || this.offline()) return;
         if (this.pins?.isHeld(e.userId)) {
           const kept = this.pins.hold(e.userId, c.text);
           return this.ui.show({ event: 'warning', code: 'HELD', detail: kept ? `message to ${labelOf(e)} held: their key changed; /whois ${labelOf(e)} then /trust ${labelOf(e)}` : `too many held messages for ${labelOf(e)}; not kept` });
@@ -209,7 +267,7 @@ export class Session {
       }
       case 'trust': {
         const e = this.resolveUser(c.user);
-        if (!e) return;
+        if (!e || (this.pins?.isHeld(e.userId) && this.offline())) return;
         const held = this.pins?.trust(e.userId);
         if (held === undefined) return this.ui.show({ event: 'info', text: `${labelOf(e)}'s key is not in question (fingerprint ${e.key.fingerprint()})` });
         this.ui.show({ event: 'info', text: `trusted the new key of ${labelOf(e)} (fingerprint ${e.key.fingerprint()}); sending ${held.length} held message(s)` });
@@ -217,7 +275,7 @@ export class Session {
         return;
       }
       case 'all': {
-        if (!this.checkLength(c.text)) return;
+        if (!this.checkLength(c.text) || this.offline()) return;
         const recipients = this.roster.list().filter((e) => e.userId !== this.me.userId);
         const frames = await publicFrames(this.me, recipients, c.text);
         await this.sendAll(frames);
@@ -225,10 +283,16 @@ export class Session {
       }
       case 'file': {
         const e = this.resolveUser(c.user);
-        if (!e) return;
+        if (!e || this.offline()) return;
         // Transfers run beside the command queue, so chatting goes on while a file is sent.
         const to = labelOf(e);
-        const t = sendFile(this.me, e, c.path, (f) => this.conn.send(f), (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId, to, sent: n, size }))
+        // Bound to this connection: a transfer cut by a lost link fails, it is not resumed on the next.
+        const conn = this.conn;
+        const send = (f: Frame): Promise<void> => {
+          if (conn !== this.conn || !conn.open) throw new SocpError('TIMEOUT', 'the connection to the server was lost; the transfer is not resumed (send the file again)');
+          return conn.send(f);
+        };
+        const t = sendFile(this.me, e, c.path, send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId, to, sent: n, size }))
           .then((sent) => this.ui.show({ event: 'file-sent', fileId: sent.fileId, to, name: sent.name, size: sent.size, sha256: sent.sha256 }))
           .catch((err: unknown) => this.ui.show({ event: 'warning', code: err instanceof SocpError ? (err.wire ?? err.code) : 'ERROR', detail: `file not sent: ${err instanceof Error ? err.message : String(err)}` }))
           .finally(() => this.sending.delete(t));
@@ -249,11 +313,9 @@ export class Session {
   private finish(code: number, reason: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.reconnector?.stop();
     this.queueAcks.stop();
-    for (const e of this.inbound.disconnected()) {
-      if (e.event === 'file-failed') this.downloads.discard(e.transfer);
-      this.ui.show(e);
-    }
+    this.failIncoming();
     this.ui.show({ event: 'closed', reason });
     this.ui.close();
     this.done?.(code);

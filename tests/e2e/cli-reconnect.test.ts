@@ -1,0 +1,102 @@
+/**
+ * The real `socp` binary (--json) rides out a restart of its server (docs/client.md "When the
+ * server goes away"): real server process, real Redis, real RSA-4096 and OPAQUE log-ins. Two
+ * users on one server; the server restarts; both CLIs reconnect on their own (same identity,
+ * same pinned key, no password asked) and a DM between them is delivered. Then, with the server
+ * down, network commands warn instead of hanging, /list still answers, and /quit exits 0 at once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMesh, type Mesh } from '../harness/mesh';
+import { randomSecret } from '../harness/secrets';
+import { waitFor } from '../harness/wait';
+import { CliProcess, type CliEvent } from './helpers/cli-process';
+
+jest.setTimeout(300_000);
+
+const PASSWORD = randomSecret();
+let mesh: Mesh;
+let dir: string;
+let alice: CliProcess;
+let bob: CliProcess;
+
+function signup(name: string): CliProcess {
+  return CliProcess.start(['--server', mesh.servers[0]!.wsUrl, '--home', join(dir, `home-${name}`), 'signup', '--name', name], { SOCP_PASSWORD: PASSWORD });
+}
+
+const count = (c: CliProcess, pred: (e: CliEvent) => boolean): number => c.events.filter(pred).length;
+const is = (event: string) => (e: CliEvent): boolean => e.event === event;
+
+/** Ask /list until `name` is in it (presence after a reconnect arrives in any order). */
+async function waitListed(c: CliProcess, name: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`${name} in /list`, async () => {
+    const before = count(c, is('list'));
+    c.send('/list');
+    const list = await c.waitEvent(() => count(c, is('list')) > before || undefined, '/list answer').then(() => c.events.filter(is('list')).at(-1)!);
+    return (list['users'] as Array<{ name: string }>).some((u) => u.name === name) || undefined;
+  }, timeoutMs, 250);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-reconnect-'));
+  mesh = await startMesh({ servers: 1 });
+  await mesh.waitReady();
+  alice = signup('alice');
+  bob = signup('bob');
+  await alice.waitEvent(is('ready'), 'alice ready', 60_000);
+  await bob.waitEvent(is('ready'), 'bob ready', 60_000);
+  await alice.waitEvent((e) => e.event === 'presence' && e['action'] === 'online' && e['name'] === 'bob', 'alice sees bob', 30_000);
+});
+
+afterAll(async () => {
+  alice?.kill();
+  bob?.kill();
+  await mesh?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('both CLIs reconnect after their server restarts, and a DM between them is delivered', async () => {
+  await mesh.restart(0);
+  for (const c of [alice, bob]) {
+    const r = await c.waitEvent(is('reconnecting'), 'reconnecting', 30_000);
+    expect(r).toMatchObject({ attempt: 1, reason: expect.stringMatching(/server closed the connection/) });
+    expect(r['delay_ms']).toBeGreaterThanOrEqual(800);
+    expect(r['delay_ms']).toBeLessThanOrEqual(1200);
+    await c.waitEvent(is('reconnected'), 'reconnected', 90_000);
+    expect(c.alive).toBe(true);
+  }
+  const ready = alice.events.find(is('ready'))!;
+  expect(alice.events.find(is('reconnected'))).toMatchObject({ server_id: ready['server_id'], server_fingerprint: ready['server_fingerprint'] });
+
+  await waitListed(alice, 'bob');
+  await waitListed(bob, 'alice');
+  alice.send('/tell bob back after the restart');
+  const m = await bob.waitEvent((e) => e.event === 'message' && e['text'] === 'back after the restart', 'the DM', 30_000);
+  expect(m).toMatchObject({ kind: 'dm', from: ready['user_id'] });
+  await alice.waitEvent((e) => e.event === 'delivery' && e['status'] === 'delivered' && e['to'] === 'bob', 'delivered receipt', 30_000);
+  // No password asked, nothing fatal.
+  for (const c of [alice, bob]) expect(c.events.some((e) => e.event === 'fatal' || e.event === 'closed')).toBe(false);
+});
+
+test('while the server is down: /tell warns, /list answers, and /quit exits 0 at once', async () => {
+  const before = count(alice, is('reconnecting'));
+  await mesh.stopServer(0);
+  await alice.waitEvent(() => count(alice, is('reconnecting')) > before || undefined, 'alice reconnecting', 30_000);
+  await bob.waitEvent(() => count(bob, is('reconnecting')) > before || undefined, 'bob reconnecting', 30_000);
+
+  alice.send('/tell bob are you there?');
+  const w = await alice.waitEvent((e) => e.event === 'warning' && e['code'] === 'NOT_CONNECTED', 'not-connected warning');
+  expect(w['detail']).toMatch(/^not connected; reconnecting (in \d+ s|now)$/);
+  const lists = count(alice, is('list'));
+  alice.send('/list');
+  await alice.waitEvent(() => count(alice, is('list')) > lists || undefined, '/list while away');
+
+  for (const c of [alice, bob]) {
+    const t0 = Date.now();
+    c.send('/quit');
+    expect(await c.waitExit(5_000)).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(c.events.at(-1)).toEqual({ event: 'closed', reason: 'bye' });
+  }
+});
