@@ -5,7 +5,8 @@
  * same pinned key, no password asked) and a DM between them is delivered. Then, with the server
  * down, network commands warn instead of hanging, /list still answers, and /quit exits 0 at once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMesh, type Mesh } from '../harness/mesh';
@@ -56,16 +57,30 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('both CLIs reconnect after their server restarts, and a DM between them is delivered', async () => {
+test('both CLIs reconnect after their server restarts, a file cut by it fails on both sides, and a DM is delivered', async () => {
+  // A transfer under way when the server goes: reported failed on both sides, not resumed.
+  const path = join(dir, 'cut.bin');
+  writeFileSync(path, randomBytes(400_000));
+  alice.send(`/file bob ${path}`);
+  await bob.waitEvent((e) => e.event === 'file-offered' && e['name'] === 'cut.bin', 'bob offered the file', 60_000);
+
+  const t0 = Date.now();
   await mesh.restart(0);
+  const restartedMs = Date.now() - t0;
+  const reconnectedMs: number[] = [];
   for (const c of [alice, bob]) {
     const r = await c.waitEvent(is('reconnecting'), 'reconnecting', 30_000);
     expect(r).toMatchObject({ attempt: 1, reason: expect.stringMatching(/server closed the connection/) });
     expect(r['delay_ms']).toBeGreaterThanOrEqual(800);
     expect(r['delay_ms']).toBeLessThanOrEqual(1200);
     await c.waitEvent(is('reconnected'), 'reconnected', 90_000);
+    reconnectedMs.push(Date.now() - t0);
     expect(c.alive).toBe(true);
   }
+  await alice.waitEvent((e) => e.event === 'warning' && /^file not sent: /.test(String(e['detail'])), 'alice: file not sent');
+  expect(bob.events.find((e) => e.event === 'file-failed')).toMatchObject({ name: 'cut.bin', reason: 'disconnected' });
+  expect(alice.events.some(is('file-sent'))).toBe(false);
+  expect(readdirSync(join(dir, 'home-bob', 'downloads'))).toEqual([]);
   const ready = alice.events.find(is('ready'))!;
   expect(alice.events.find(is('reconnected'))).toMatchObject({ server_id: ready['server_id'], server_fingerprint: ready['server_fingerprint'] });
 
@@ -77,6 +92,8 @@ test('both CLIs reconnect after their server restarts, and a DM between them is 
   await alice.waitEvent((e) => e.event === 'delivery' && e['status'] === 'delivered' && e['to'] === 'bob', 'delivered receipt', 30_000);
   // No password asked, nothing fatal.
   for (const c of [alice, bob]) expect(c.events.some((e) => e.event === 'fatal' || e.event === 'closed')).toBe(false);
+  const attempts = [alice, bob].map((c) => c.events.filter(is('reconnecting')).length);
+  console.log(JSON.stringify({ test: 'cli-reconnect', server_restart_ms: restartedMs, reconnected_ms_after_restart_began: reconnectedMs, attempts }));
 });
 
 test('while the server is down: /tell warns, /list answers, and /quit exits 0 at once', async () => {
