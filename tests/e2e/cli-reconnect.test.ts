@@ -96,6 +96,18 @@ test('both CLIs reconnect after their server restarts, a file cut by it fails on
   console.log(JSON.stringify({ test: 'cli-reconnect', server_restart_ms: restartedMs, reconnected_ms_after_restart_began: reconnectedMs, attempts }));
 });
 
+test('after a kill -9 of the server (no goodbye to anyone) they reconnect too, and chat goes on', async () => {
+  const before = [alice, bob].map((c) => count(c, is('reconnected')));
+  await mesh.kill(0);
+  await mesh.restart(0);
+  await alice.waitEvent(() => count(alice, is('reconnected')) > before[0]! || undefined, 'alice reconnected', 120_000);
+  await bob.waitEvent(() => count(bob, is('reconnected')) > before[1]! || undefined, 'bob reconnected', 120_000);
+  await waitListed(bob, 'alice');
+  bob.send('/tell alice still here after kill -9');
+  await alice.waitEvent((e) => e.event === 'message' && e['text'] === 'still here after kill -9', 'the DM', 30_000);
+  console.log(JSON.stringify({ test: 'cli-reconnect-kill9', attempts: [alice, bob].map((c) => count(c, is('reconnecting'))) }));
+});
+
 test('while the server is down: /tell warns, /list answers, and /quit exits 0 at once', async () => {
   const before = count(alice, is('reconnecting'));
   await mesh.stopServer(0);
