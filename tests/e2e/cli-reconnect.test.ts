@@ -17,13 +17,15 @@ import { CliProcess, type CliEvent } from './helpers/cli-process';
 jest.setTimeout(300_000);
 
 const PASSWORD = randomSecret();
+/** A server socket silent this long is taken for dead (default 45 s; short here to see it). */
+const DEAD_AFTER_MS = 3_000;
 let mesh: Mesh;
 let dir: string;
 let alice: CliProcess;
 let bob: CliProcess;
 
 function signup(name: string): CliProcess {
-  return CliProcess.start(['--server', mesh.servers[0]!.wsUrl, '--home', join(dir, `home-${name}`), 'signup', '--name', name], { SOCP_PASSWORD: PASSWORD });
+  return CliProcess.start(['--server', mesh.servers[0]!.wsUrl, '--home', join(dir, `home-${name}`), 'signup', '--name', name], { SOCP_PASSWORD: PASSWORD, SOCP_DEAD_AFTER_MS: String(DEAD_AFTER_MS) });
 }
 
 const count = (c: CliProcess, pred: (e: CliEvent) => boolean): number => c.events.filter(pred).length;
@@ -106,6 +108,28 @@ test('after a kill -9 of the server (no goodbye to anyone) they reconnect too, a
   bob.send('/tell alice still here after kill -9');
   await alice.waitEvent((e) => e.event === 'message' && e['text'] === 'still here after kill -9', 'the DM', 30_000);
   console.log(JSON.stringify({ test: 'cli-reconnect-kill9', attempts: [alice, bob].map((c) => count(c, is('reconnecting'))) }));
+});
+
+test('a frozen server (a half-open link: no close, no answer) is noticed by the silence, and they reconnect once it answers again', async () => {
+  const before = [alice, bob].map((c) => count(c, is('reconnected')));
+  const since = count(alice, is('reconnecting'));
+  const t0 = Date.now();
+  mesh.pause(0); // SIGSTOP: the sockets stay open, nothing answers
+  try {
+    await alice.waitEvent(() => count(alice, is('reconnecting')) > since || undefined, 'alice notices the silence', 20_000);
+    const r = alice.events.filter(is('reconnecting'))[since]!;
+    expect(r['reason']).toMatch(/^no answer from the server for \d+ s$/);
+    const noticedMs = Date.now() - t0;
+    expect(noticedMs).toBeGreaterThanOrEqual(DEAD_AFTER_MS);
+    console.log(JSON.stringify({ test: 'cli-reconnect-frozen', dead_after_ms: DEAD_AFTER_MS, noticed_ms: noticedMs }));
+  } finally {
+    mesh.resume(0);
+  }
+  await alice.waitEvent(() => count(alice, is('reconnected')) > before[0]! || undefined, 'alice reconnected', 120_000);
+  await bob.waitEvent(() => count(bob, is('reconnected')) > before[1]! || undefined, 'bob reconnected', 120_000);
+  await waitListed(alice, 'bob');
+  alice.send('/tell bob thawed');
+  await bob.waitEvent((e) => e.event === 'message' && e['text'] === 'thawed', 'the DM', 30_000);
 });
 
 test('while the server is down: /tell warns, /list answers, and /quit exits 0 at once', async () => {

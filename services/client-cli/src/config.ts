@@ -8,10 +8,12 @@
  *   --json                                                   JSON-lines events, commands on stdin
  *   --password-stdin                                         first stdin line is the password
  *                    SOCP_PASSWORD                           the password (scripts, tests)
+ *                    SOCP_DEAD_AFTER_MS 45000                 a silent server socket is closed (then reconnected)
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SocpError } from '@socp/protocol';
+import { LINK_DEAD_AFTER_MS, MAX_LINK_DEAD_AFTER_MS, MIN_LINK_DEAD_AFTER_MS } from './limits';
 
 export interface ClientConfig {
   readonly serverUrl: string;
@@ -21,6 +23,7 @@ export interface ClientConfig {
   readonly passwordStdin: boolean;
   readonly password: string | undefined;
   readonly name: string | undefined;
+  readonly deadAfterMs: number;
 }
 
 export interface CliOptions { server?: string; home?: string; downloads?: string; json?: boolean; passwordStdin?: boolean; name?: string }
@@ -38,6 +41,11 @@ export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConf
   const downloads = resolve(opts.downloads ?? env['SOCP_DOWNLOADS'] ?? join(home, 'downloads'));
   const password = env['SOCP_PASSWORD'];
   if (password !== undefined && password.length === 0) problems.push('SOCP_PASSWORD is set but empty');
+  const dead = env['SOCP_DEAD_AFTER_MS'];
+  const deadAfterMs = dead === undefined ? LINK_DEAD_AFTER_MS : Number(dead);
+  if (!Number.isInteger(deadAfterMs) || deadAfterMs < MIN_LINK_DEAD_AFTER_MS || deadAfterMs > MAX_LINK_DEAD_AFTER_MS) {
+    problems.push(`SOCP_DEAD_AFTER_MS must be an integer from ${MIN_LINK_DEAD_AFTER_MS} to ${MAX_LINK_DEAD_AFTER_MS} (got ${JSON.stringify(dead)})`);
+  }
   if (problems.length) throw new SocpError('SOCP_ERR_CONFIG', problems.join('; '));
-  return Object.freeze({ serverUrl, home, downloads, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name });
+  return Object.freeze({ serverUrl, home, downloads, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name, deadAfterMs });
 }

@@ -16,7 +16,7 @@ import {
 } from '@socp/protocol';
 import { helloFrame } from './outbound';
 import { pinFor, savePin } from './server-pins';
-import { SEND_HIGH_WATER_BYTES } from './limits';
+import { LINK_DEAD_AFTER_MS, SEND_HIGH_WATER_BYTES } from './limits';
 import type { Me } from './inbound';
 import type { PreHello } from './account-remote';
 
@@ -118,14 +118,32 @@ export class Connection {
     });
   }
 
-  /** Start delivering frames (the held early ones first). */
-  start(h: ConnectionHandlers): void {
+  /**
+   * Start delivering frames (the held early ones first). A socket silent for `deadAfterMs`
+   * (no frame, no pong to the WebSocket pings sent every third of it) is closed as dead.
+   */
+  start(h: ConnectionHandlers, deadAfterMs = LINK_DEAD_AFTER_MS): void {
     this.handlers = h;
     this.ws.off('message', this.holdEarly);
     this.ws.removeAllListeners('error');
-    this.ws.on('message', (data, isBinary) => (isBinary ? h.warning('UNKNOWN_TYPE', 'binary message from server ignored') : this.accept(decodeFrame(data as Buffer))));
+    let heard = Date.now();
+    let silent: string | undefined;
+    const watch = setInterval(() => {
+      if (Date.now() - heard <= deadAfterMs) return this.ws.ping();
+      silent = `no answer from the server for ${Math.round((Date.now() - heard) / 1000)} s`;
+      this.ws.terminate();
+    }, Math.max(1, Math.floor(deadAfterMs / 3)));
+    this.ws.on('pong', () => (heard = Date.now()));
+    this.ws.on('message', (data, isBinary) => {
+      heard = Date.now();
+      if (isBinary) h.warning('UNKNOWN_TYPE', 'binary message from server ignored');
+      else this.accept(decodeFrame(data as Buffer));
+    });
     this.ws.on('error', (e) => h.warning('TIMEOUT', `socket error: ${e.message}`));
-    this.ws.on('close', (code, reason) => h.closed(this.closing ? 'bye' : `server closed the connection (${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 100)}` : ''})`));
+    this.ws.on('close', (code, reason) => {
+      clearInterval(watch);
+      h.closed(this.closing ? 'bye' : (silent ?? `server closed the connection (${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 100)}` : ''})`));
+    });
     const early = this.early;
     this.early = [];
     for (const f of early) this.accept({ ok: true, value: f });

@@ -24,6 +24,14 @@ export const MAX_REMEMBERED_KEYS = 10_000;
 export const MAX_ROSTER_USERS = 20_000;
 /** Socket bytes queued before the sender waits for the socket to drain. */
 export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * A server socket silent this long (no frame, no pong to our pings every third of it) is
+ * taken for dead and closed, which starts a reconnect: a half-open link after a network
+ * blip is noticed. Matches the servers' SOCP_DEAD_AFTER_MS default; SOCP_DEAD_AFTER_MS sets it.
+ */
+export const LINK_DEAD_AFTER_MS = 45_000;
+export const MIN_LINK_DEAD_AFTER_MS = 1_000;
+export const MAX_LINK_DEAD_AFTER_MS = 600_000;
 /** How often idle transfers and stale split messages are swept. */
 export const SWEEP_INTERVAL_MS = 5_000;
 /** User names: what `signup` accepts (also the keystore file name). */

@@ -65,7 +65,8 @@ async function askPassword(io: Io, confirm: boolean): Promise<string> {
 async function connectAndRun(io: Io, account: Account, conn: Connection, password: string): Promise<number> {
   const me = { userId: account.userId, name: account.name, key: account.key };
   const ui = io.cfg.json ? new JsonUi(io.reader ?? new LineReader(process.stdin)) : new TerminalUi(io.tty, `${account.name}> `, io.reader);
-  return new Session(conn, me, ui, io.cfg.downloads, io.cfg.home, redialer(io.cfg.serverUrl, io.cfg.home, account, password)).run();
+  const redial = redialer(io.cfg.serverUrl, io.cfg.home, account, password);
+  return new Session(conn, me, ui, io.cfg.downloads, { home: io.cfg.home, redial, deadAfterMs: io.cfg.deadAfterMs }).run();
 }
 
 async function signup(io: Io): Promise<number> {

@@ -34,8 +34,18 @@ export class Session {
   /** Dials the same server again after the link was lost (absent: the session ends with it). */
   private readonly reconnector: Reconnector<Connection> | undefined;
 
-  /** `redial` opens a new connection to the same server with the same identity (main.ts). */
-  constructor(private conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string, home?: string, redial?: () => Promise<Connection>) {
+  private readonly deadAfterMs: number | undefined;
+
+  /**
+   * `opts.redial` opens a new connection to the same server with the same identity (main.ts);
+   * `opts.deadAfterMs`: a server socket silent this long is closed (connection.ts).
+   */
+  constructor(
+    private conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string,
+    opts: { home?: string; redial?: () => Promise<Connection>; deadAfterMs?: number } = {},
+  ) {
+    const { home, redial } = opts;
+    this.deadAfterMs = opts.deadAfterMs;
     this.inbound = new Inbound(me, new Roster());
     this.downloads = new Downloads(downloadsDir);
     this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
@@ -83,7 +93,7 @@ export class Session {
       frame: (f) => conn === this.conn && this.onFrame(f),
       warning: (code, detail) => conn === this.conn && this.ui.show({ event: 'warning', code, detail }),
       closed: (reason) => conn === this.conn && this.lost(reason),
-    });
+    }, this.deadAfterMs);
   }
 
   /** The socket closed: the end after /quit, else reconnect (or end, without a redial). */

@@ -6,7 +6,7 @@ describe('loadConfig', () => {
   it('defaults: local server, ~/.socp, downloads inside it', () => {
     expect(loadConfig({}, {})).toEqual({
       serverUrl: 'ws://127.0.0.1:9101', home: join(homedir(), '.socp'), downloads: join(homedir(), '.socp', 'downloads'),
-      json: false, passwordStdin: false, password: undefined, name: undefined,
+      json: false, passwordStdin: false, password: undefined, name: undefined, deadAfterMs: 45_000,
     });
   });
   it('options win over the environment', () => {
@@ -17,5 +17,9 @@ describe('loadConfig', () => {
   it('lists every problem at once', () => {
     expect(() => loadConfig({ server: 'http://x' }, { SOCP_PASSWORD: '' })).toThrow(/ws:\/\/ or wss:\/\/.*SOCP_PASSWORD is set but empty/);
     expect(() => loadConfig({ server: 'not a url' }, {})).toThrow(/is not a URL/);
+  });
+  it('SOCP_DEAD_AFTER_MS: a whole number of ms within bounds', () => {
+    expect(loadConfig({}, { SOCP_DEAD_AFTER_MS: '3000' }).deadAfterMs).toBe(3_000);
+    for (const bad of ['', 'soon', '1.5', '999', '600001']) expect(() => loadConfig({}, { SOCP_DEAD_AFTER_MS: bad })).toThrow(/SOCP_DEAD_AFTER_MS must be an integer from 1000 to 600000/);
   });
 });
