@@ -28,6 +28,8 @@ export type ClientEvent =
   | { event: 'file-received'; transfer: Transfer; from: UserRef; path: string }
   | { event: 'file-failed'; transfer: Transfer; reason: FileFailure | 'invalid-chunk' | 'disk'; detail: string }
   | { event: 'file-send-progress'; fileId: string; to: string; sent: number; size: number }
+  /** Internal: an outgoing transfer that showed progress failed (the warning says why); its bar goes. */
+  | { event: 'file-send-aborted'; fileId: string }
   | { event: 'file-sent'; fileId: string; to: string; name: string; size: number; sha256: string }
   | { event: 'closed'; reason: string }
   /** The link to the server was lost; attempt `attempt` (1-based) dials again in `delayMs`. */

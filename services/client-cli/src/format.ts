@@ -77,11 +77,12 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
     case 'closed':
       return c.dim(e.reason === 'bye' ? 'bye' : `disconnected: ${safeText(e.reason)}`);
     case 'reconnecting':
-      return c.dim(`… connection lost (${safeText(e.reason)}); reconnecting in ${Math.ceil(e.delayMs / 1000)} s (attempt ${e.attempt})`);
+      return c.dim(`… connection lost (${safeText(e.reason)}); reconnecting in ${Math.max(1, Math.round(e.delayMs / 1000))} s (attempt ${e.attempt})`);
     case 'reconnected':
       return c.dim(`reconnected to server ${short(e.serverId)} (key matches the pinned one, ${groupedFingerprint(e.serverFingerprint.slice(0, 16))}…)`);
     case 'file-data':
     case 'file-send-progress':
+    case 'file-send-aborted':
     case 'receipt-due':
     case 'receipt':
       return undefined;

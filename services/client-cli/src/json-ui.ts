@@ -46,6 +46,7 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
       return { event: e.event, status: e.status, to: e.to, ts: e.ts, ...(e.code !== undefined ? { code: e.code } : {}) };
     case 'file-data':
     case 'file-send-progress':
+    case 'file-send-aborted':
     case 'receipt-due':
     case 'receipt':
       return undefined;

@@ -43,6 +43,7 @@ export class ProgressLines {
         return true;
       }
       case 'file-sent':
+      case 'file-send-aborted':
         return this.rows.delete(`out:${e.fileId}`);
       default:
         return false;

@@ -302,9 +302,13 @@ export class Session {
           if (conn !== this.conn || !conn.open) throw new SocpError('TIMEOUT', 'the connection to the server was lost; the transfer is not resumed (send the file again)');
           return conn.send(f);
         };
-        const t = sendFile(this.me, e, c.path, send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId, to, sent: n, size }))
+        let started: string | undefined; // the file id, once progress was shown
+        const t = sendFile(this.me, e, c.path, send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId: (started = fileId), to, sent: n, size }))
           .then((sent) => this.ui.show({ event: 'file-sent', fileId: sent.fileId, to, name: sent.name, size: sent.size, sha256: sent.sha256 }))
-          .catch((err: unknown) => this.ui.show({ event: 'warning', code: err instanceof SocpError ? (err.wire ?? err.code) : 'ERROR', detail: `file not sent: ${err instanceof Error ? err.message : String(err)}` }))
+          .catch((err: unknown) => {
+            this.ui.show({ event: 'warning', code: err instanceof SocpError ? (err.wire ?? err.code) : 'ERROR', detail: `file not sent: ${err instanceof Error ? err.message : String(err)}` });
+            if (started !== undefined) this.ui.show({ event: 'file-send-aborted', fileId: started });
+          })
           .finally(() => this.sending.delete(t));
         this.sending.add(t);
         return;

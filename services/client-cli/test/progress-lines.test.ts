@@ -17,4 +17,11 @@ describe('ProgressLines', () => {
     expect(p.size).toBe(0);
     expect(p.apply({ event: 'info', text: 'x' })).toBe(false);
   });
+
+  it('an outgoing transfer that failed (e.g. cut by a lost connection) loses its bar', () => {
+    const p = new ProgressLines();
+    p.apply({ event: 'file-send-progress', fileId: 'g', to: 'carol', sent: 446, size: 892 });
+    expect(p.apply({ event: 'file-send-aborted', fileId: 'g' })).toBe(true);
+    expect(p.size).toBe(0);
+  });
 });
