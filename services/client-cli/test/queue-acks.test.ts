@@ -65,3 +65,15 @@ test('refs gather into signed ACKs in the hop-ACK form, at most MAX_ACK_REFS eac
   await acks.flush();
   expect(sent).toHaveLength(2);
 });
+
+test('after a lost connection, refs of the old one are dropped (reset) and only the new connection\'s are acknowledged', async () => {
+  const sent: string[][] = [];
+  const acks = new QueueAcks(async (refs) => void sent.push(refs), (e) => {
+    throw e;
+  });
+  acks.add(['old-1', 'old-2']); // handed over on the connection that died, batch timer pending
+  acks.reset();
+  acks.add(['new-1']); // the server's new refs for the same DMs, on the new connection
+  await acks.flush();
+  expect(sent).toEqual([['new-1']]);
+});
