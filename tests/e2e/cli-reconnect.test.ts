@@ -112,14 +112,18 @@ test('after a kill -9 of the server (no goodbye to anyone) they reconnect too, a
 
 test('a frozen server (a half-open link: no close, no answer) is noticed by the silence, and they reconnect once it answers again', async () => {
   const before = [alice, bob].map((c) => count(c, is('reconnected')));
-  const since = count(alice, is('reconnecting'));
+  const since = [alice, bob].map((c) => count(c, is('reconnecting')));
   const t0 = Date.now();
   mesh.pause(0); // SIGSTOP: the sockets stay open, nothing answers
   try {
-    await alice.waitEvent(() => count(alice, is('reconnecting')) > since || undefined, 'alice notices the silence', 20_000);
-    const r = alice.events.filter(is('reconnecting'))[since]!;
-    expect(r['reason']).toMatch(/^no answer from the server for \d+ s$/);
+    await alice.waitEvent(() => count(alice, is('reconnecting')) > since[0]! || undefined, 'alice notices the silence', 20_000);
     const noticedMs = Date.now() - t0;
+    // Each CLI's silence timer runs on its own phase: keep the server frozen until bob noticed too,
+    // or a SIGCONT in between would (rightly) let bob's link live on and never reconnect.
+    await bob.waitEvent(() => count(bob, is('reconnecting')) > since[1]! || undefined, 'bob notices the silence', 20_000);
+    for (const [c, n] of [[alice, since[0]!], [bob, since[1]!]] as const) {
+      expect(c.events.filter(is('reconnecting'))[n]!['reason']).toMatch(/^no answer from the server for \d+ s$/);
+    }
     expect(noticedMs).toBeGreaterThanOrEqual(DEAD_AFTER_MS);
     console.log(JSON.stringify({ test: 'cli-reconnect-frozen', dead_after_ms: DEAD_AFTER_MS, noticed_ms: noticedMs }));
   } finally {
