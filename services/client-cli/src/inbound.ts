@@ -65,8 +65,7 @@ export class Inbound {
         const queued = (p as { queued?: unknown }).queued === true;
         const events = this.content(p.sender, p, originalTs(p, f.ts), isPublic, now, queued);
         // Handled for good (shown, or refused: a redelivery would not do better): the server may drop it.
-        const ref = (p as { queue_ref?: unknown }).queue_ref;
-        if (queued && typeof ref === 'string' && ref.length <= MAX_QUEUE_REF_CHARS && this.queueAcks.length < MAX_PENDING_QUEUE_ACKS) this.queueAcks.push(ref);
+        this.ackIfQueued(p);
         return events;
       }
       case 'MSG_PUBLIC_CHANNEL':
@@ -93,6 +92,8 @@ export class Inbound {
         const to = named ?? (p.code === 'USER_NOT_FOUND' ? /^recipient ([0-9a-f-]{36}) /.exec(p.detail ?? '')?.[1] : undefined);
         const ts = typeof p['ts'] === 'number' ? p['ts'] : f.ts;
         if (to !== undefined) out.push({ event: 'delivery', status: named !== undefined && p.code === 'TIMEOUT' ? 'unconfirmed' : 'failed', to: this.label(to), ts, code: p.code });
+        // A report that waited in our offline queue (we had left when it was due) is handled once shown.
+        this.ackIfQueued(p);
         return out;
       }
       case 'ACK': {
@@ -103,6 +104,13 @@ export class Inbound {
       default:
         return []; // ACK, HEARTBEAT, LIST_RESPONSE, PUBLIC_CHANNEL_* carry nothing to show
     }
+  }
+
+  /** Remember the queue_ref of a frame that came from our offline queue (`queued: true`), to acknowledge it. */
+  private ackIfQueued(payload: object): void {
+    const p = payload as { queued?: unknown; queue_ref?: unknown };
+    const ref = p.queue_ref;
+    if (p.queued === true && typeof ref === 'string' && ref.length <= MAX_QUEUE_REF_CHARS && this.queueAcks.length < MAX_PENDING_QUEUE_ACKS) this.queueAcks.push(ref);
   }
 
   /** The queue_refs to acknowledge to the server now (each queued DM once it was handled). */

@@ -49,6 +49,18 @@ test('a queued DM refused for good is acknowledged too; a live DM or an oversize
   expect(live.takeQueueAcks()).toEqual([]);
 });
 
+test('a delivery report that waited in our queue (we had left) is shown as a failed delivery and acknowledged; a live one is not acknowledged', () => {
+  const inbound = new Inbound(bob, new Roster());
+  const report = (extra: Record<string, unknown>): Verified<Frame> =>
+    sealFrame({ type: 'ERROR', from: S1, to: bob.userId, ts: 1_000, payload: { code: 'TIMEOUT', detail: 'delivery to alice not confirmed: the link to its server was lost', msg_ref: 'k', to: alice.userId, ts: 900, ...extra } }, server) as Verified<Frame>;
+  const ev = inbound.handle(report({ queued: true, queue_ref: 'q3' }), Date.now());
+  expect(kinds(ev)).toEqual(['server-error', 'delivery']);
+  expect(ev[1]).toMatchObject({ event: 'delivery', status: 'unconfirmed', ts: 900, code: 'TIMEOUT' });
+  expect(inbound.takeQueueAcks()).toEqual(['q3']);
+  expect(kinds(inbound.handle(report({ queue_ref: 'q4' }), Date.now()))).toEqual(['server-error', 'delivery']);
+  expect(inbound.takeQueueAcks()).toEqual([]);
+});
+
 test('refs gather into signed ACKs in the hop-ACK form, at most MAX_ACK_REFS each', async () => {
   const sent: Frame[] = [];
   const acks = new QueueAcks(async (refs) => void sent.push(await queueAckFrame(bob, S1, refs, Date.now())), (e) => {

@@ -13,6 +13,10 @@
  *            gets ERROR TIMEOUT "not confirmed". Each report names the user's own frame:
  *            `msg_ref` = dedupe key of the user's MSG_DIRECT, `to`, `ts`.
  *
+ * A report for a sender who is no longer connected but has an account here is queued like a DM
+ * (payload `queued: true`, docs/accounts.md "Queueing"): it arrives at the next log-in, so a
+ * failure is never silent because the sender left. Others' reports are dropped with the link.
+ *
  * ACK is optional in the spec and G43 never sends it: entries for a peer that has never ACKed
  * expire silently after INFLIGHT_TTL_MS; for a peer that does ACK, expiry is reported as
  * TIMEOUT too. A reported DM may still have arrived (only its confirmation was lost): the
@@ -56,7 +60,7 @@ export function trackInflight(state: RoutingState, serverId: string, hopRef: str
   while (peer.size >= MAX_INFLIGHT_PER_PEER) {
     const [oldest, entry] = peer.entries().next().value as [string, InflightDm];
     peer.delete(oldest);
-    if (state.ackingPeers.has(serverId)) effects.push(notConfirmed(entry, 'too many unconfirmed messages to its server', ctx));
+    if (state.ackingPeers.has(serverId)) effects.push(notConfirmed(state, entry, 'too many unconfirmed messages to its server', ctx));
   }
   peer.set(hopRef, { ...dm, sentAt: ctx.now });
 }
@@ -77,14 +81,14 @@ export function onHopError(state: RoutingState, serverId: string, msgRef: string
   const entry = peer?.get(msgRef);
   if (peer === undefined || entry === undefined) return [];
   peer.delete(msgRef);
-  return [report(entry, code, `delivery to ${entry.to} failed at its server: ${detail.slice(0, 256)}`, ctx)];
+  return [report(state, entry, code, `delivery to ${entry.to} failed at its server: ${detail.slice(0, 256)}`, ctx)];
 }
 
 /** Sender: the link to `serverId` is gone; everything still in flight on it is reported. */
 export function failInflight(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
   const peer = state.inflight.get(serverId);
   state.inflight.delete(serverId);
-  return [...(peer?.values() ?? [])].map((e) => notConfirmed(e, 'the link to its server was lost', ctx));
+  return [...(peer?.values() ?? [])].map((e) => notConfirmed(state, e, 'the link to its server was lost', ctx));
 }
 
 /** Drop entries older than INFLIGHT_TTL_MS (insertion order = send order); report them for acking peers. */
@@ -94,13 +98,18 @@ export function expireInflight(state: RoutingState, serverId: string, ctx: Routi
   for (const [ref, e] of peer) {
     if (ctx.now - e.sentAt < INFLIGHT_TTL_MS) break;
     peer.delete(ref);
-    if (state.ackingPeers.has(serverId)) effects.push(notConfirmed(e, 'its server did not confirm it in time', ctx));
+    if (state.ackingPeers.has(serverId)) effects.push(notConfirmed(state, e, 'its server did not confirm it in time', ctx));
   }
   if (peer.size === 0) state.inflight.delete(serverId);
 }
 
-const notConfirmed = (e: InflightDm, why: string, ctx: RoutingCtx): Effect => report(e, 'TIMEOUT', `delivery to ${e.to} not confirmed: ${why}`, ctx);
+const notConfirmed = (state: RoutingState, e: InflightDm, why: string, ctx: RoutingCtx): Effect => report(state, e, 'TIMEOUT', `delivery to ${e.to} not confirmed: ${why}`, ctx);
 
-function report(e: InflightDm, code: string, detail: string, ctx: RoutingCtx): Effect {
-  return { kind: 'sendToUser', userId: e.sender, out: seal({ type: 'ERROR', from: ctx.selfId, to: e.sender, ts: ctx.now, payload: { code, detail, msg_ref: e.userRef, to: e.to, ts: e.ts } }) };
+/** The ERROR naming the sender's DM: to its connection, or into its offline queue (an account user who left). */
+function report(state: RoutingState, e: InflightDm, code: string, detail: string, ctx: RoutingCtx): Effect {
+  const frame: UnsignedFrame<'ERROR'> = { type: 'ERROR', from: ctx.selfId, to: e.sender, ts: ctx.now, payload: { code, detail, msg_ref: e.userRef, to: e.to, ts: e.ts } };
+  if (!state.localUsers.has(e.sender) && state.accounts.has(e.sender)) {
+    return { kind: 'persist', op: { op: 'enqueue', userId: e.sender, frame: { ...frame, payload: { ...frame.payload, queued: true } } } };
+  }
+  return { kind: 'sendToUser', userId: e.sender, out: seal(frame) };
 }

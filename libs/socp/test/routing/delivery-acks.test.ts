@@ -5,7 +5,7 @@
  * receiving side acknowledges every accepted SERVER_DELIVER and names refused ones.
  */
 import {
-  INFLIGHT_TTL_MS, MAX_ACK_REFS, ackedRefs, dedupeKey, handleLinkDown, handleServerFrame, handleUserFrame, hopAckFrame,
+  INFLIGHT_TTL_MS, MAX_ACK_REFS, ackedRefs, dedupeKey, handleLinkDown, handleServerFrame, handleUserFrame, handleUserGone, hopAckFrame,
   type Effect, type UnsignedFrame,
 } from '@socp/protocol';
 import { ALICE, BOB, CAROL, NOW, S2, SELF, ctx, dm, errorCodes, keys, meshState, sealedOf, signedBy, unsigned, withAlice, withRemoteBob } from './routing-fixture';
@@ -38,6 +38,22 @@ test('the link goes down with the DM unconfirmed: the sender gets ERROR TIMEOUT 
   const errors = errorsToUser(handleLinkDown(s, S2, ctx(NOW + 9_000)));
   expect(errors).toEqual([{ code: 'TIMEOUT', detail: expect.stringContaining('not confirmed') as unknown, msg_ref: dedupeKey(d), to: BOB, ts: NOW }]);
   expect(s.inflight.has(S2)).toBe(false);
+});
+
+test('the sender left before the report: an account user gets it queued for the next log-in, others lose it with the link', () => {
+  const { s, d } = sendToBob();
+  s.accounts.add(ALICE);
+  handleUserGone(s, ALICE, 'c1', ctx(NOW + 1));
+  const effects = handleLinkDown(s, S2, ctx(NOW + 9_000));
+  expect(errorsToUser(effects)).toEqual([]);
+  const queued = effects.flatMap((e) => (e.kind === 'persist' && e.op.op === 'enqueue' ? [e.op] : []));
+  expect(queued).toEqual([{ op: 'enqueue', userId: ALICE, frame: expect.objectContaining({ type: 'ERROR', to: ALICE }) as unknown }]);
+  expect(queued[0]!.frame.payload).toEqual({ code: 'TIMEOUT', detail: expect.stringContaining('not confirmed') as unknown, msg_ref: dedupeKey(d), to: BOB, ts: NOW, queued: true });
+
+  const other = sendToBob();
+  handleUserGone(other.s, ALICE, 'c1', ctx(NOW + 1));
+  const lost = handleLinkDown(other.s, S2, ctx(NOW + 9_000));
+  expect(lost.some((e) => e.kind === 'persist' && e.op.op === 'enqueue')).toBe(false);
 });
 
 test('an ERROR from the next hop naming the DM is passed on to the sender, once', () => {

@@ -108,3 +108,14 @@ test('drain mode sends without refs; a corrupt entry is dropped from the queue i
   handleUserGone(u, ALICE, 'c1', ctx());
   expect(offerQueued(u, ALICE, 'c1', [entry(1)], ctx()).effects).toEqual([]);
 });
+
+test('a queued delivery report (ERROR, delivery-acks.ts) is handed over like a DM: sealed by us, with a queue_ref, removed by the ACK', () => {
+  const s = meshState();
+  aliceLogsIn(s, 'c1', true);
+  const report = JSON.stringify({ type: 'ERROR', from: SELF, to: ALICE, ts: NOW, payload: { code: 'TIMEOUT', detail: 'not confirmed', msg_ref: 'k', to: BOB, ts: NOW - 5, queued: true } });
+  const offer = offerQueued(s, ALICE, 'c1', [report], ctx());
+  const [sent] = sealedOf(offer.effects, 'sendToUser', 'ERROR');
+  expect(sent!.frame).toMatchObject({ type: 'ERROR', from: SELF, to: ALICE, payload: { code: 'TIMEOUT', msg_ref: 'k', to: BOB, queued: true, queue_ref: expect.any(String) } });
+  const ref = (sent!.frame.payload as { queue_ref: string }).queue_ref;
+  expect(persisted(handleUserFrame(s, ack([ref]), ALICE, 'c1', ctx()).effects)).toEqual([{ op: 'dequeue', userId: ALICE, entries: [report] }]);
+});
