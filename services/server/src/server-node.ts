@@ -15,7 +15,7 @@ import type { Registry } from 'prom-client';
 import type { WebSocket, WebSocketServer } from 'ws';
 import {
   SEEN_IDS_CAPACITY, SocpError, authenticateServerFrame, authenticateUserFrame, classifyFirstFrame, createRoutingState, decodeFrame,
-  handleLinkDown, handleLinkUp, handleServerFrame, handleUserAck, handleUserFrame, handleUserGone, handleUserHello, handleWelcome, importPublicKey, offerQueued,
+  handleLinkDown, handleLinkUp, handleServerFrame, handleUserFrame, handleUserGone, handleUserHello, handleWelcome, importPublicKey, offerQueued,
   queueReadMode, refuse,
   type Effect, type Frame, type RoutingCtx, type RoutingState, type SocpErrorCode, type UnsignedFrame,
 } from '@socp/protocol';
@@ -213,12 +213,10 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
         if (r.accepted && state.accounts.has(a.value.from)) void deliverQueued(a.value.from, c.id);
         return;
       }
-      if (a.value.type === 'ACK') {
-        const r = handleUserAck(state, a.value, c.userId!, c.id, ctx());
-        if (r.acked > 0) metrics.queuedAcked.inc(r.acked);
-        return void runner.run(r.effects);
-      }
-      void runner.run(handleUserFrame(state, a.value, c.userId!, c.id, ctx()).effects);
+      const { effects } = handleUserFrame(state, a.value, c.userId!, c.id, ctx());
+      // An ACK of queued DMs (routing/queue-acks.ts) removes the entries it names.
+      if (a.value.type === 'ACK') for (const e of effects) if (e.kind === 'persist' && e.op.op === 'dequeue') metrics.queuedAcked.inc(e.op.entries.length);
+      void runner.run(effects);
       return;
     }
     const a = timed(authenticateServerFrame(state, f, ctx()));

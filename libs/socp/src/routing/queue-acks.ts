@@ -96,17 +96,16 @@ function parseEntry(raw: string): UnsignedFrame | undefined {
 
 /**
  * A user's ACK: the pending queue entries it names (on this connection) are removed from the
- * queue. Everything else about it is harmless and ignored, as any user ACK was before.
+ * queue. undefined when this connection has nothing pending: the ACK is harmless and ignored,
+ * as any user ACK was before (the caller logs it).
  */
-export function handleUserAck(state: RoutingState, f: Verified<Frame>, userId: string, connId: string, ctx: RoutingCtx): Step & { acked: number } {
+export function handleUserAck(state: RoutingState, f: Verified<Frame>, userId: string, connId: string, ctx: RoutingCtx): Step | undefined {
   const session = state.queueAcks.get(userId);
-  if (f.type !== 'ACK' || session === undefined || session.connId !== connId || session.pending.size === 0) {
-    return { acked: 0, effects: [{ kind: 'log', level: 'debug', msg: `user sent ${f.type}`, fields: { code: (f.payload as { code?: string }).code } }] };
-  }
+  if (f.type !== 'ACK' || session === undefined || session.connId !== connId || session.pending.size === 0) return undefined;
   const refs = ackedRefs(f.payload as AckPayload);
-  if (!refs.some((r) => session.pending.has(r))) return { acked: 0, effects: [] };
+  if (!refs.some((r) => session.pending.has(r))) return { effects: [] };
   // Deleting what the user holds needs the user's own signature, not just its connection.
-  if (f.sig === '') return { acked: 0, effects: refuse(connId, f, fail('INVALID_SIG', 'an ACK of queued messages must be signed'), ctx.selfId, ctx.now) };
+  if (f.sig === '') return { effects: refuse(connId, f, fail('INVALID_SIG', 'an ACK of queued messages must be signed'), ctx.selfId, ctx.now) };
   const entries: string[] = [];
   for (const r of refs) {
     const raw = session.pending.get(r);
@@ -116,7 +115,6 @@ export function handleUserAck(state: RoutingState, f: Verified<Frame>, userId: s
     entries.push(raw);
   }
   return {
-    acked: entries.length,
     effects: [
       { kind: 'persist', op: { op: 'dequeue', userId, entries } },
       { kind: 'log', level: 'debug', msg: 'queued messages acknowledged', fields: { userId, count: entries.length, outstanding: session.pending.size } },

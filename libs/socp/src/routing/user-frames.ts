@@ -112,6 +112,9 @@ function content(state: RoutingState, f: Verified<Frame>, userId: string, connId
   return effects;
 }
 
+/** A user's ACK or ERROR with nothing to act on: logged, nothing else. */
+const ignored = (f: Verified<Frame>): Step => ({ effects: [{ kind: 'log', level: 'debug', msg: `user sent ${f.type}`, fields: { code: (f.payload as { code?: string }).code } }] });
+
 export function handleUserFrame(state: RoutingState, f: Verified<Frame>, userId: string, connId: string, ctx: RoutingCtx): Step {
   try {
     switch (f.type) {
@@ -133,9 +136,9 @@ export function handleUserFrame(state: RoutingState, f: Verified<Frame>, userId:
       case 'CTRL_CLOSE':
         return { effects: [{ kind: 'close', connId, code: 1000, reason: 'CTRL_CLOSE' }] };
       case 'ACK':
-        return handleUserAck(state, f, userId, connId, ctx);
+        return handleUserAck(state, f, userId, connId, ctx) ?? ignored(f);
       case 'ERROR':
-        return { effects: [{ kind: 'log', level: 'debug', msg: `user sent ${f.type}`, fields: { code: (f.payload as { code?: string }).code } }] };
+        return ignored(f);
       default:
         throw fail('SOCP_ERR_NOT_ALLOWED', `${f.type} is not a user frame`);
     }
