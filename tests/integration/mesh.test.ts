@@ -131,3 +131,17 @@ test('with the first introducer down, a new server joins through the second and 
   alice.sendDm(dave.id, 'hi dave');
   expect((await dave.waitMessage(alice.id, 10_000, m)).text).toBe('hi dave');
 });
+
+test('SIGTERM: a server with users and links, and an introducer, exit 0 by draining their event loop (no forced exit)', async () => {
+  const server = fx.mesh.servers[1]!.proc!;
+  const intro = fx.mesh.introducers[1]!.proc!;
+  const t0 = Date.now();
+  await fx.mesh.stopServer(1);
+  const serverMs = Date.now() - t0;
+  intro.signal('SIGTERM');
+  await waitFor('introducer 1 exits', () => (intro.running ? undefined : true), 10_000);
+  for (const p of [server, intro]) {
+    expect({ name: p.name, code: p.exitCode, forced: /exit forced/.test(p.tail(200)) }).toEqual({ name: p.name, code: 0, forced: false });
+  }
+  expect(serverMs).toBeLessThan(3_000); // under EXIT_GRACE_MS: the loop drained, the fallback did not fire
+});

@@ -25,3 +25,4 @@ export * from './routing/seen-cache';
 export * from './routing';
 export * from './liveness/backoff';
 export * from './liveness/heartbeat';
+export * from './process/end-process';

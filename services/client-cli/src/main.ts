@@ -19,6 +19,7 @@ import { Session } from './session';
 import { TerminalUi } from './terminal-ui';
 import { USER_NAME_RE } from './limits';
 import { ensurePrivateDir } from './private-files';
+import { endCli } from './exit';
 import { join } from 'node:path';
 
 const MIN_PASSWORD_CHARS = 8;
@@ -129,20 +130,17 @@ function explain(e: unknown): string {
 
 async function run(action: (io: Io) => Promise<number>, opts: CliOptions): Promise<void> {
   let json = opts.json === true;
+  let exitCode = 1;
   try {
     const io = new Io(loadConfig(opts, process.env));
     json = io.cfg.json;
-    process.exitCode = await action(io);
+    exitCode = await action(io);
   } catch (e) {
     const code = e instanceof SocpError ? e.code : 'ERROR';
     if (json) process.stdout.write(`${JSON.stringify({ event: 'fatal', code, detail: explain(e) })}\n`);
     process.stderr.write(`socp: ${explain(e)}\n`);
-    process.exitCode = 1;
   }
-  // Stdin may still hold a listener; the session is over, so leave now. Writes to pipes, files
-  // and TTYs are synchronous on Linux, so everything printed above is out. (Deferring the exit to
-  // setImmediate left `login` with a wrong password hanging in 2 of 3 e2e runs.)
-  process.exit(process.exitCode ?? 0);
+  endCli(exitCode);
 }
 
 async function main(): Promise<void> {

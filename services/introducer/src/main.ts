@@ -4,7 +4,7 @@
  * and a clean stop on SIGINT/SIGTERM. See docs/introducer.md.
  */
 import pino from 'pino';
-import { isSocpError } from '@socp/protocol';
+import { endProcess, isSocpError } from '@socp/protocol';
 import { startIntroducer } from './app';
 import { loadConfig, type IntroducerConfig } from './config';
 
@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    intro.stop().then(() => process.exit(0), () => process.exit(1));
+    const end = (code: number): void => endProcess(code, { onForced: (open) => log.warn({ open }, 'exit forced: the event loop did not drain') });
+    intro.stop().then(() => end(0), () => end(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,13 +1,13 @@
 /**
  * Composition root (S9): the only file that creates the Redis client, the pino logger, the
  * Prometheus registry and the WebSocketServer. Exit 1 on invalid configuration (every problem
- * listed) or an unopenable key; SIGINT/SIGTERM stop cleanly.
+ * listed) or an unopenable key; SIGINT/SIGTERM stop cleanly and let the loop drain (endProcess).
  */
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, isSocpError } from '@socp/protocol';
+import { MAX_FRAME_BYTES, endProcess, isSocpError } from '@socp/protocol';
 import { loadConfig, type ServerConfig } from './config';
 import { loggerOptions } from './logger';
 import { startServerNode } from './server-node';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       log.info({ sig }, 'stopping');
       void node.stop().finally(() => {
         redis.disconnect();
-        process.exit(0);
+        endProcess(0, { onForced: (open) => log.warn({ open }, 'exit forced: the event loop did not drain') });
       });
     };
     process.once('SIGINT', () => shutdown('SIGINT'));

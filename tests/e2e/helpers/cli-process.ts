@@ -6,6 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../harness/processes';
 import { waitFor } from '../../harness/wait';
+import { FORCED_EXIT_MARK } from '../../../services/client-cli/src/exit';
 
 export type CliEvent = Record<string, unknown> & { event: string };
 
@@ -42,8 +43,11 @@ export class CliProcess {
     });
   }
 
-  waitExit(timeoutMs = 20_000): Promise<number> {
-    return waitFor('socp to exit', () => (this.exitCode === undefined ? undefined : (this.exitCode ?? -1)), timeoutMs);
+  /** The exit code; fails if socp had to force its exit (a handle left open, see services/client-cli/src/exit.ts). */
+  async waitExit(timeoutMs = 20_000): Promise<number> {
+    const code = await waitFor('socp to exit', () => (this.exitCode === undefined ? undefined : (this.exitCode ?? -1)), timeoutMs);
+    if (this.stderr.includes(FORCED_EXIT_MARK)) throw new Error(`socp did not drain its event loop:\n${this.stderr}`);
+    return code;
   }
 
   get alive(): boolean {
