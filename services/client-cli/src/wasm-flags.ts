@@ -1,7 +1,9 @@
 /**
- * Imported first by main.ts. The OPAQUE library is WebAssembly; with V8's background tier-up
- * compiling it, process.exit() after a short session sometimes hung (about 1 exit in 12 on this
- * 2-core machine). Liftoff code only is fast enough for a few OPAQUE steps per run.
+ * Imported first by main.ts. The OPAQUE library is WebAssembly; Liftoff code alone is fast
+ * enough for the few OPAQUE steps of a run, so V8's background tier-up is turned off: fewer
+ * compile jobs on V8's worker threads when the process ends. (Such a job caused exit hangs under
+ * process.exit(), about 1 run in 12 before this flag; the CLI now drains its loop instead, see
+ * endProcess in @socp/protocol.)
  */
 import { setFlagsFromString } from 'node:v8';
 
