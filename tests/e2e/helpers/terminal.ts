@@ -22,9 +22,9 @@ export class Terminal {
     return new Terminal(socket, name);
   }
 
-  /** Type literal text (no Enter). */
+  /** Type literal text (no Enter). `--`: text starting with "-" (a random base64url password) is not a flag. */
   type(text: string): void {
-    execFileSync('tmux', ['-L', this.socket, 'send-keys', '-t', this.name, '-l', text]);
+    execFileSync('tmux', ['-L', this.socket, 'send-keys', '-t', this.name, '-l', '--', text]);
   }
   press(...keys: string[]): void {
     execFileSync('tmux', ['-L', this.socket, 'send-keys', '-t', this.name, ...keys]);
