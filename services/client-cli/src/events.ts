@@ -45,3 +45,8 @@ export type ClientEvent =
   | { event: 'receipt'; from: string; ref: string };
 
 export type EventSink = (e: ClientEvent) => void;
+
+/** Events no front end prints as a line (the session and the progress bars act on them). */
+const UNPRINTED = ['file-data', 'file-send-progress', 'file-send-aborted', 'receipt-due', 'receipt'] as const;
+export type PrintedEvent = Exclude<ClientEvent, { event: (typeof UNPRINTED)[number] }>;
+export const isPrinted = (e: ClientEvent): e is PrintedEvent => !(UNPRINTED as readonly string[]).includes(e.event);

@@ -3,7 +3,7 @@
  * through safeText/safeLabel; colours come from picocolors only when enabled (a TTY).
  */
 import { createColors } from 'picocolors';
-import type { ClientEvent, UserRef } from './events';
+import { isPrinted, type ClientEvent, type UserRef } from './events';
 import { safeLabel, safeText } from './display-text';
 
 type Colors = ReturnType<typeof createColors>;
@@ -24,6 +24,7 @@ export function groupedFingerprint(hex: string): string {
 }
 
 export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string | undefined {
+  if (!isPrinted(e)) return undefined;
   switch (e.event) {
     case 'ready':
       return [
@@ -80,11 +81,5 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
       return c.dim(`… connection lost (${safeText(e.reason)}); reconnecting in ${Math.max(1, Math.round(e.delayMs / 1000))} s (attempt ${e.attempt})`);
     case 'reconnected':
       return c.dim(`reconnected to server ${short(e.serverId)} (key matches the pinned one, ${groupedFingerprint(e.serverFingerprint.slice(0, 16))}…)`);
-    case 'file-data':
-    case 'file-send-progress':
-    case 'file-send-aborted':
-    case 'receipt-due':
-    case 'receipt':
-      return undefined;
   }
 }

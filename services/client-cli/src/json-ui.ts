@@ -3,13 +3,14 @@
  * (schema in docs/client.md); commands come from stdin lines. JSON.stringify escapes control
  * characters, so peer text cannot reach the terminal raw.
  */
-import type { ClientEvent, UserRef } from './events';
+import { isPrinted, type ClientEvent, type UserRef } from './events';
 import type { LineReader } from './line-input';
 import type { Ui } from './ui';
 
 const user = (u: UserRef): Record<string, unknown> => ({ user_id: u.userId, name: u.name ?? null, server_id: u.serverId });
 
 export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
+  if (!isPrinted(e)) return undefined;
   switch (e.event) {
     case 'ready':
       return { event: e.event, user_id: e.userId, name: e.name, server_id: e.serverId, server_fingerprint: e.serverFingerprint, pinned: e.pinned };
@@ -44,12 +45,6 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
       return { event: e.event, attempt: e.attempt, server_id: e.serverId, server_fingerprint: e.serverFingerprint };
     case 'delivery':
       return { event: e.event, status: e.status, to: e.to, ts: e.ts, ...(e.code !== undefined ? { code: e.code } : {}) };
-    case 'file-data':
-    case 'file-send-progress':
-    case 'file-send-aborted':
-    case 'receipt-due':
-    case 'receipt':
-      return undefined;
   }
 }
 
