@@ -4,10 +4,9 @@
  * another key is HELD: a loud warning, DMs to them wait (bounded) until `/trust <user>` pins the
  * new key, after the user compared fingerprints (/whois) out of band.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RsaPublicKey } from '@socp/protocol';
-import { writePrivateFile } from './private-files';
+import { readJsonOr, writePrivateFile } from './private-files';
 
 export const MAX_CONTACT_PINS = 10_000;
 /** DMs held per changed contact until /trust. */
@@ -22,12 +21,7 @@ export class ContactPins {
   private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly home: string, private readonly account: string) {
-    let v: unknown;
-    try {
-      v = JSON.parse(readFileSync(this.file, 'utf8'));
-    } catch {
-      v = {};
-    }
+    const v = readJsonOr(this.file, {});
     this.pins = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, ContactPin>) : {};
   }
 

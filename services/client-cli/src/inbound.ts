@@ -23,6 +23,7 @@ import { handleOf, labelOf, type Roster, type RosterEntry } from './roster';
 import { RECEIVED_DEDUPE_CAPACITY } from './limits';
 import { MAX_PENDING_QUEUE_ACKS, MAX_QUEUE_REF_CHARS } from './queue-acks';
 import { parseReceipt, receiptRef } from './receipts';
+import { shownKey, type ShownSet } from './shown-queued';
 
 export interface Me { userId: string; name: string; key: RsaPrivateKey }
 
@@ -41,7 +42,8 @@ export class Inbound {
   /** queue_refs of queued DMs handled since the last takeQueueAcks() (docs/accounts.md "Delivery at log-in"). */
   private queueAcks: string[] = [];
 
-  constructor(private readonly me: Me, readonly roster: Roster, files?: IncomingFiles) {
+  /** `shownBefore`: queued DMs handled in earlier runs (shown-queued.ts); without it, only this run's are known. */
+  constructor(private readonly me: Me, readonly roster: Roster, files?: IncomingFiles, private readonly shownBefore?: ShownSet) {
     this.files = files ?? new IncomingFiles();
   }
 
@@ -63,8 +65,12 @@ export class Inbound {
         const p = f.payload;
         const isPublic = p.group_id === 'public' || p.public === true || p.inner_type === 'MSG_PUBLIC_CHANNEL';
         const queued = (p as { queued?: unknown }).queued === true;
-        const events = this.content(p.sender, p, originalTs(p, f.ts), isPublic, now, queued);
+        const ts = originalTs(p, f.ts);
+        const key = queued && this.shownBefore ? shownKey(p.sender, ts, p.content_sig) : undefined;
+        // Handed over again because our ACK was lost: handled in an earlier run, acknowledged silently.
+        const events = key !== undefined && this.shownBefore!.has(key) ? [] : this.content(p.sender, p, ts, isPublic, now, queued);
         // Handled for good (shown, or refused: a redelivery would not do better): the server may drop it.
+        if (key !== undefined) this.shownBefore!.add(key);
         this.ackIfQueued(p);
         return events;
       }

@@ -2,6 +2,7 @@
  * Files under $SOCP_HOME: directories 0700, files 0600, written atomically (temp file, fsync,
  * rename) so a crash never leaves half a keystore.
  */
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -26,5 +27,14 @@ export async function writePrivateFile(path: string, data: string | Buffer): Pro
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/** A small JSON state file read at start-up; missing or damaged → `fallback` (the caller validates the shape). */
+export function readJsonOr(path: string, fallback: unknown): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return fallback;
   }
 }

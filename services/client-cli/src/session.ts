@@ -14,6 +14,7 @@ import { directFrames, publicFrames, receiptFrame } from './outbound';
 import { PendingReceipts, receiptRef } from './receipts';
 import { QueueAcks, queueAckFrame } from './queue-acks';
 import { ContactPins } from './contact-pins';
+import { ShownQueued } from './shown-queued';
 import { Roster, labelOf, type RosterEntry } from './roster';
 import { MAX_MESSAGE_BYTES, SWEEP_INTERVAL_MS } from './limits';
 import type { Ui } from './ui';
@@ -29,6 +30,8 @@ export class Session {
   /** Handled queued DMs, acknowledged to the server in batches (queue-acks.ts). */
   private readonly queueAcks: QueueAcks;
 
+  /** Queued DMs handled in any run ($SOCP_HOME/queued-shown/<name>.json); absent when no home is given (tests). */
+  private readonly shownQueued: ShownQueued | undefined;
   /** Contact key pins ($SOCP_HOME/contacts/<name>.json); absent when no home is given (tests). */
   private readonly pins: ContactPins | undefined;
   /** Dials the same server again after the link was lost (absent: the session ends with it). */
@@ -46,11 +49,15 @@ export class Session {
   ) {
     const { home, redial } = opts;
     this.deadAfterMs = opts.deadAfterMs;
-    this.inbound = new Inbound(me, new Roster());
+    this.shownQueued = home === undefined ? undefined : new ShownQueued(home, me.name);
+    this.inbound = new Inbound(me, new Roster(), undefined, this.shownQueued);
     this.downloads = new Downloads(downloadsDir);
     this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
     this.queueAcks = new QueueAcks(
-      async (refs) => this.conn.send(await queueAckFrame(me, this.conn.handshake.serverId, refs, Date.now())),
+      async (refs) => {
+        await this.shownQueued?.save(); // on disk before the server may drop them
+        this.conn.send(await queueAckFrame(me, this.conn.handshake.serverId, refs, Date.now()));
+      },
       (e) => {
         if (!this.ended) this.ui.show({ event: 'warning', code: 'TIMEOUT', detail: `could not acknowledge queued messages (they come again next log-in): ${e instanceof Error ? e.message : String(e)}` });
       },
