@@ -3,7 +3,8 @@
  * containers lane: images built by scripts/docker.sh (layer cache: quick when unchanged),
  * secrets and pinned introducer keys generated into a temp dir by the same shell functions
  * `npm run up` uses, every host port random ("" in the port variables), heartbeats shortened.
- * `down()` removes containers, the network and volumes whatever state the test left.
+ * `down()` removes containers, the network and volumes whatever state the test left, and
+ * drops the raw users connected through `connectUser`.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DockerComposeEnvironment, Wait } from 'testcontainers';
+import type { RsaPrivateKey } from '@socp/protocol';
+import { RawUser } from '../harness/raw-user';
 
 const run = promisify(execFile);
 export const ROOT = resolve(__dirname, '../..');
@@ -37,6 +40,8 @@ export class ComposeMesh {
   readonly project = `socp-ct-${process.pid}-${Date.now().toString(36)}`;
   readonly localDir = mkdtempSync(join(tmpdir(), 'socp-ct-'));
   private env: Record<string, string> = {};
+  /** Raw SOCP users connected through connectUser, in order (dropped by down()). */
+  readonly users: RawUser[] = [];
 
   /** Secrets + SOCP_BOOTSTRAP (introducer keys made by the introducer image's key tool). */
   async prepare(): Promise<void> {
@@ -96,12 +101,20 @@ export class ComposeMesh {
     return dockerSh(`docker inspect -f '{{.Id}} {{.State.StartedAt}}' "$(compose ps -q ${service})"`, this.env);
   }
 
+  /** A raw user on server-N's mapped WebSocket port (optionally with a known id: a reconnect). */
+  async connectUser(server: number, key: RsaPrivateKey, name: string, userId?: string): Promise<RawUser> {
+    const u = await RawUser.connect(await this.wsUrl(server), { key, name, ...(userId ? { userId } : {}), timeoutMs: 20_000 });
+    this.users.push(u);
+    return u;
+  }
+
   async logs(tail = 40): Promise<string> {
     return this.compose('logs', '--no-color', '--tail', String(tail)).catch((e: Error) => `(no logs: ${e.message})`);
   }
 
   /** Containers, network, volumes (scaled ones too), temp secrets: removed in every case. */
   async down(): Promise<void> {
+    for (const u of this.users) u.sock.terminate();
     try {
       // SOCP_BOOTSTRAP is only interpolated, not used, by `down` (it may be unset if prepare failed).
       const env = { COMPOSE_PROJECT_NAME: this.project, SOCP_LOCAL_DIR: this.localDir, SOCP_BOOTSTRAP: '[]', ...this.env };

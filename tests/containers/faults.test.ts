@@ -19,18 +19,13 @@ const SETUP_MS = 20 * 60_000;
 const DEAD_WINDOW = TIMINGS.deadAfterMs + 3 * TIMINGS.heartbeatMs + 5_000;
 
 const mesh = new ComposeMesh();
-const users: RawUser[] = [];
 const dirs: string[] = [];
 let keys: RsaPrivateKey[] = [];
 let alice: RawUser; // server-1
 let bob: RawUser; // server-2
 let carol: RawUser; // server-3
 
-const connect = async (server: number, key: RsaPrivateKey, name: string, userId?: string): Promise<RawUser> => {
-  const u = await RawUser.connect(await mesh.wsUrl(server), { key, name, ...(userId ? { userId } : {}), timeoutMs: 20_000 });
-  users.push(u);
-  return u;
-};
+const connect = (server: number, key: RsaPrivateKey, name: string, userId?: string): Promise<RawUser> => mesh.connectUser(server, key, name, userId);
 /** A user back on its server after a fault: same id, same key (retried while the server comes back). */
 const reconnect = async (u: RawUser, server: number): Promise<RawUser> => {
   u.sock.terminate();
@@ -61,7 +56,6 @@ beforeAll(async () => {
 }, SETUP_MS);
 
 afterAll(async () => {
-  for (const u of users) u.sock.terminate();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   await mesh.down();
 }, 120_000);
@@ -154,7 +148,7 @@ test('docker pause of a server past the dead window: the others declare it dead,
   const m = carol.mark();
   alice.sendDm(carol.id, 'after pause');
   expect((await carol.waitMessage(alice.id, 30_000, m)).text).toBe('after pause');
-  report('docker-pause', { pausedMs: goneMs, usersDroppedAfterMs: goneMs, relinkAndPresenceMs: relinkMs, carolSocketSurvived: users.includes(carol) });
+  report('docker-pause', { pausedMs: goneMs, usersDroppedAfterMs: goneMs, relinkAndPresenceMs: relinkMs, carolSocketSurvived: mesh.users.includes(carol) });
 });
 
 test('network partition of a server and heal: links and presence come back; every DM sent meanwhile is delivered or reported, none lost or doubled', async () => {
@@ -196,7 +190,7 @@ test('network partition of a server and heal: links and presence come back; ever
   alice.sendDm(bob.id, 'after heal');
   await bob.waitMessage(alice.id, 30_000, bm);
   const texts: string[] = [];
-  for (const u of users.filter((x) => x.id === bob.id)) {
+  for (const u of mesh.users.filter((x) => x.id === bob.id)) {
     for (const f of u.sock.frames()) {
       if (f.type !== 'USER_DELIVER') continue;
       try {

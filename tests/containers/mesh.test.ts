@@ -17,17 +17,12 @@ jest.setTimeout(120_000);
 const SETUP_MS = 20 * 60_000; // includes a cold image build on a loaded machine
 
 const mesh = new ComposeMesh();
-const users: RawUser[] = [];
 let keys: RsaPrivateKey[] = [];
 let alice: RawUser; // server-1
 let bob: RawUser; // server-2
 let carol: RawUser; // server-3
 
-const connect = async (server: number, key: RsaPrivateKey, name: string, userId?: string): Promise<RawUser> => {
-  const u = await RawUser.connect(await mesh.wsUrl(server), { key, name, ...(userId ? { userId } : {}), timeoutMs: 20_000 });
-  users.push(u);
-  return u;
-};
+const connect = (server: number, key: RsaPrivateKey, name: string, userId?: string): Promise<RawUser> => mesh.connectUser(server, key, name, userId);
 const identity = async (service: string): Promise<string> => {
   const r = await httpGet(`${await mesh.adminUrl(service)}/identity`);
   return (r.body as { id: string }).id;
@@ -53,7 +48,6 @@ beforeAll(async () => {
 }, SETUP_MS);
 
 afterAll(async () => {
-  for (const u of users) u.close();
   await mesh.down();
 }, 120_000);
 
