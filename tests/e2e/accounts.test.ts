@@ -5,51 +5,39 @@
  * Redis holds neither the password, nor the clear private key, nor anything that logs in
  * without the password.
  */
-import { mkdtempSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import * as opaque from '@serenity-kit/opaque';
-import { startMesh, type Mesh } from '../harness/mesh';
 import { randomSecret } from '../harness/secrets';
 import { openAccount } from '../../services/client-cli/src/keystore';
 import { openSetup } from '../../services/server/src/accounts/setup-secret';
 import { CliProcess, type CliEvent } from './helpers/cli-process';
+import { useE2eMesh } from './helpers/e2e-mesh';
 
 jest.setTimeout(300_000);
 
 const PASSWORD = randomSecret();
 const WRONG_PASSWORD = randomSecret();
 
-let mesh: Mesh;
-let dir: string;
 let cli: CliProcess | undefined;
 let aliceId = '';
+const fx = useE2eMesh('accounts', { servers: 1 }, () => cli?.kill());
 
-const home = (n: string): string => join(dir, n);
+const home = (n: string): string => join(fx.dir, n);
 function socp(h: string, cmd: 'signup' | 'login', password: string): CliProcess {
-  cli = CliProcess.start(['--server', mesh.servers[0]!.wsUrl, '--home', home(h), cmd, '--name', 'alice'], { SOCP_PASSWORD: password });
+  cli = CliProcess.start(['--server', fx.mesh.servers[0]!.wsUrl, '--home', home(h), cmd, '--name', 'alice'], { SOCP_PASSWORD: password });
   return cli;
 }
 async function fatal(c: CliProcess): Promise<CliEvent> {
   const code = await c.waitExit(60_000).catch((e: Error) => {
-    throw new Error(`${e.message}\nevents: ${JSON.stringify(c.events)}\nstderr: ${c.stderr}\n${mesh.logs(15)}`);
+    throw new Error(`${e.message}\nevents: ${JSON.stringify(c.events)}\nstderr: ${c.stderr}\n${fx.mesh.logs(15)}`);
   });
   expect(code).toBe(1);
   return c.events.find((e) => e.event === 'fatal')!;
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-accounts-'));
-  mesh = await startMesh({ servers: 1 });
-  await mesh.waitReady();
-});
 afterEach(() => cli?.kill());
-afterAll(async () => {
-  cli?.kill();
-  await mesh?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 test('sign up on the server, then log in from a fresh keystore directory with the password only', async () => {
   const a = socp('signup-home', 'signup', PASSWORD);
@@ -87,12 +75,12 @@ test('a wrong password fails with a clear message; after a few tries the name is
   const right = await fatal(socp('right-but-limited', 'login', PASSWORD));
   expect(right['detail']).toMatch(/too many login attempts/);
   // An unknown name looks exactly like a wrong password (no existence oracle).
-  cli = CliProcess.start(['--server', mesh.servers[0]!.wsUrl, '--home', home('nobody'), 'login', '--name', 'nobody'], { SOCP_PASSWORD: PASSWORD });
+  cli = CliProcess.start(['--server', fx.mesh.servers[0]!.wsUrl, '--home', home('nobody'), 'login', '--name', 'nobody'], { SOCP_PASSWORD: PASSWORD });
   expect((await fatal(cli))['detail']).toMatch(/wrong user name or password/);
 });
 
 test('a dump of the server Redis holds no password, no clear private key, and its record does not log in without the password', async () => {
-  const redis = new Redis(mesh.servers[0]!.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(fx.mesh.servers[0]!.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
     const parts: Buffer[] = [];
@@ -123,7 +111,7 @@ test('a dump of the server Redis holds no password, no clear private key, and it
     // Even with the record AND the server's OPAQUE setup (which needs SOCP_KEY_PASSPHRASE too),
     // a wrong password does not complete a login.
     await opaque.ready;
-    const setup = openSetup((await redis.hget('socp:identity', 'opaque_setup'))!, mesh.passphrase);
+    const setup = openSetup((await redis.hget('socp:identity', 'opaque_setup'))!, fx.mesh.passphrase);
     const tryLogin = (password: string): boolean => {
       const c = opaque.client.startLogin({ password });
       const s = opaque.server.startLogin({ serverSetup: setup, registrationRecord: row['pake_password']!, startLoginRequest: c.startLoginRequest, userIdentifier: 'alice' });

@@ -5,13 +5,12 @@
  * Every assertion is on what the screens show (and, for the file, the bytes on disk).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startMesh, type Mesh } from '../harness/mesh';
 import { repoRoot } from '../harness/processes';
 import { RawUser } from '../harness/raw-user';
 import { randomSecret } from '../harness/secrets';
+import { useE2eMesh } from './helpers/e2e-mesh';
 import { Terminal } from './helpers/terminal';
 
 jest.setTimeout(300_000);
@@ -21,17 +20,19 @@ const SOCKET = `socp-e2e-chat-${process.pid}`;
 const PASSWORD = randomSecret(); // a test user's password, new every run
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
 
-let mesh: Mesh;
-let dir: string;
 let alice: Terminal;
 let bob: Terminal;
 let carol: RawUser | undefined;
 const ids: Record<string, string> = {};
+const fx = useE2eMesh('chat', { servers: 2 }, () => {
+  carol?.close();
+  Terminal.killServer(SOCKET);
+});
 
 function signup(name: string, server: number): Terminal {
-  const home = join(dir, `home-${name}`);
-  return Terminal.start(SOCKET, name, dir, [process.execPath, CLI, 'signup'], {
-    SOCP_HOME: home, SOCP_SERVER_URL: mesh.servers[server]!.wsUrl, TERM: 'xterm-256color', PATH: process.env['PATH'] ?? '',
+  const home = join(fx.dir, `home-${name}`);
+  return Terminal.start(SOCKET, name, fx.dir, [process.execPath, CLI, 'signup'], {
+    SOCP_HOME: home, SOCP_SERVER_URL: fx.mesh.servers[server]!.wsUrl, TERM: 'xterm-256color', PATH: process.env['PATH'] ?? '',
   });
 }
 
@@ -46,25 +47,12 @@ async function typeSignup(t: Terminal, name: string): Promise<void> {
   ids[name] = m[1]!;
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-chat-'));
-  mesh = await startMesh({ servers: 2 });
-  await mesh.waitReady();
-});
-
-afterAll(async () => {
-  carol?.close();
-  Terminal.killServer(SOCKET);
-  await mesh?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 test('alice (server 0) and bob (server 1) sign up and go straight into the session', async () => {
   alice = signup('alice', 0);
   bob = signup('bob', 1);
   await Promise.all([typeSignup(alice, 'alice'), typeSignup(bob, 'bob')]);
-  expect(alice.screen()).toContain(`to server ${mesh.servers[0]!.id.slice(0, 8)}`);
-  expect(bob.screen()).toContain(`to server ${mesh.servers[1]!.id.slice(0, 8)}`);
+  expect(alice.screen()).toContain(`to server ${fx.mesh.servers[0]!.id.slice(0, 8)}`);
+  expect(bob.screen()).toContain(`to server ${fx.mesh.servers[1]!.id.slice(0, 8)}`);
   expect(alice.screen()).toMatch(/server key pinned on first use/);
   expect(alice.screen()).not.toContain(PASSWORD);
   await alice.waitFor(/\* bob is online/);
@@ -91,8 +79,8 @@ test('a taken name is a clear message, and another name can be chosen right away
 test('/list shows both users, sorted, with their servers', async () => {
   alice.line('/list');
   const m = await alice.waitFor(/2 online:\n(.*)\n(.*)\n/);
-  expect(m[1]).toMatch(new RegExp(`^\\s+alice\\s+server ${mesh.servers[0]!.id.slice(0, 8)}\\s+${ids['alice']} \\(you\\)`));
-  expect(m[2]).toMatch(new RegExp(`^\\s+bob\\s+server ${mesh.servers[1]!.id.slice(0, 8)}\\s+${ids['bob']}`));
+  expect(m[1]).toMatch(new RegExp(`^\\s+alice\\s+server ${fx.mesh.servers[0]!.id.slice(0, 8)}\\s+${ids['alice']} \\(you\\)`));
+  expect(m[2]).toMatch(new RegExp(`^\\s+bob\\s+server ${fx.mesh.servers[1]!.id.slice(0, 8)}\\s+${ids['bob']}`));
 });
 
 test('/tell works both ways across servers (with tab completion of the name)', async () => {
@@ -113,7 +101,7 @@ test('a message longer than one OAEP block arrives as one message', async () => 
 });
 
 test('/all reaches everyone online, including a spec client', async () => {
-  carol = await RawUser.connect(mesh.servers[1]!.wsUrl, { name: 'carol' });
+  carol = await RawUser.connect(fx.mesh.servers[1]!.wsUrl, { name: 'carol' });
   await alice.waitFor(/\* carol is online/);
   await carol.waitForUser(ids['alice']!);
   const since = carol.mark();
@@ -127,7 +115,7 @@ test('/all reaches everyone online, including a spec client', async () => {
 test('/file sends a 1 MB file that arrives with a matching sha256', async () => {
   const data = randomBytes(1024 * 1024);
   const sha = createHash('sha256').update(data).digest('hex');
-  const path = join(dir, 'photo.bin');
+  const path = join(fx.dir, 'photo.bin');
   writeFileSync(path, data);
   alice.line(`/file bob ${path}`);
   // Progress bars on both sides while it travels (1 MB is > 2000 RSA blocks: many seconds).
@@ -135,7 +123,7 @@ test('/file sends a 1 MB file that arrives with a matching sha256', async () => 
   await bob.waitFor(/^ ← photo\.bin \[[█░]{30}\]\s+\d+% /m, 60_000);
   await alice.waitFor(/✓ sent "photo\.bin" to bob \(1048576 bytes/, 240_000);
   const m = await bob.waitFor(/✓ received "photo\.bin" from alice \(1048576 bytes, sha256 ok\) → (\S+)/, 240_000);
-  expect(m[1]).toBe(join(dir, 'home-bob', 'downloads', 'photo.bin'));
+  expect(m[1]).toBe(join(fx.dir, 'home-bob', 'downloads', 'photo.bin'));
   expect(createHash('sha256').update(readFileSync(m[1]!)).digest('hex')).toBe(sha);
 });
 

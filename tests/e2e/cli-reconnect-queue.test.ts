@@ -4,38 +4,26 @@
  * gets the DM with a queue_ref of the NEW connection and acknowledges it there, so the queue
  * empties. Real server, real Redis, the real `socp` binary (--json), a raw spec client as sender.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startMesh, type Mesh } from '../harness/mesh';
 import { RawUser } from '../harness/raw-user';
 import { randomSecret } from '../harness/secrets';
 import { httpGet, metricValue, waitFor } from '../harness/wait';
 import { CliProcess } from './helpers/cli-process';
+import { useE2eMesh } from './helpers/e2e-mesh';
 
 jest.setTimeout(180_000);
 
-let mesh: Mesh;
-let dir: string;
 let bob: CliProcess | undefined;
 const raws: RawUser[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-reconnect-queue-'));
-  mesh = await startMesh({ servers: 1 });
-  await mesh.waitReady();
-});
-afterAll(async () => {
+const fx = useE2eMesh('reconnect-queue', { servers: 1 }, () => {
   bob?.kill();
   for (const r of raws) r.close();
-  await mesh?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a DM queued while the CLI was away arrives after the reconnect and is acknowledged on the new connection', async () => {
-  const url = mesh.servers[0]!.wsUrl;
-  const cli = CliProcess.start(['--server', url, '--home', join(dir, 'home-bob'), 'signup', '--name', 'bob'], { SOCP_PASSWORD: randomSecret() });
+  const url = fx.mesh.servers[0]!.wsUrl;
+  const cli = CliProcess.start(['--server', url, '--home', join(fx.dir, 'home-bob'), 'signup', '--name', 'bob'], { SOCP_PASSWORD: randomSecret() });
   bob = cli;
   const bobId = String((await cli.waitEvent((e) => e.event === 'ready', 'bob ready', 60_000))['user_id']);
   const carol = await RawUser.connect(url, { name: 'carol' });
@@ -45,10 +33,10 @@ test('a DM queued while the CLI was away arrives after the reconnect and is ackn
 
   // The server goes; bob's CLI backs off. Once its third attempt is announced (about 5 s away),
   // the server comes back and carol sends while bob is still away: the DM queues.
-  await mesh.stopServer(0);
+  await fx.mesh.stopServer(0);
   await cli.waitEvent((e) => e.event === 'reconnecting' && e['attempt'] === 3, 'third attempt announced', 30_000);
-  await mesh.restart(0);
-  await mesh.waitServerReady(0);
+  await fx.mesh.restart(0);
+  await fx.mesh.waitServerReady(0);
   const carol2 = await RawUser.connect(url, { name: 'carol', key: carol.key, userId: carol.id });
   raws.push(carol2);
   carol2.send(dm);
@@ -58,13 +46,13 @@ test('a DM queued while the CLI was away arrives after the reconnect and is ackn
   await cli.waitEvent((e) => e.event === 'reconnected', 'bob reconnected', 60_000);
   const m = await cli.waitEvent((e) => e.event === 'message' && e['text'] === 'sent while you were reconnecting', 'the queued DM', 30_000);
   expect(m['from']).toBe(carol.id);
-  const redis = new Redis(mesh.servers[0]!.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(fx.mesh.servers[0]!.redisUrl, { maxRetriesPerRequest: 1 });
   try {
     await waitFor('bob\'s queue emptied by his ACK on the new connection', async () => (await redis.llen(`socp:queue:${bobId}`)) === 0 || undefined, 10_000);
   } finally {
     redis.disconnect();
   }
-  expect(metricValue((await httpGet(`${mesh.servers[0]!.adminUrl}/metrics`)).text, 'socp_queued_acked_total')).toBe(1);
+  expect(metricValue((await httpGet(`${fx.mesh.servers[0]!.adminUrl}/metrics`)).text, 'socp_queued_acked_total')).toBe(1);
   expect(cli.events.filter((e) => e.event === 'warning')).toEqual([]);
   expect(cli.alive).toBe(true);
 });

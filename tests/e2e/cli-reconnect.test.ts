@@ -6,26 +6,27 @@
  * down, network commands warn instead of hanging, /list still answers, and /quit exits 0 at once.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startMesh, type Mesh } from '../harness/mesh';
 import { randomSecret } from '../harness/secrets';
 import { waitFor } from '../harness/wait';
 import { CliProcess, type CliEvent } from './helpers/cli-process';
+import { useE2eMesh } from './helpers/e2e-mesh';
 
 jest.setTimeout(300_000);
 
 const PASSWORD = randomSecret();
 /** A server socket silent this long is taken for dead (default 45 s; short here to see it). */
 const DEAD_AFTER_MS = 3_000;
-let mesh: Mesh;
-let dir: string;
 let alice: CliProcess;
 let bob: CliProcess;
+const fx = useE2eMesh('reconnect', { servers: 1 }, () => {
+  alice?.kill();
+  bob?.kill();
+});
 
 function signup(name: string): CliProcess {
-  return CliProcess.start(['--server', mesh.servers[0]!.wsUrl, '--home', join(dir, `home-${name}`), 'signup', '--name', name], { SOCP_PASSWORD: PASSWORD, SOCP_DEAD_AFTER_MS: String(DEAD_AFTER_MS) });
+  return CliProcess.start(['--server', fx.mesh.servers[0]!.wsUrl, '--home', join(fx.dir, `home-${name}`), 'signup', '--name', name], { SOCP_PASSWORD: PASSWORD, SOCP_DEAD_AFTER_MS: String(DEAD_AFTER_MS) });
 }
 
 const count = (c: CliProcess, pred: (e: CliEvent) => boolean): number => c.events.filter(pred).length;
@@ -42,9 +43,6 @@ async function waitListed(c: CliProcess, name: string, timeoutMs = 60_000): Prom
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-reconnect-'));
-  mesh = await startMesh({ servers: 1 });
-  await mesh.waitReady();
   alice = signup('alice');
   bob = signup('bob');
   await alice.waitEvent(is('ready'), 'alice ready', 60_000);
@@ -52,22 +50,15 @@ beforeAll(async () => {
   await alice.waitEvent((e) => e.event === 'presence' && e['action'] === 'online' && e['name'] === 'bob', 'alice sees bob', 30_000);
 });
 
-afterAll(async () => {
-  alice?.kill();
-  bob?.kill();
-  await mesh?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 test('both CLIs reconnect after their server restarts, a file cut by it fails on both sides, and a DM is delivered', async () => {
   // A transfer under way when the server goes: reported failed on both sides, not resumed.
-  const path = join(dir, 'cut.bin');
+  const path = join(fx.dir, 'cut.bin');
   writeFileSync(path, randomBytes(400_000));
   alice.send(`/file bob ${path}`);
   await bob.waitEvent((e) => e.event === 'file-offered' && e['name'] === 'cut.bin', 'bob offered the file', 60_000);
 
   const t0 = Date.now();
-  await mesh.restart(0);
+  await fx.mesh.restart(0);
   const restartedMs = Date.now() - t0;
   const reconnectedMs: number[] = [];
   for (const c of [alice, bob]) {
@@ -82,7 +73,7 @@ test('both CLIs reconnect after their server restarts, a file cut by it fails on
   await alice.waitEvent((e) => e.event === 'warning' && /^file not sent: /.test(String(e['detail'])), 'alice: file not sent');
   expect(bob.events.find((e) => e.event === 'file-failed')).toMatchObject({ name: 'cut.bin', reason: 'disconnected' });
   expect(alice.events.some(is('file-sent'))).toBe(false);
-  expect(readdirSync(join(dir, 'home-bob', 'downloads'))).toEqual([]);
+  expect(readdirSync(join(fx.dir, 'home-bob', 'downloads'))).toEqual([]);
   const ready = alice.events.find(is('ready'))!;
   expect(alice.events.find(is('reconnected'))).toMatchObject({ server_id: ready['server_id'], server_fingerprint: ready['server_fingerprint'] });
 
@@ -100,8 +91,8 @@ test('both CLIs reconnect after their server restarts, a file cut by it fails on
 
 test('after a kill -9 of the server (no goodbye to anyone) they reconnect too, and chat goes on', async () => {
   const before = [alice, bob].map((c) => count(c, is('reconnected')));
-  await mesh.kill(0);
-  await mesh.restart(0);
+  await fx.mesh.kill(0);
+  await fx.mesh.restart(0);
   await alice.waitEvent(() => count(alice, is('reconnected')) > before[0]! || undefined, 'alice reconnected', 120_000);
   await bob.waitEvent(() => count(bob, is('reconnected')) > before[1]! || undefined, 'bob reconnected', 120_000);
   await waitListed(bob, 'alice');
@@ -114,7 +105,7 @@ test('a frozen server (a half-open link: no close, no answer) is noticed by the 
   const before = [alice, bob].map((c) => count(c, is('reconnected')));
   const since = [alice, bob].map((c) => count(c, is('reconnecting')));
   const t0 = Date.now();
-  mesh.pause(0); // SIGSTOP: the sockets stay open, nothing answers
+  fx.mesh.pause(0); // SIGSTOP: the sockets stay open, nothing answers
   try {
     await alice.waitEvent(() => count(alice, is('reconnecting')) > since[0]! || undefined, 'alice notices the silence', 20_000);
     const noticedMs = Date.now() - t0;
@@ -127,7 +118,7 @@ test('a frozen server (a half-open link: no close, no answer) is noticed by the 
     expect(noticedMs).toBeGreaterThanOrEqual(DEAD_AFTER_MS);
     console.log(JSON.stringify({ test: 'cli-reconnect-frozen', dead_after_ms: DEAD_AFTER_MS, noticed_ms: noticedMs }));
   } finally {
-    mesh.resume(0);
+    fx.mesh.resume(0);
   }
   await alice.waitEvent(() => count(alice, is('reconnected')) > before[0]! || undefined, 'alice reconnected', 120_000);
   await bob.waitEvent(() => count(bob, is('reconnected')) > before[1]! || undefined, 'bob reconnected', 120_000);
@@ -138,7 +129,7 @@ test('a frozen server (a half-open link: no close, no answer) is noticed by the 
 
 test('while the server is down: /tell warns, /list answers, and /quit exits 0 at once', async () => {
   const before = count(alice, is('reconnecting'));
-  await mesh.stopServer(0);
+  await fx.mesh.stopServer(0);
   await alice.waitEvent(() => count(alice, is('reconnecting')) > before || undefined, 'alice reconnecting', 30_000);
   await bob.waitEvent(() => count(bob, is('reconnecting')) > before || undefined, 'bob reconnecting', 30_000);
 
