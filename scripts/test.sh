@@ -12,6 +12,8 @@ npm ci --no-audit --no-fund --loglevel=error
 log "build"
 npm run build --silent
 [ -f tests/tsconfig.json ] && npx tsc -b tests
+log "type-check the tests (jest's swc transform does not)"
+npm run typecheck:tests --silent
 log "reverse vectors: frames signed by our library, verified by Python cryptography"
 if [ -f tests/vectors/check-ours.sh ]; then bash tests/vectors/check-ours.sh; fi
 lanes=("$@")

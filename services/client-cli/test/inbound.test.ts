@@ -191,7 +191,7 @@ describe('namesakes', () => {
     expect(m).toMatchObject({ from: { name: 'bob', handle: 'bob@22222222' } });
     const [real] = messages(fresh().handle(deliver(server, bob, alice, 'hi'), Date.now()));
     expect(real).toMatchObject({ from: { name: 'bob' } });
-    expect(real!.event === 'message' && real.from.handle).toBeUndefined();
+    expect(real!.event === 'message' && real!.from.handle).toBeUndefined();
   }, 60_000);
 });
 

@@ -37,7 +37,7 @@ export class CliProcess {
     this.child.stdin.write(`${line}\n`);
   }
 
-  waitEvent(pred: (e: CliEvent) => boolean, what: string, timeoutMs = 20_000): Promise<CliEvent> {
+  waitEvent(pred: (e: CliEvent) => unknown, what: string, timeoutMs = 20_000): Promise<CliEvent> {
     return waitFor(what, () => this.events.find(pred), timeoutMs).catch((e: Error) => {
       throw new Error(`${e.message}\nevents: ${JSON.stringify(this.events, null, 1).slice(0, 4000)}\nstderr: ${this.stderr}`);
     });

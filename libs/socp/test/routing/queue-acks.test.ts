@@ -16,7 +16,7 @@ function aliceLogsIn(s: RoutingState, connId: string, queueAck?: unknown): void 
   s.accounts.add(ALICE);
   const payload: Record<string, unknown> = { pubkey: keys().alice.publicKey.toBase64Url() };
   if (queueAck !== undefined) payload['queue_ack'] = queueAck;
-  const hello = acceptUnsigned({ type: 'USER_HELLO', from: ALICE, to: SELF, ts: NOW, payload, sig: '' } as Frame, 'unsigned-hello');
+  const hello = acceptUnsigned({ type: 'USER_HELLO', from: ALICE, to: SELF, ts: NOW, payload, sig: '' } as unknown as Frame, 'unsigned-hello');
   if (!handleUserHello(s, hello as Verified<Extract<Frame, { type: 'USER_HELLO' }>>, connId, ctx()).accepted) throw new Error('alice refused');
 }
 

@@ -12,7 +12,7 @@ export type LoginResult = Record<string, unknown> & { nonce: string };
 async function result(u: RawUser): Promise<LoginResult> {
   const r = await u.next((f) => f.type === 'LOGIN_RESULT' || f.type === 'ERROR', 'LOGIN_RESULT');
   if (r.type !== 'LOGIN_RESULT') throw new Error(`account exchange refused: ${JSON.stringify(r.payload)}`);
-  return r.payload as LoginResult;
+  return r.payload as unknown as LoginResult;
 }
 
 /** Register `name` for the user `u` (its id and key) with `password`. */
