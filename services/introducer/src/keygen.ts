@@ -7,7 +7,7 @@
  * Passphrase: SOCP_KEY_PASSPHRASE, or the first line of SOCP_KEY_PASSPHRASE_FILE.
  */
 import { readFileSync } from 'node:fs';
-import { isSocpError } from '@socp/protocol';
+import { endProcess, isSocpError } from '@socp/protocol';
 import { loadOrCreateKey } from './data-files';
 
 const USAGE = 'usage: keygen --out FILE   (passphrase from SOCP_KEY_PASSPHRASE or SOCP_KEY_PASSPHRASE_FILE)';
@@ -32,10 +32,8 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`keygen: ${isSocpError(e) ? `${e.code}: ${e.message}` : String(e)}\n`);
-    process.exit(1);
-  },
-);
+const end = (code: number): void => endProcess(code, { onForced: (open) => process.stderr.write(`keygen: exit forced; still open: ${open.join(', ')}\n`) });
+main(process.argv.slice(2)).then(end, (e: unknown) => {
+  process.stderr.write(`keygen: ${isSocpError(e) ? `${e.code}: ${e.message}` : String(e)}\n`);
+  end(1);
+});
