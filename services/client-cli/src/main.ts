@@ -147,6 +147,7 @@ async function main(): Promise<void> {
   // commander 15 is ESM-only; a dynamic import loads it from this CommonJS build.
   const { Command } = await import('commander');
   const program = new Command()
+  .exitOverride() // usage errors and --help throw (CommanderError) and end through endCli, not process.exit()
   .name('socp')
   .description('SOCP v1.3 end-to-end-encrypted chat client')
   .option('--server <url>', 'server WebSocket URL (env SOCP_SERVER_URL, default ws://127.0.0.1:9101)')
@@ -169,6 +170,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`socp: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(2);
+  // commander already printed its usage message or the help.
+  const usage = e instanceof Error && e.name === 'CommanderError' ? (e as Error & { exitCode: number }).exitCode : undefined;
+  if (usage === undefined) process.stderr.write(`socp: ${e instanceof Error ? e.message : String(e)}\n`);
+  endCli(usage ?? 2);
 });
