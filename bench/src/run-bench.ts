@@ -17,6 +17,7 @@
  *     --rewrite  only regenerate README.md and throughput.svg from docs/benchmarks/results.json
  */
 import { spawnSync } from 'node:child_process';
+import { endProcess } from '@socp/protocol';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -282,11 +283,13 @@ async function main(): Promise<void> {
   }
 }
 
+// endProcess, not process.exit(): after minutes of JIT-heavy work an exit can hang (nodejs/node#54918).
+const end = (code: number): void => endProcess(code, { onForced: (open) => process.stderr.write(`bench: exit forced; still open: ${open.join(', ')}\n`) });
 main().then(
-  () => process.exit(0),
+  () => end(0),
   (e: unknown) => {
     endProgress();
     process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-    process.exit(1);
+    end(1);
   },
 );
