@@ -15,6 +15,7 @@ import { RawUser } from '../harness/raw-user';
 import { waitFor } from '../harness/wait';
 import { rssKb } from '../fuzz/wire-fuzzer';
 import { FAST, metric } from './mesh-helpers';
+import { USER_LIST_BURST, USER_LISTS_PER_SEC } from '../../services/server/src/transport/limits';
 
 jest.setTimeout(300_000);
 const USERS = Number(process.env['LOAD_USERS'] ?? 1_000);
@@ -51,7 +52,8 @@ test('a connection over its frame rate gets ERROR (TIMEOUT, "too many frames") a
   raws.push(u);
   const before = await metric(admin(), 'socp_frames_rejected_total', { reason: 'SOCP_ERR_RATE_LIMITED' });
   const m = u.mark();
-  for (let i = 0; i < 1_000; i++) u.sendRaw(`{"type":"LIST_REQUEST","from":"${u.id}","to":"*","ts":${i},"payload":{},"sig":""}`);
+  // ACKs naming nothing pending: cheap (ignored), and outside the LIST_REQUEST budget, so the frame budget is what runs out.
+  for (let i = 0; i < 1_000; i++) u.sendRaw(`{"type":"ACK","from":"${u.id}","to":"*","ts":${i},"payload":{"msg_ref":"x${i}"},"sig":""}`);
   const err = await u.waitFrame((f) => f.type === 'ERROR' && /too many frames/.test(String((f.payload as { detail?: string }).detail)), 20_000, m);
   expect((err.payload as { code: string }).code).toBe('TIMEOUT');
   expect(await u.sock.waitClosed(10_000)).toBe(1008);
@@ -101,22 +103,30 @@ test(`${USERS} concurrent user connections; a user that stops reading is closed 
   expect((await b.waitMessage(a.id, 30_000, m)).text).toBe('under load');
   const dmMs = Date.now() - tDm;
 
-  // slow consumer: stop reading, keep asking for ~USERS-entry LIST_RESPONSEs
+  // slow consumer: stop reading, keep asking for ~USERS-entry LIST_RESPONSEs (a burst, then
+  // within the LIST_REQUEST budget) until the server closes it for its full outbound buffer
   const slow = await RawUser.connect(url(), { key: keys[3]! });
   raws.push(slow);
   const slowBefore = await metric(admin(), 'socp_slow_consumer_closes_total');
   const rssBefore = await rssKb(mesh.servers[0]!.proc!.pid!);
   (slow.sock.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   const list = sealFrame({ type: 'LIST_REQUEST', from: slow.id, to: '*', ts: Date.now(), payload: {} }, slow.key);
-  for (let i = 0; i < 350; i++) slow.send({ ...list, ts: list.ts + i }); // envelope ts is outside the sig: each is a new frame
-  await waitFor('slow consumer closed', async () => (await metric(admin(), 'socp_slow_consumer_closes_total')) >= slowBefore + 1, 60_000, 250);
+  let asked = 0;
+  const ask = (): void => {
+    if (slow.sock.ws.readyState === WebSocket.OPEN) slow.send({ ...list, ts: list.ts + asked++ }); // envelope ts is outside the sig: each is a new frame
+  };
+  for (let i = 0; i < USER_LIST_BURST; i++) ask();
+  const asking = setInterval(ask, Math.ceil(1_000 / USER_LISTS_PER_SEC) + 10);
+  // ~1 s of asking per 100 users' worth of 8 MiB (about 100 answers at 1,000 users); fewer users, smaller answers, longer.
+  const closeWithinMs = Math.max(60_000, (60_000 * 1_000) / USERS);
+  await waitFor('slow consumer closed', async () => (await metric(admin(), 'socp_slow_consumer_closes_total')) >= slowBefore + 1, closeWithinMs, 250).finally(() => clearInterval(asking));
   const rssAfter = await rssKb(mesh.servers[0]!.proc!.pid!);
   expect(users.filter((u) => u.ws.readyState === WebSocket.OPEN).length).toBe(USERS); // nobody else was cut
   expect(mesh.servers[0]!.proc!.running).toBe(true);
 
   process.stdout.write(`${JSON.stringify({
     load: 'server', users: USERS, keyPool: KEY_POOL, connectSeconds, framesToLightUsers: users.reduce((s, u) => s + u.messages(), 0), dmUnderLoadMs: dmMs,
-    slowConsumerCloses: (await metric(admin(), 'socp_slow_consumer_closes_total')) - slowBefore,
+    slowConsumerCloses: (await metric(admin(), 'socp_slow_consumer_closes_total')) - slowBefore, listRequestsBeforeClose: asked,
     rssBeforeSlowMb: Math.round(rssBefore / 1024), rssAfterSlowMb: Math.round(rssAfter / 1024), rssMaxMb: Math.round(maxRss / 1024),
   })}\n`);
   expect(maxRss).toBeLessThan(1024 * 1024);

@@ -1,14 +1,14 @@
 /**
  * Per-connection budgets (transport/connection.ts): a user's FILE_CHUNKs have their own, larger
- * budget than its other frames, each refused with a message naming its limit; a server link
- * has neither. Real sockets (a loopback WebSocket pair); time is passed in explicitly.
+ * budget than its other frames, LIST_REQUESTs a small one on top, each refused with a message
+ * naming its limit; a server link has none. Real sockets (a loopback WebSocket pair); time is passed in explicitly.
  */
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { closeWsPair, openWsPair, type WsPair } from './ws-pair';
 import { createMetrics } from '../src/metrics';
 import { Connection } from '../src/transport/connection';
-import { USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from '../src/transport/limits';
+import { USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC, USER_LIST_BURST, USER_LISTS_PER_SEC } from '../src/transport/limits';
 
 let pair: WsPair;
 
@@ -33,6 +33,16 @@ test('a user sends a burst of FILE_CHUNKs far above its frame budget; past the c
   expect(c.admitType('FILE_CHUNK', t + 1_000)).toBeDefined();
   expect(takeMany(c, 'USER_HELLO', USER_FRAMES_PER_SEC, t + 1_000).every((r) => r === undefined)).toBe(true);
   expect(c.admitType('USER_HELLO', t + 1_000)).toBeDefined();
+});
+
+test('LIST_REQUESTs past their burst are refused by name while other frames still pass; the budget refills at its rate', () => {
+  const c = connection();
+  const t = Date.now();
+  expect(takeMany(c, 'LIST_REQUEST', USER_LIST_BURST, t).every((r) => r === undefined)).toBe(true);
+  expect(c.admitType('LIST_REQUEST', t)).toMatch(new RegExp(`too many LIST_REQUESTs \\(at most ${USER_LISTS_PER_SEC}/s, bursts of ${USER_LIST_BURST}\\)`));
+  expect(c.admitType('MSG_DIRECT', t)).toBeUndefined();
+  expect(takeMany(c, 'LIST_REQUEST', USER_LISTS_PER_SEC, t + 1_000).every((r) => r === undefined)).toBe(true);
+  expect(c.admitType('LIST_REQUEST', t + 1_000)).toBeDefined();
 });
 
 test('before parsing, a user connection is held to both budgets together', () => {

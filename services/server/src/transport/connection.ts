@@ -8,7 +8,9 @@ import type { WebSocket } from 'ws';
 import { HELLO_TIMEOUT_MS, MAX_OUTBOUND_BUFFER_BYTES } from '@socp/protocol';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
-import { SERVER_FRAME_BURST, SERVER_FRAMES_PER_SEC, USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from './limits';
+import {
+  SERVER_FRAME_BURST, SERVER_FRAMES_PER_SEC, USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC, USER_LIST_BURST, USER_LISTS_PER_SEC,
+} from './limits';
 import { TokenBucket } from './token-bucket';
 import { Outbox } from './outbox';
 
@@ -28,6 +30,7 @@ export class Connection {
   private any: TokenBucket;
   private readonly frames = new TokenBucket(USER_FRAMES_PER_SEC, USER_FRAME_BURST, Date.now());
   private readonly chunks = new TokenBucket(USER_FILE_CHUNKS_PER_SEC, USER_FILE_CHUNK_BURST, Date.now());
+  private readonly lists = new TokenBucket(USER_LISTS_PER_SEC, USER_LIST_BURST, Date.now());
   private helloTimer: NodeJS.Timeout | undefined;
   closed = false;
   /** Writes are being gathered into one syscall until the current tick's work is done. */
@@ -77,11 +80,13 @@ export class Connection {
 
   /**
    * After parsing, on a user (or pending) connection: a FILE_CHUNK takes from the chunk budget,
-   * any other frame from the frame budget. Undefined when admitted, else why not (for the ERROR).
+   * any other frame from the frame budget, a LIST_REQUEST from the list budget as well.
+   * Undefined when admitted, else why not (for the ERROR).
    */
   admitType(type: string, now: number): string | undefined {
     if (this.role === 'server') return undefined;
     if (type === 'FILE_CHUNK') return this.chunks.take(now) ? undefined : `too many FILE_CHUNKs (at most ${USER_FILE_CHUNKS_PER_SEC}/s, bursts of ${USER_FILE_CHUNK_BURST}); slow down`;
+    if (type === 'LIST_REQUEST' && !this.lists.take(now)) return `too many LIST_REQUESTs (at most ${USER_LISTS_PER_SEC}/s, bursts of ${USER_LIST_BURST}); slow down`;
     return this.frames.take(now) ? undefined : `too many frames (at most ${USER_FRAMES_PER_SEC}/s besides file chunks, bursts of ${USER_FRAME_BURST}); slow down`;
   }
 

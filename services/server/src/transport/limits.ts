@@ -13,6 +13,15 @@ export const USER_FRAME_BURST = 400;
  */
 export const USER_FILE_CHUNKS_PER_SEC = 1_500;
 export const USER_FILE_CHUNK_BURST = 3_000;
+/**
+ * LIST_REQUESTs have their own budget on top of the frame budget: each answer costs a signature
+ * and a LIST_RESPONSE of up to MAX_LIST_RESPONSE_USERS entries (~150 KB at 1,000 users). Under
+ * the frame budget alone, a client that asked 350 times in a burst had the server build and hold
+ * all 350 (≈ 200 MB of RSS) before its slow-consumer close. 10/s (bursts of 20) is far beyond a
+ * person's `/list` and bounds that to 20 answers.
+ */
+export const USER_LISTS_PER_SEC = 10;
+export const USER_LIST_BURST = 20;
 /** Server links carry gossip for whole meshes: a larger bucket. */
 export const SERVER_FRAMES_PER_SEC = 5_000;
 export const SERVER_FRAME_BURST = 20_000;
