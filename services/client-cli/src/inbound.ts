@@ -66,11 +66,12 @@ export class Inbound {
         const isPublic = p.group_id === 'public' || p.public === true || p.inner_type === 'MSG_PUBLIC_CHANNEL';
         const queued = (p as { queued?: unknown }).queued === true;
         const ts = originalTs(p, f.ts);
-        const key = queued && this.shownBefore ? shownKey(p.sender, ts, p.content_sig) : undefined;
+        const shown = queued ? this.shownBefore : undefined;
+        const key = shown ? shownKey(p.sender, ts, p.content_sig) : '';
         // Handed over again because our ACK was lost: handled in an earlier run, acknowledged silently.
-        const events = key !== undefined && this.shownBefore!.has(key) ? [] : this.content(p.sender, p, ts, isPublic, now, queued);
+        const events = shown?.has(key) ? [] : this.content(p.sender, p, ts, isPublic, now, queued);
         // Handled for good (shown, or refused: a redelivery would not do better): the server may drop it.
-        if (key !== undefined) this.shownBefore!.add(key);
+        shown?.add(key);
         this.ackIfQueued(p);
         return events;
       }
