@@ -11,7 +11,7 @@
  *              THIS connection removes exactly those entries (persist op `dequeue`). Unknown refs
  *              are ignored; an unsigned ACK naming pending refs is refused INVALID_SIG.
  *  close       what was not ACKed stays queued and comes again at the next log-in (queue TTL
- *              still applies); the client dedupes a redelivery within its session.
+ *              still applies); our CLI shows a redelivery only once, across runs too.
  */
 import type { Frame, FrameOf } from '../messages';
 import type { AckPayload } from '../messages/control';
