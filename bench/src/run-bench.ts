@@ -238,13 +238,14 @@ async function main(): Promise<void> {
       // A server still flooding its users may not answer /metrics in time: that must not end the bench.
       const after = await Promise.all([serverSample(A.adminUrl, 10_000), serverSample(B.adminUrl, 10_000)].map((p) => p.catch(() => undefined)));
       const closes = (i: number): number => (after[i] ? after[i].slowConsumerCloses - base[i]!.slowConsumerCloses : NaN);
-      const rssAtConvergence = { A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) };
+      const serversRssMb = (): { A: number; B: number } => ({ A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) });
+      const rssAtConvergence = serversRssMb();
       // The same users, online and quiet: what the servers hold once the arrival storm has been sent.
       const quiet = await settle({ serverA: pids.serverA, serverB: pids.serverB }, 5);
       const r: PresenceResult = {
         users: n, converged, seconds: round(seconds, 2), bound_s: round((n * OPS_PER_USER) / machineOps, 1), aborted: aborted || undefined, known_by: { A: known[0]!, B: known[1]! },
         rss_mb: rssAtConvergence,
-        rss_settled_mb: quiet ? { A: round(rssBytes(pids.serverA) / 1048576, 1), B: round(rssBytes(pids.serverB) / 1048576, 1) } : undefined,
+        rss_settled_mb: quiet ? serversRssMb() : undefined,
         max_rss_mb: round(maxRss / 1048576, 1),
         max_heap_used_mb: round(maxMem.heap / 1048576, 1), max_external_mb: round(maxMem.external / 1048576, 1),
         redis_used_mb: { A: round((await redisUsedMemory(A.redisUrl)) / 1048576, 1), B: round((await redisUsedMemory(B.redisUrl)) / 1048576, 1) },
