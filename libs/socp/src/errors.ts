@@ -39,6 +39,7 @@ export const ERROR_CATALOGUE = {
   SOCP_ERR_PLAINTEXT_TOO_LONG: { wire: undefined, closeCode: undefined, doc: 'OAEP plaintext longer than 446 bytes' },
   SOCP_ERR_DECRYPT: { wire: undefined, closeCode: undefined, doc: 'an OAEP ciphertext did not decrypt under our key' },
   SOCP_ERR_UNKNOWN_SENDER: { wire: 'INVALID_SIG', closeCode: undefined, doc: 'no pinned key for the frame sender, so its sig cannot be checked' },
+  SOCP_ERR_NOT_ADMITTED: { wire: 'INVALID_SIG', closeCode: 1008, doc: 'a server is not admitted to this mesh: no valid admission ticket or join proof, and no open-federation rule for it' },
   SOCP_ERR_NOT_ALLOWED: { wire: 'INVALID_SIG', closeCode: 1008, doc: 'the frame is not allowed from this peer or in this state (e.g. from ≠ the connection\'s identity)' },
   SOCP_ERR_RATE_LIMITED: { wire: 'TIMEOUT', closeCode: 1008, doc: 'a connection exceeded its frame rate limit' },
   SOCP_ERR_SLOW_CONSUMER: { wire: undefined, closeCode: 1013, doc: 'a peer stopped reading and its outbound buffer passed MAX_OUTBOUND_BUFFER_BYTES' },

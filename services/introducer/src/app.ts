@@ -4,7 +4,7 @@
  * service tests call it in-process with port 0.
  */
 import { join } from 'node:path';
-import { MAX_FRAME_BYTES, SeenCache } from '@socp/protocol';
+import { MAX_FRAME_BYTES, SeenCache, describeAdmitRules } from '@socp/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +37,10 @@ export async function startIntroducer(cfg: IntroducerConfig, log: Logger): Promi
   const hub: HubContext = {
     introducerId: id, key, registry, seen: new SeenCache(), metrics,
     heartbeatMs: cfg.heartbeatMs, deadAfterMs: cfg.deadAfterMs, owners: new Map(),
+    joinSecret: cfg.joinSecret, rules: cfg.admit, ticketTtlMs: cfg.ticketTtlMs, refusals: new Map(),
   };
+  log.info({ joinSecret: cfg.joinSecret !== undefined, admitWithoutSecret: describeAdmitRules(cfg.admit), ticketTtlMs: cfg.ticketTtlMs }, 'admission');
+  if (cfg.admit.any) log.warn('open federation: SOCP_ADMIT=* admits ANY server that asks');
 
   const wss = new WebSocketServer({ host: cfg.host, port: cfg.port, maxPayload: MAX_FRAME_BYTES });
   await new Promise<void>((resolve, reject) => {
@@ -46,13 +49,24 @@ export async function startIntroducer(cfg: IntroducerConfig, log: Logger): Promi
   });
   wss.on('error', (e) => log.error({ err: e }, 'ws server error'));
   let connSeq = 0;
+  const perIp = new Map<string, number>();
   wss.on('connection', (ws, req) => {
-    if (wss.clients.size > MAX_CONNECTIONS) {
+    const ip = req.socket.remoteAddress ?? '?';
+    const n = perIp.get(ip) ?? 0;
+    if (wss.clients.size > MAX_CONNECTIONS || n >= cfg.maxConnsPerIp) {
+      metrics.framesRejected.inc({ reason: 'SOCP_ERR_RATE_LIMITED' });
+      log.info({ remote: ip, open: n }, 'connection refused: too many connections (from this address)');
       ws.close(1013, 'too many connections');
       return;
     }
+    perIp.set(ip, n + 1);
+    ws.once('close', () => {
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) perIp.delete(ip);
+      else perIp.set(ip, left);
+    });
     metrics.connections.inc();
-    new JoinConnection(ws, hub, log.child({ connId: ++connSeq, remote: `${req.socket.remoteAddress}:${req.socket.remotePort}` }));
+    new JoinConnection(ws, hub, log.child({ connId: ++connSeq, remote: `${ip}:${req.socket.remotePort}` }));
   });
   const wsPort = (wss.address() as AddressInfo).port;
 

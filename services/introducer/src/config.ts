@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HEARTBEAT_INTERVAL_MS, PEER_DEAD_AFTER_MS, SocpError } from '@socp/protocol';
+import { HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, SocpError, parseAdmitRules, type AdmitRules } from '@socp/protocol';
 
 export interface IntroducerConfig {
   /** WebSocket listener for joins. */
@@ -25,12 +25,20 @@ export interface IntroducerConfig {
   readonly heartbeatMs: number;
   /** A joined server's socket silent this long (ms) is closed as dead. */
   readonly deadAfterMs: number;
+  /** The mesh join secret (SOCP_JOIN_SECRET[_FILE]): a join proving it is admitted. */
+  readonly joinSecret: string | undefined;
+  /** Operator allowlist (SOCP_ADMIT): keys (or addresses, or `*`) admitted without the secret. */
+  readonly admit: AdmitRules;
+  /** Lifetime (ms) of the admission tickets this introducer signs; servers renew at half of it. */
+  readonly ticketTtlMs: number;
+  /** Open sockets one remote address may hold (joined or pending). */
+  readonly maxConnsPerIp: number;
   readonly logLevel: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-export function defaultConfig(): Omit<IntroducerConfig, 'keyFile' | 'keyPassphrase'> {
+export function defaultConfig(): Omit<IntroducerConfig, 'keyFile' | 'keyPassphrase' | 'joinSecret' | 'admit'> {
   return {
     host: '0.0.0.0',
     port: 9100,
@@ -40,6 +48,8 @@ export function defaultConfig(): Omit<IntroducerConfig, 'keyFile' | 'keyPassphra
     pruneAfterMs: 45_000, // ms
     heartbeatMs: HEARTBEAT_INTERVAL_MS, // ms
     deadAfterMs: PEER_DEAD_AFTER_MS, // ms
+    ticketTtlMs: 24 * 3600_000, // ms: a day; servers renew every 12 h, so an introducer may be down for hours without harm
+    maxConnsPerIp: 32, // sockets: a host runs a few servers; one address cannot hold the registry (MAX_REGISTERED_SERVERS)
     logLevel: 'info',
   };
 }
@@ -72,6 +82,20 @@ export function loadConfig(env: Record<string, string | undefined>): IntroducerC
     }
   }
   if (keyPassphrase === '') problems.push('SOCP_KEY_PASSPHRASE (or SOCP_KEY_PASSPHRASE_FILE) is required');
+  let joinSecret = env['SOCP_JOIN_SECRET'] === '' ? undefined : env['SOCP_JOIN_SECRET'];
+  const secretFile = env['SOCP_JOIN_SECRET_FILE'];
+  if (joinSecret === undefined && secretFile) {
+    try {
+      joinSecret = readFileSync(secretFile, 'utf8').trim();
+    } catch {
+      problems.push(`SOCP_JOIN_SECRET_FILE ${secretFile} cannot be read`);
+    }
+  }
+  if (joinSecret !== undefined && joinSecret.length < MIN_JOIN_SECRET_CHARS) problems.push(`SOCP_JOIN_SECRET must be at least ${MIN_JOIN_SECRET_CHARS} characters (e.g. 32 random bytes, base64url)`);
+  const admit = parseAdmitRules(env['SOCP_ADMIT'], problems);
+  if (joinSecret === undefined && !admit.any && admit.keys.size === 0 && admit.addrs.size === 0) {
+    problems.push('admission: set SOCP_JOIN_SECRET_FILE (the mesh join secret) and/or SOCP_ADMIT (key:<sha256 of a server key>, addr:<host>:<port>, or * to admit anyone: open federation)');
+  }
   const logLevel = str('SOCP_LOG_LEVEL', d.logLevel);
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`SOCP_LOG_LEVEL must be one of ${LOG_LEVELS.join('|')}`);
   const cfg: IntroducerConfig = {
@@ -85,6 +109,10 @@ export function loadConfig(env: Record<string, string | undefined>): IntroducerC
     pruneAfterMs: int('SOCP_PRUNE_AFTER_MS', d.pruneAfterMs, 0, 7 * 24 * 3600_000),
     heartbeatMs: int('SOCP_HEARTBEAT_MS', d.heartbeatMs, 50, 3600_000),
     deadAfterMs: int('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 100, 3 * 3600_000),
+    joinSecret,
+    admit,
+    ticketTtlMs: int('SOCP_TICKET_TTL_MS', d.ticketTtlMs, 2_000, 30 * 24 * 3600_000),
+    maxConnsPerIp: int('SOCP_MAX_CONNS_PER_IP', d.maxConnsPerIp, 1, 100_000),
     logLevel,
   };
   if (cfg.deadAfterMs <= cfg.heartbeatMs) problems.push('SOCP_DEAD_AFTER_MS must be greater than SOCP_HEARTBEAT_MS');

@@ -6,14 +6,19 @@
  *  - After a WELCOME the socket stays open: we send a signed HEARTBEAT every `heartbeatMs`,
  *    and any inbound frame counts as life; silent for `deadAfterMs` → terminated.
  *  - Inbound HEARTBEAT must verify under the server's registered key (INVALID_SIG otherwise);
- *    CTRL_CLOSE prunes the server at once; a repeated JOIN is handled like the first;
- *    other known server frames are ignored; undecodable ones get ERROR and change nothing.
+ *    CTRL_CLOSE prunes the server at once only when signed by that key (an unsigned or forged
+ *    one just ends the socket, and the entry is pruned SOCP_PRUNE_AFTER_MS later); a repeated
+ *    JOIN is handled like the first (it renews the ticket; a new id releases the old one: one
+ *    entry per connection); other known server frames are ignored; undecodable ones get ERROR
+ *    and change nothing.
+ *  - Before a join is accepted, refusals are answered with one cached signed ERROR per code
+ *    (no signature per junk frame) and the socket is closed.
  *  - More than MAX_FRAMES_PER_SECOND inbound frames closes the socket (SOCP_ERR_RATE_LIMITED).
  */
 import { randomUUID } from 'node:crypto';
 import {
-  decodeFrame, encodeFrame, HELLO_TIMEOUT_MS, sealFrame, SocpError, verifyFrame, importPublicKeyCached,
-  type Frame, type FrameOf, type FrameType, type RsaPrivateKey, type SeenCache,
+  decodeFrame, encodeFrame, ERROR_CATALOGUE, HELLO_TIMEOUT_MS, sealFrame, SocpError, verifyFrame, importPublicKeyCached, withBind,
+  type AdmitRules, type Frame, type FrameOf, type FrameType, type RsaPrivateKey, type SeenCache,
 } from '@socp/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -34,6 +39,11 @@ export interface HubContext {
   readonly deadAfterMs: number;
   /** The connection currently owning each joined server id. */
   readonly owners: Map<string, JoinConnection>;
+  readonly joinSecret: string | undefined;
+  readonly rules: AdmitRules;
+  readonly ticketTtlMs: number;
+  /** Signed ERROR frames answered before a join, one per code (their payload never names the peer). */
+  readonly refusals: Map<string, string>;
 }
 
 export class JoinConnection {
@@ -77,11 +87,7 @@ export class JoinConnection {
       case 'HEARTBEAT':
         return this.onHeartbeat(frame, now);
       case 'CTRL_CLOSE':
-        this.log.info({ serverId: this.serverId }, 'CTRL_CLOSE: pruning server');
-        if (this.hub.registry.remove(this.serverId)) this.hub.metrics.prunes.inc({ reason: 'ctrl_close' });
-        this.release();
-        this.ws.close(1000);
-        return;
+        return this.onCtrlClose(frame);
       default:
         this.log.debug({ type: frame.type }, 'frame ignored by introducer');
     }
@@ -89,14 +95,28 @@ export class JoinConnection {
 
   private onJoin(frame: FrameOf<'SERVER_HELLO_JOIN'>, now: number): void {
     const hub = this.hub;
-    const out = handleJoin(frame, { registry: hub.registry, seen: hub.seen, introducerId: hub.introducerId, key: hub.key, now, newId: randomUUID });
+    const out = handleJoin(frame, {
+      registry: hub.registry, seen: hub.seen, introducerId: hub.introducerId, key: hub.key, now, newId: randomUUID,
+      joinSecret: hub.joinSecret, rules: hub.rules, ticketTtlMs: hub.ticketTtlMs, ownedId: this.serverId,
+      liveElsewhere: (id) => {
+        const o = hub.owners.get(id);
+        return o !== undefined && o !== this;
+      },
+    });
     if (!out.ok) {
-      hub.metrics.joins.inc({ result: 'rejected' });
+      hub.metrics.joins.inc({ result: out.error.code === 'SOCP_ERR_NOT_ADMITTED' ? 'not_admitted' : 'rejected' });
       return this.fail(out.error, this.serverId === undefined);
     }
     hub.metrics.joins.inc({ result: 'accepted' });
     clearTimeout(this.helloTimer);
+    for (const id of out.dropped) {
+      hub.metrics.prunes.inc({ reason: 'replaced' });
+      this.log.info({ serverId: id, by: out.serverId }, 'registry entry replaced (same key or same connection)');
+      const o = hub.owners.get(id);
+      if (o === this) hub.owners.delete(id);
+    }
     if (this.serverId !== undefined && this.serverId !== out.serverId) this.release();
+    if (out.via !== 'proof') this.log.warn({ serverId: out.serverId, rule: out.via }, 'server admitted by an SOCP_ADMIT rule (no join secret)');
     const previous = hub.owners.get(out.serverId);
     hub.owners.set(out.serverId, this);
     if (previous && previous !== this) previous.replaced();
@@ -120,6 +140,26 @@ export class JoinConnection {
     this.hub.registry.touch(rec.server_id, now);
   }
 
+  /** A signed CTRL_CLOSE (the server's registered key, matching binding) prunes it at once; any other just ends this socket. */
+  private onCtrlClose(frame: FrameOf<'CTRL_CLOSE'>): void {
+    const rec = this.hub.registry.get(this.serverId!);
+    let signed = false;
+    try {
+      signed = rec !== undefined && frame.from === rec.server_id && verifyFrame(frame, importPublicKeyCached(rec.pubkey)).ok;
+    } catch {
+      signed = false;
+    }
+    if (signed) {
+      this.log.info({ serverId: this.serverId }, 'CTRL_CLOSE: pruning server');
+      if (this.hub.registry.remove(this.serverId!)) this.hub.metrics.prunes.inc({ reason: 'ctrl_close' });
+      this.release();
+    } else {
+      this.hub.metrics.framesRejected.inc({ reason: 'INVALID_SIG' });
+      this.log.info({ serverId: this.serverId }, 'CTRL_CLOSE not signed by the server\'s key: socket closed, entry kept until pruned');
+    }
+    this.ws.close(1000);
+  }
+
   /** Timer: heartbeat out, dead check in. */
   private beat(): void {
     const now = Date.now();
@@ -128,7 +168,7 @@ export class JoinConnection {
       this.ws.terminate();
       return;
     }
-    if (this.serverId) this.send(sealFrame({ type: 'HEARTBEAT', from: this.hub.introducerId, to: this.serverId, ts: now, payload: {} }, this.hub.key));
+    if (this.serverId) this.send(sealFrame(withBind({ type: 'HEARTBEAT', from: this.hub.introducerId, to: this.serverId, ts: now, payload: {} }), this.hub.key));
   }
 
   /** Send ERROR for a rejected frame; close the socket when `close` (bad hello, rate limit). */
@@ -137,9 +177,31 @@ export class JoinConnection {
     this.log.info({ code: e.code, detail: e.message, serverId: this.serverId }, 'frame rejected');
     const code = e.wire ?? 'UNKNOWN_TYPE';
     if (this.ws.readyState === this.ws.OPEN) {
-      this.send(sealFrame({ type: 'ERROR', from: this.hub.introducerId, to: this.serverId ?? '*', ts: Date.now(), payload: { code, detail: e.message.slice(0, 200) } }, this.hub.key));
+      if (this.serverId === undefined) this.sendRaw(this.refusal(e), 'ERROR');
+      else this.send(sealFrame(withBind({ type: 'ERROR', from: this.hub.introducerId, to: this.serverId, ts: Date.now(), payload: { code, detail: e.message.slice(0, 200) } }), this.hub.key));
     }
     if (close) this.ws.close(e.closeCode ?? 1008, e.code);
+  }
+
+  /**
+   * The answer to a peer that has not joined: one signed ERROR per internal code, made once and
+   * reused (the sig covers only the payload, which names neither the peer nor the moment), so
+   * junk costs us no signature. The precise reason is in our log line.
+   */
+  private refusal(e: SocpError): string {
+    let text = this.hub.refusals.get(e.code);
+    if (text === undefined) {
+      const detail = `${e.code}: ${ERROR_CATALOGUE[e.code].doc}`.slice(0, 200);
+      text = encodeFrame(sealFrame({ type: 'ERROR', from: this.hub.introducerId, to: '*', ts: Date.now(), payload: { code: e.wire ?? 'UNKNOWN_TYPE', detail } }, this.hub.key));
+      this.hub.refusals.set(e.code, text);
+    }
+    return text;
+  }
+
+  private sendRaw(text: string, type: FrameType): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(text);
+    this.hub.metrics.framesSent.inc({ type });
   }
 
   private send(frame: Frame): void {

@@ -9,6 +9,7 @@
  * servers that never come back are pruned one window later.
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
+import type { AdmissionTicket } from '@socp/protocol';
 import { writeFileAtomic } from './data-files';
 
 /** One registered server, as stored in registry.json. */
@@ -21,6 +22,8 @@ export interface ServerRecord {
   /** Unix ms of the last frame seen from it (or of its disconnect). */
   lastSeen: number;
   connected: boolean;
+  /** The admission ticket we signed at its latest join (listed in every WELCOME; docs/contracts.md "Admission"). */
+  ticket?: AdmissionTicket;
 }
 
 /** registry.json: `{"version":1,"servers":[ServerRecord…]}`. */
@@ -28,10 +31,10 @@ interface RegistryFile { version: 1; servers: ServerRecord[] }
 
 /**
  * Upper bound on registered servers: a SERVER_WELCOME lists every other server twice
- * (`servers` and `clients`, ~1.7 KB per entry each), and 250 entries keep it under
- * MAX_FRAME_BYTES (1 MiB). A class mesh has a few dozen servers.
+ * (`servers` with its ticket, ~2.9 KB, and `clients`, ~1.7 KB), and 150 entries keep it well
+ * under MAX_FRAME_BYTES (1 MiB). A class mesh has a few dozen servers.
  */
-export const MAX_REGISTERED_SERVERS = 250;
+export const MAX_REGISTERED_SERVERS = 150;
 
 export interface RegistryInit { path: string; pruneAfterMs: number }
 export interface RegistryComponents { log: { warn(o: object, msg: string): void; error(o: object, msg: string): void } }
@@ -73,6 +76,11 @@ export class Registry {
   }
   get(id: string): Readonly<ServerRecord> | undefined {
     return this.byId.get(id);
+  }
+  /** The registered server holding this key (one entry per key), if any. */
+  byKey(pubkey: string): Readonly<ServerRecord> | undefined {
+    for (const r of this.byId.values()) if (r.pubkey === pubkey) return r;
+    return undefined;
   }
   /** Every registered server except `id`. */
   others(id: string): ServerRecord[] {

@@ -5,7 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { HEARTBEAT_INTERVAL_MS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, SEEN_IDS_TTL_MS, SocpError, importPublicKey } from '@socp/protocol';
+import {
+  HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, SEEN_IDS_TTL_MS, SocpError, importPublicKey, parseAdmitRules,
+  type AdmitRules,
+} from '@socp/protocol';
 
 export interface BootstrapEntry { host: string; port: number; pubkey: string | undefined }
 
@@ -24,10 +27,14 @@ export interface ServerConfig {
   /** ms */ deadAfterMs: number;
   /** ms, reconnect table, ±20 % jitter */ backoffMs: readonly number[];
   /** ms */ dedupeTtlMs: number;
+  /** The mesh join secret (SOCP_JOIN_SECRET[_FILE]): proves operator consent at the introducers; undefined = our key must be on their allowlist. */
+  joinSecret: string | undefined;
+  /** Open-federation rules (SOCP_ADMIT): servers admitted without an admission ticket. Default: none. */
+  admit: AdmitRules;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase'> {
+export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase' | 'joinSecret' | 'admit'> {
   return {
     redisUrl: 'redis://127.0.0.1:6379',
     host: '0.0.0.0',
@@ -103,6 +110,8 @@ export function loadConfig(env: Env): ServerConfig {
     deadAfterMs: int('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 20, 3_600_000),
     backoffMs: d.backoffMs,
     dedupeTtlMs: int('SOCP_DEDUPE_TTL_MS', d.dedupeTtlMs, 1_000, 86_400_000),
+    joinSecret: undefined,
+    admit: parseAdmitRules(env['SOCP_ADMIT'], problems),
     logLevel: 'info',
   };
   if (!/^rediss?:\/\//.test(cfg.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(cfg.redisUrl)})`);
@@ -126,6 +135,10 @@ export function loadConfig(env: Env): ServerConfig {
   const pass = fromFile('SOCP_KEY_PASSPHRASE');
   if (pass === undefined || pass.length === 0) problems.push('SOCP_KEY_PASSPHRASE (or SOCP_KEY_PASSPHRASE_FILE) is required');
   else cfg.keyPassphrase = pass;
+
+  const secret = fromFile('SOCP_JOIN_SECRET');
+  if (secret !== undefined && secret.length < MIN_JOIN_SECRET_CHARS) problems.push(`SOCP_JOIN_SECRET must be at least ${MIN_JOIN_SECRET_CHARS} characters (e.g. 32 random bytes, base64url)`);
+  else cfg.joinSecret = secret;
 
   const boot = fromFile('SOCP_BOOTSTRAP');
   if (boot === undefined) problems.push('SOCP_BOOTSTRAP (or SOCP_BOOTSTRAP_FILE) is required: JSON [{"host","port","pubkey"}]');

@@ -8,7 +8,7 @@
  * snapshots send the same USER_ADVERTISE to every new user) reuse one signature.
  */
 import { hash } from 'node:crypto';
-import { encodeFrame, sealFrameToWire, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
+import { encodeFrame, sealFrameToWire, withBind, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
 import type { Logger } from './logger';
 import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
@@ -123,7 +123,7 @@ export class EffectRunner {
     if (++this.signing >= MAX_PENDING_SIGNATURES) this.backlogged = true;
     let text: string;
     try {
-      text = await sealFrameToWire(f, this.key());
+      text = await sealFrameToWire(withBind(f), this.key()); // every frame we sign binds its envelope (wire/bind.ts)
     } finally {
       if (--this.signing <= MAX_PENDING_SIGNATURES / 2 && this.backlogged) {
         this.backlogged = false;

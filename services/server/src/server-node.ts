@@ -16,8 +16,8 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import {
   SEEN_IDS_CAPACITY, SocpError, authenticateServerFrame, authenticateUserFrame, classifyFirstFrame, createRoutingState, decodeFrame,
   handleLinkDown, handleLinkUp, handleServerFrame, handleUserFrame, handleUserGone, handleUserHello, handleWelcome, importPublicKey, offerQueued,
-  queueReadMode, refuse,
-  type Effect, type Frame, type RoutingCtx, type RoutingState, type SocpErrorCode, type UnsignedFrame,
+  queueReadMode, refuse, CAP_BIND, describeAdmitRules,
+  type Effect, type ServerAddrPayload, type Frame, type RoutingCtx, type RoutingState, type SocpErrorCode, type UnsignedFrame,
 } from '@socp/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config';
@@ -70,7 +70,11 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   const selfPub = config.serverKeyFormat === 'pem' ? identity.key.publicKey.toPemBase64Url() : identity.key.publicKey.toBase64Url();
   log.info({ serverId: identity.serverId, created: identity.created, fingerprint: identity.key.publicKey.fingerprint() }, 'identity loaded');
 
-  const state = createRoutingState({ dedupeTtlMs: config.dedupeTtlMs });
+  // Admission (docs/SECURITY.md): tickets of the introducers pinned in SOCP_BOOTSTRAP, and the operator's SOCP_ADMIT rules.
+  const issuers = new Map(config.bootstrap.flatMap((b) => (b.pubkey === undefined ? [] : [importPublicKey(b.pubkey)])).map((k) => [k.fingerprint(), k] as const));
+  const state = createRoutingState({ dedupeTtlMs: config.dedupeTtlMs, trust: { issuers, rules: config.admit } });
+  log.info({ ticketIssuers: issuers.size, admitWithoutTicket: describeAdmitRules(config.admit), joinProof: config.joinSecret !== undefined }, 'admission');
+  if (config.admit.any || config.admit.addrs.size > 0 || config.admit.keys.size > 0) log.warn({ rules: describeAdmitRules(config.admit) }, 'open federation: SOCP_ADMIT lets servers in without an admission ticket');
   const stored = await store.loadState(Date.now(), SEEN_IDS_CAPACITY);
   for (const [id, pk] of Object.entries(stored.serverKeys)) {
     try {
@@ -97,7 +101,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     {
       log,
       metrics,
-      helloLink: (sid) => sealText({ type: 'SERVER_HELLO_LINK', from: selfId, to: sid, ts: Date.now(), payload: selfAddr() }),
+      helloLink: (sid) => sealText({ type: 'SERVER_HELLO_LINK', from: selfId, to: sid, ts: Date.now(), payload: selfHello() }),
       heartbeat: (sid) => sealText({ type: 'HEARTBEAT', from: selfId, to: sid, ts: Date.now(), payload: {} }),
       ctrlClose: (sid) => sealText({ type: 'CTRL_CLOSE', from: selfId, to: sid, ts: Date.now(), payload: {} }),
       onMessage: (c, data, bin) => onMessage(c, data, bin),
@@ -127,6 +131,11 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   });
   const sealText = async (f: UnsignedFrame): Promise<string> => (await runner.prepare({ seal: f })).data.toString('utf8');
   const selfAddr = (): { host: string; port: number; pubkey: string } => ({ host: config.advertiseHost, port: config.advertisePort === 0 ? wsPort : config.advertisePort, pubkey: selfPub });
+  /** HELLO_LINK / ANNOUNCE payload: our address and key, what we speak, and our admission ticket (docs/contracts.md "Admission"). */
+  const selfHello = (): ServerAddrPayload => {
+    const t = joiner.ticket;
+    return t === undefined ? { ...selfAddr(), caps: [CAP_BIND] } : { ...selfAddr(), caps: [CAP_BIND], ticket: t };
+  };
 
   const reject = (c: Connection, type: Frame['type'] | 'unknown', from: string | undefined, code: SocpErrorCode, detail: string, close?: number): void => {
     const e = new SocpError(code, detail);
@@ -194,7 +203,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     metrics.framesReceived.inc({ type: f.type });
     // Account extension frames (docs/accounts.md) come before USER_HELLO on a user connection.
     if (c.role === 'pending' && AccountService.isAccountFrame(f)) return void accounts.handle(c, f);
-    const role = c.role === 'pending' ? classifyFirstFrame(state, f) : c.role;
+    const role = c.role === 'pending' ? classifyFirstFrame(state, f, now) : c.role;
     if (role === undefined) return reject(c, f.type, f.from, 'SOCP_ERR_NOT_ALLOWED', `${f.type} cannot open a connection; send USER_HELLO or SERVER_HELLO_LINK first`, 1008);
     const t0 = process.hrtime.bigint();
     const timed = <T>(v: T): T => {
@@ -207,7 +216,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       if (a.value.type === 'USER_HELLO') {
         const denied = accounts.helloCheck(c, a.value);
         if (denied) return reject(c, f.type, f.from, denied.code, denied.message);
-        const r = handleUserHello(state, a.value, c.id, ctx());
+        const r = handleUserHello(state, a.value, c.id, ctx(), { accountLogin: state.accounts.has(a.value.from) });
         if (r.accepted) c.setRole('user', { userId: a.value.from });
         void runner.run(r.effects);
         if (r.accepted && state.accounts.has(a.value.from)) void deliverQueued(a.value.from, c.id);
@@ -259,20 +268,24 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   wss.on('error', (e) => log.error({ err: e.message }, 'websocket server error'));
 
   const joiner = new Joiner(
-    { introducers: config.bootstrap, heartbeatMs: config.heartbeatMs, backoffMs: config.backoffMs },
+    { introducers: config.bootstrap, heartbeatMs: config.heartbeatMs, backoffMs: config.backoffMs, joinSecret: config.joinSecret },
     {
       log,
       metrics,
       selfId: () => selfId,
       selfAddr,
       seal: sealText,
-      onWelcome: (p, first) => {
+      onTicket: () => {
+        log.info('admission ticket renewed; announcing it to linked servers');
+        links.broadcast((sid) => sealText({ type: 'SERVER_ANNOUNCE', from: selfId, to: sid, ts: Date.now(), payload: selfHello() }), 'SERVER_ANNOUNCE');
+      },
+      onWelcome: (p, first, pinned) => {
         if (first && p.assigned_id && p.assigned_id !== selfId) {
           log.warn({ proposed: selfId, assigned: p.assigned_id }, 'introducer assigned another server_id; adopting it');
           selfId = p.assigned_id;
           void store.saveServerId(selfId).catch((e: Error) => log.warn({ err: e.message }, 'could not persist assigned server_id'));
         }
-        void runner.run(handleWelcome(state, p, ctx()).effects);
+        void runner.run(handleWelcome(state, p, ctx(), pinned).effects);
         if (first) for (const [sid, a] of state.serverAddrs) if (sid !== selfId) links.ensure(sid, a.host, a.port);
       },
     },

@@ -1,32 +1,45 @@
 /**
  * Server ↔ server and bootstrap payloads (SPEC.md §9).
  */
-import { anyObject, array, host, id, nullable, num, obj, port, pubkey, SchemaError, type Check } from './schema';
+import { anyObject, array, bool, host, id, nullable, num, obj, port, pubkey, SchemaError, str, type Check } from './schema';
 
-/** SERVER_HELLO_JOIN / SERVER_HELLO_LINK / SERVER_ANNOUNCE: where to dial me, and my key. */
-export interface ServerAddrPayload { host: string; port: number; pubkey: string }
-export const serverAddrPayload: Check<ServerAddrPayload> = obj({ host, port, pubkey });
+/**
+ * SERVER_HELLO_JOIN / SERVER_HELLO_LINK / SERVER_ANNOUNCE: where to dial me, and my key.
+ * Extensions (docs/contracts.md "Admission"; peers that do not know them ignore them):
+ * `ticket` (LINK/ANNOUNCE: my admission ticket, admission/ticket.ts), `join_proof` (JOIN: proof
+ * of the mesh join secret, admission/join-proof.ts), `caps` (what I speak, e.g. "bind").
+ */
+export interface ServerAddrPayload { host: string; port: number; pubkey: string; ticket?: Record<string, unknown>; join_proof?: string; caps?: string[] }
+export const serverAddrPayload: Check<ServerAddrPayload> = obj({ host, port, pubkey }, { ticket: anyObject, join_proof: str(64), caps: array(str(32), 8) });
 
-/** One server in a WELCOME list; the id key is `server_id` (ours, G43) or `user_id` (spec example). */
-export interface ServerEntry { server_id?: string; user_id?: string; host: string; port: number; pubkey: string }
+/** One server in a WELCOME list; the id key is `server_id` (ours, G43) or `user_id` (spec example); `ticket` is ours. */
+export interface ServerEntry { server_id?: string; user_id?: string; host: string; port: number; pubkey: string; ticket?: Record<string, unknown> }
 const serverEntry: Check<ServerEntry> = (v, p) => {
-  const e = obj({ host, port, pubkey }, { server_id: id, user_id: id })(v, p);
+  const e = obj({ host, port, pubkey }, { server_id: id, user_id: id, ticket: anyObject })(v, p);
   if (e.server_id === undefined && e.user_id === undefined) throw new SchemaError(p, 'entry has no server_id/user_id');
   return e;
 };
 
-/** SERVER_WELCOME: we send both lists; peers may send either (§9.1 [profile]). */
-export interface ServerWelcomePayload { assigned_id: string | null; servers?: ServerEntry[]; clients?: ServerEntry[] }
-export const serverWelcomePayload: Check<ServerWelcomePayload> = obj({ assigned_id: nullable(id) }, { servers: array(serverEntry), clients: array(serverEntry) });
+/** SERVER_WELCOME: we send both lists; peers may send either (§9.1 [profile]). `ticket`: the joiner's admission ticket (ours). */
+export interface ServerWelcomePayload { assigned_id: string | null; servers?: ServerEntry[]; clients?: ServerEntry[]; ticket?: Record<string, unknown> }
+export const serverWelcomePayload: Check<ServerWelcomePayload> = obj({ assigned_id: nullable(id) }, { servers: array(serverEntry), clients: array(serverEntry), ticket: anyObject });
 
+export interface WelcomeServer { server_id: string; host: string; port: number; pubkey: string; ticket?: Record<string, unknown> }
 /** Normalised WELCOME list: `servers`, else `clients`; id from `server_id`, else `user_id`. */
-export function welcomeServers(p: ServerWelcomePayload): Array<{ server_id: string; host: string; port: number; pubkey: string }> {
-  return (p.servers ?? p.clients ?? []).map((e) => ({ server_id: (e.server_id ?? e.user_id)!, host: e.host, port: e.port, pubkey: e.pubkey }));
+export function welcomeServers(p: ServerWelcomePayload): WelcomeServer[] {
+  return (p.servers ?? p.clients ?? []).map((e) => {
+    const s: WelcomeServer = { server_id: (e.server_id ?? e.user_id)!, host: e.host, port: e.port, pubkey: e.pubkey };
+    if (e.ticket !== undefined) s.ticket = e.ticket;
+    return s;
+  });
 }
 
-/** USER_ADVERTISE (§9.2): pubkey at top level (ours, G12) or in meta.pubkey (G43). */
-export interface UserAdvertisePayload { user_id: string; server_id: string; meta: Record<string, unknown>; pubkey?: string }
-export const userAdvertisePayload: Check<UserAdvertisePayload> = obj({ user_id: id, server_id: id, meta: anyObject }, { pubkey });
+/**
+ * USER_ADVERTISE (§9.2): pubkey at top level (ours, G12) or in meta.pubkey (G43). `proven`
+ * (ours): the hosting server attests the user proved possession of that key (docs/SECURITY.md).
+ */
+export interface UserAdvertisePayload { user_id: string; server_id: string; meta: Record<string, unknown>; pubkey?: string; proven?: boolean }
+export const userAdvertisePayload: Check<UserAdvertisePayload> = obj({ user_id: id, server_id: id, meta: anyObject }, { pubkey, proven: bool });
 
 /** The advertised user key: top-level first, then meta.pubkey ([profile] "read top-level first"). */
 export function advertisedPubkey(p: UserAdvertisePayload): string | undefined {

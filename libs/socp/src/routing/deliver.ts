@@ -92,8 +92,8 @@ function forward(state: RoutingState, d: Deliverable, serverId: string, ctx: Rou
   if (d.userRef !== undefined && d.innerType === 'MSG_DIRECT') trackInflight(state, serverId, dedupeKey(frame), { sender: d.sender, to: d.recipient, ts: d.ts, userRef: d.userRef }, ctx, effects);
 }
 
-/** Strip the SERVER_DELIVER routing fields, leaving the inner payload as the user sent it. */
+/** Strip the SERVER_DELIVER routing fields (and its envelope binding), leaving the inner payload as the user sent it. */
 export function innerPayloadOf(p: ServerDeliverPayload): Record<string, unknown> {
-  const { user_id: _u, inner_type: _t, sender: _s, orig_ts: _o, ...rest } = p as ServerDeliverPayload & { sender?: string; orig_ts?: number };
+  const { user_id: _u, inner_type: _t, sender: _s, orig_ts: _o, bind: _b, ...rest } = p as ServerDeliverPayload & { sender?: string; orig_ts?: number; bind?: unknown };
   return rest;
 }

@@ -23,3 +23,14 @@ export const MAX_LIST_RESPONSE_USERS = 5_000;
  * once per this interval per server, so a peer repeating HELLO_LINK cannot make us sign in a loop.
  */
 export const HELLO_REPLAY_MIN_INTERVAL_MS = 1_000;
+/**
+ * Canonical JSON characters of a gossiped USER_ADVERTISE's meta: G43 puts the PEM-b64url key
+ * there (~1.1 KB) beside the names; anything larger is refused (the frame is relayed unchanged,
+ * so an unbounded meta would be stored by nobody but still travel the whole mesh).
+ */
+export const MAX_ADVERTISE_META_CHARS = 4_096;
+/**
+ * USER_ADVERTISEs waiting for another server to let go of their user (a user moving between
+ * servers races its USER_REMOVE). One per user; past this, new claims are refused without waiting.
+ */
+export const MAX_PENDING_CLAIMS = 10_000;

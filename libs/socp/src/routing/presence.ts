@@ -4,11 +4,11 @@
  * connects/disconnects, gossip and dead links.
  */
 import type { UnsignedFrame } from '../wire/envelope';
-import { failInflight } from './delivery-acks';
+import type { UserAdvertisePayload } from '../messages';
 import { seal, type Effect } from './effects';
 import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
 
-/** Our advertisement form: pubkey at top level and in meta, meta.display_name + meta.username. */
+/** Our advertisement form: pubkey at top level and in meta, meta.display_name + meta.username, `proven` when we host a proven user. */
 export function advertiseFrame(e: DirectoryEntry, from: string, to: string): UnsignedFrame<'USER_ADVERTISE'> {
   const name = typeof e.meta['display_name'] === 'string' ? e.meta['display_name'] : typeof e.meta['username'] === 'string' ? e.meta['username'] : undefined;
   const meta: Record<string, unknown> = { ...e.meta, pubkey: e.pubkey };
@@ -16,7 +16,10 @@ export function advertiseFrame(e: DirectoryEntry, from: string, to: string): Uns
     meta['display_name'] ??= name;
     meta['username'] ??= name;
   }
-  return { type: 'USER_ADVERTISE', from, to, ts: e.ts, payload: { user_id: e.userId, server_id: e.serverId, meta, pubkey: e.pubkey } };
+  const payload: UserAdvertisePayload = { user_id: e.userId, server_id: e.serverId, meta, pubkey: e.pubkey };
+  // Extension: the hosting server attests that the user proved possession of this key (routing/user-session.ts).
+  if (e.proven && e.serverId === from) payload.proven = true;
+  return { type: 'USER_ADVERTISE', from, to, ts: e.ts, payload };
 }
 
 export function removeFrame(userId: string, serverId: string, from: string, ts: number): UnsignedFrame<'USER_REMOVE'> {
@@ -62,16 +65,4 @@ export function replayLocalUsers(state: RoutingState, serverId: string, ctx: Rou
 export function handleLinkUp(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
   state.servers.add(serverId);
   return replayLocalUsers(state, serverId, ctx);
-}
-
-/**
- * A link was declared dead or lost: the server leaves `servers`, and every user it hosted is
- * removed (USER_REMOVE to local users), and our users' DMs it had not confirmed are reported
- * to them (ERROR TIMEOUT, routing/delivery-acks.ts). Its pinned key and address stay (for re-dial).
- */
-export function handleLinkDown(state: RoutingState, serverId: string, ctx: RoutingCtx): Effect[] {
-  state.servers.delete(serverId);
-  const out: Effect[] = failInflight(state, serverId, ctx);
-  for (const [uid, loc] of [...state.userLocations]) if (loc === serverId) dropRemoteUser(state, uid, serverId, ctx, out);
-  return out;
 }

@@ -14,6 +14,7 @@ import type { FrameOf } from '../messages';
 import type { Verified } from '../wire/envelope';
 import { fail, seal, type Effect } from './effects';
 import type { RoutingCtx, RoutingState } from './state';
+import { keyOfUser } from './user-keys';
 
 const CHANNEL_KEY_BYTES = 32;
 
@@ -67,7 +68,7 @@ export function onChannelUpdated(state: RoutingState, f: Verified<FrameOf<'PUBLI
 
 /** Check a user's KEY_SHARE: creator_pub is the user's bound key and content_sig verifies. Throws SocpError. */
 export function checkKeyShare(state: RoutingState, f: FrameOf<'PUBLIC_CHANNEL_KEY_SHARE'>, userId: string): void {
-  const bound = state.userKeys.get(userId);
+  const bound = keyOfUser(state, userId);
   let pub;
   try {
     pub = importPublicKeyCached(f.payload.creator_pub);

@@ -20,75 +20,29 @@ import { advertisedPubkey, innerTypeOf, welcomeServers, type Frame, type FrameOf
 import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { finalHopFrame, innerPayloadOf, routeOffline } from './deliver';
 import { hopAck, onHopAck, onHopError } from './delivery-acks';
-import { MAX_KNOWN_USERS, MAX_USER_BINDINGS } from './limits';
-import { advertiseFrame, dropRemoteUser } from './presence';
+import { advertiseFrame } from './presence';
+import { firstSeen, onAdvertise, onRemove } from './presence-gossip';
+import { checkContent, type SignedContent } from './user-keys';
 import { onChannelAdd, onChannelUpdated, routeKeyShare } from './public-channel';
 import { handleServerHello, pinServer } from './server-trust';
-import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
+import { admit, CAP_BIND } from './admission';
+import { checkTicket } from '../admission/ticket';
+import { matchAdmitRule } from '../admission/admit-rules';
+import type { Admission, DirectoryEntry, RoutingCtx, RoutingState } from './state';
 
-/** Remember a relayed/gossiped frame; false when it was already seen (drop silently). */
-function firstSeen(state: RoutingState, f: Frame, ctx: RoutingCtx, effects: Effect[], key = dedupeKey(f)): boolean {
-  if (!state.seen.firstSeen(key, ctx.now)) return false;
-  effects.push({ kind: 'persist', op: { op: 'seen', key, expiresAt: ctx.now + state.seen.ttlMs } });
-  return true;
-}
-
-function hostOf(f: FrameOf<'USER_ADVERTISE'> | FrameOf<'USER_REMOVE'>): string {
-  const sid = f.payload.server_id === 'local' ? f.from : f.payload.server_id;
-  if (sid !== f.from) throw fail('SOCP_ERR_NOT_ALLOWED', `server ${f.from} spoke for a user hosted by ${sid.slice(0, 64)}`);
-  return sid;
-}
-
-function relay(f: Verified<Frame>, linkServerId: string): Effect {
-  return { kind: 'broadcastServers', except: [linkServerId, f.from], out: { relay: f } };
-}
-
-function onAdvertise(state: RoutingState, f: Verified<FrameOf<'USER_ADVERTISE'>>, linkServerId: string, ctx: RoutingCtx): Effect[] {
-  const sid = hostOf(f);
-  const uid = f.payload.user_id;
-  if (state.userLocations.get(uid) === 'local') throw fail('SOCP_ERR_NOT_ALLOWED', `gossip may not override local user ${uid}`);
-  const encoded = advertisedPubkey(f.payload);
-  if (encoded === undefined) throw fail('SOCP_ERR_SCHEMA', 'USER_ADVERTISE carries no pubkey');
-  let pub: string;
-  try {
-    pub = importPublicKeyCached(encoded).toBase64Url();
-  } catch (e) {
-    throw e instanceof SocpError ? e : fail('BAD_KEY', 'bad key');
+/**
+ * The final-hop check (docs/SECURITY.md "Forged content"): a SERVER_DELIVER that we deliver or
+ * queue must come from the server hosting its sender, and its content must verify under the
+ * sender's key (bound, or advertised while online): a compromised admitted server can neither
+ * speak for another server's users nor forge its own users' content.
+ */
+function checkFinalHop(state: RoutingState, f: Verified<FrameOf<'SERVER_DELIVER'>>, sender: string, ts: number): void {
+  const host = state.userLocations.get(sender);
+  if (host !== f.from) throw fail('SOCP_ERR_NOT_ALLOWED', `server ${f.from} delivered content from ${sender.slice(0, 64)}, who is ${host === undefined ? 'not online' : `hosted by ${host}`}`);
+  const inner = innerTypeOf(f.payload);
+  if (inner === 'MSG_DIRECT' || inner === 'MSG_PUBLIC_CHANNEL' || inner === 'FILE_CHUNK') {
+    checkContent(state, sender, f.payload as unknown as SignedContent, f.payload.user_id, ts, inner !== 'FILE_CHUNK');
   }
-  const bound = state.userKeys.get(uid);
-  if (bound !== undefined && bound !== pub) throw fail('BAD_KEY', `user ${uid} is bound to another key`);
-  if (!state.directory.has(uid) && state.directory.size >= MAX_KNOWN_USERS) throw fail('SOCP_ERR_RATE_LIMITED', 'directory full');
-  const effects: Effect[] = [];
-  if (!firstSeen(state, f, ctx, effects)) return [];
-  const meta = { ...f.payload.meta };
-  delete meta['pubkey'];
-  const entry: DirectoryEntry = { userId: uid, serverId: sid, pubkey: pub, meta, ts: f.ts };
-  state.userLocations.set(uid, sid);
-  state.directory.set(uid, entry);
-  if (bound === undefined) {
-    state.userKeys.set(uid, pub);
-    effects.push({ kind: 'persist', op: { op: 'bindUserKey', userId: uid, pubkey: pub } });
-  }
-  effects.push({ kind: 'persist', op: { op: 'userUpsert', userId: uid, pubkey: pub, meta } });
-  // Offline delivery: the advertising (authenticated) server says it is this account's home.
-  if (meta['home'] === sid && state.homes.get(uid) !== sid && (state.homes.has(uid) || state.homes.size < MAX_USER_BINDINGS)) {
-    state.homes.set(uid, sid);
-    effects.push({ kind: 'persist', op: { op: 'home', userId: uid, serverId: sid } });
-  }
-  effects.push({ kind: 'presenceSet', userId: uid, location: sid });
-  effects.push({ kind: 'broadcastUsers', except: [], out: seal(advertiseFrame(entry, ctx.selfId, '*')) });
-  effects.push(relay(f, linkServerId));
-  return effects;
-}
-
-function onRemove(state: RoutingState, f: Verified<FrameOf<'USER_REMOVE'>>, linkServerId: string, ctx: RoutingCtx): Effect[] {
-  const sid = hostOf(f);
-  const effects: Effect[] = [];
-  if (!firstSeen(state, f, ctx, effects)) return [];
-  if (state.userLocations.get(f.payload.user_id) === sid) dropRemoteUser(state, f.payload.user_id, sid, ctx, effects);
-  else effects.push({ kind: 'log', level: 'debug', msg: 'USER_REMOVE ignored: user not hosted there', fields: { serverId: sid } });
-  effects.push(relay(f, linkServerId));
-  return effects;
 }
 
 function onDeliver(state: RoutingState, f: Verified<FrameOf<'SERVER_DELIVER'>>, connId: string, ctx: RoutingCtx): Effect[] {
@@ -100,31 +54,34 @@ function onDeliver(state: RoutingState, f: Verified<FrameOf<'SERVER_DELIVER'>>, 
   const queue = !local && forwardTo === undefined && state.accounts.has(uid) && innerTypeOf(f.payload) === 'MSG_DIRECT';
   const key = dedupeKey(f);
   if (!local && forwardTo === undefined && !queue) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here`), ctx.selfId, ctx.now, { msg_ref: key });
+  const p = f.payload as { sender?: string; orig_ts?: number; ts?: number };
+  const sender = p.sender ?? f.from;
+  const ts = p.orig_ts ?? p.ts ?? f.ts;
+  if (forwardTo === undefined) checkFinalHop(state, f, sender, ts);
   // Accepted (a duplicate was accepted before): the sending server may stop tracking it.
   effects.push(hopAck(f, key, connId, ctx));
   if (!firstSeen(state, f, ctx, effects, key)) return effects;
   if (queue) {
-    const p = f.payload as { sender?: string; orig_ts?: number; ts?: number };
-    routeOffline(state, { innerType: 'MSG_DIRECT', sender: p.sender ?? f.from, recipient: uid, ts: p.orig_ts ?? p.ts ?? f.ts, payload: innerPayloadOf(f.payload) }, ctx, effects);
+    routeOffline(state, { innerType: 'MSG_DIRECT', sender, recipient: uid, ts, payload: innerPayloadOf(f.payload) }, ctx, effects);
     return effects;
   }
   if (forwardTo !== undefined) {
     effects.push({ kind: 'sendToServer', serverId: forwardTo, out: { relay: f } });
     return effects;
   }
-  const p = f.payload as { sender?: string; orig_ts?: number; ts?: number };
-  const sender = p.sender ?? f.from;
-  const ts = p.orig_ts ?? p.ts ?? f.ts;
   effects.push({ kind: 'sendToUser', userId: uid, out: seal(finalHopFrame({ innerType: innerTypeOf(f.payload), sender, recipient: uid, ts, payload: innerPayloadOf(f.payload) }, ctx)) });
   return effects;
 }
 
 function onPublic(state: RoutingState, f: Verified<FrameOf<'MSG_PUBLIC_CHANNEL'>>, ctx: RoutingCtx): Effect[] {
-  const effects: Effect[] = [];
-  if (!firstSeen(state, f, ctx, effects)) return [];
   const sender = f.payload.sender ?? f.from;
   const ts = f.payload.orig_ts ?? f.ts;
-  const { sender: _s, orig_ts: _o, ...inner } = f.payload;
+  const host = state.userLocations.get(sender);
+  if (host !== f.from) throw fail('SOCP_ERR_NOT_ALLOWED', `server ${f.from} fanned out a public message from ${sender.slice(0, 64)}, who is not its user`);
+  checkContent(state, sender, f.payload, undefined, ts, true);
+  const effects: Effect[] = [];
+  if (!firstSeen(state, f, ctx, effects)) return [];
+  const { sender: _s, orig_ts: _o, bind: _b, ...inner } = f.payload as typeof f.payload & { bind?: unknown };
   for (const uid of state.localUsers.keys()) {
     if (uid === sender) continue;
     effects.push({ kind: 'sendToUser', userId: uid, out: seal(finalHopFrame({ innerType: 'MSG_PUBLIC_CHANNEL', sender, recipient: uid, ts, payload: inner }, ctx)) });
@@ -141,7 +98,7 @@ export function handleServerFrame(state: RoutingState, f: Verified<Frame>, linkS
       case 'HEARTBEAT':
         return { effects: [] };
       case 'USER_ADVERTISE':
-        return { effects: onAdvertise(state, f, linkServerId, ctx) };
+        return { effects: onAdvertise(state, f, linkServerId, connId, ctx) };
       case 'USER_REMOVE':
         return { effects: onRemove(state, f, linkServerId, ctx) };
       case 'SERVER_DELIVER':
@@ -179,20 +136,33 @@ export function handleServerFrame(state: RoutingState, f: Verified<Frame>, linkS
 }
 
 /**
- * A verified SERVER_WELCOME (introducer's pinned key): pin every listed server (a listed key
- * that contradicts an existing pin is ignored with a warning) and dial it.
+ * A SERVER_WELCOME (verified under the introducer's pinned key, or — `introducerPinned` false —
+ * accepted from an introducer the operator configured without a pin): admit, pin and dial every
+ * listed server that a valid ticket, the pinned introducer's word, or an SOCP_ADMIT rule admits
+ * (routing/admission.ts). A listed key that contradicts an existing pin is ignored with a warning.
  */
-export function handleWelcome(state: RoutingState, p: ServerWelcomePayload, ctx: RoutingCtx): Step {
+export function handleWelcome(state: RoutingState, p: ServerWelcomePayload, ctx: RoutingCtx, introducerPinned = true): Step {
   const effects: Effect[] = [];
   for (const s of welcomeServers(p)) {
     if (s.server_id === ctx.selfId) continue;
     try {
+      const key = importPublicKeyCached(s.pubkey);
       const pinned = state.serverPubkeys.get(s.server_id);
-      if (pinned && !pinned.equals(importPublicKeyCached(s.pubkey))) {
+      if (pinned && !pinned.equals(key)) {
         effects.push({ kind: 'log', level: 'warn', msg: 'WELCOME lists a server with a key that differs from its pin; keeping the pin', fields: { serverId: s.server_id } });
         continue;
       }
-      if (pinServer(state, s.server_id, s.pubkey, s.host, s.port, effects)) effects.push({ kind: 'dial', serverId: s.server_id, host: s.host, port: s.port });
+      const t = s.ticket === undefined ? undefined : checkTicket(s.ticket, { serverId: s.server_id, key, host: s.host, port: s.port }, state.trust.issuers, ctx.now);
+      const rule = matchAdmitRule(state.trust.rules, key.fingerprint(), s.host, s.port);
+      const grant: Admission | undefined = t?.ok ? { basis: 'ticket', expires: t.value.expires } : introducerPinned ? { basis: 'welcome', expires: Infinity } : rule ? { basis: 'rule', expires: Infinity } : undefined;
+      if (grant === undefined) {
+        effects.push({ kind: 'log', level: 'warn', msg: 'WELCOME of an unpinned introducer lists a server no SOCP_ADMIT rule admits; ignored', fields: { serverId: s.server_id, host: s.host, port: s.port } });
+        continue;
+      }
+      if (!pinServer(state, s.server_id, s.pubkey, s.host, s.port, effects)) continue;
+      admit(state, s.server_id, grant, t?.ok === true && t.value.caps.includes(CAP_BIND));
+      if (grant.basis === 'rule') effects.push({ kind: 'log', level: 'warn', msg: 'open federation: server from an unpinned introducer admitted by an SOCP_ADMIT rule', fields: { serverId: s.server_id, rule } });
+      effects.push({ kind: 'dial', serverId: s.server_id, host: s.host, port: s.port });
     } catch (e) {
       effects.push({ kind: 'log', level: 'warn', msg: 'WELCOME entry refused', fields: { serverId: s.server_id, reason: e instanceof SocpError ? e.code : String(e) } });
     }

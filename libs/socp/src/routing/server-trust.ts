@@ -1,20 +1,25 @@
 /**
- * Who a connection is, and which key a server frame must verify under (§3, §8.1, §9.1 [profile]).
+ * Who a connection is, and which key a server frame must verify under (§3, §8.1, §9.1 [profile]),
+ * and whether the operator admitted that server (routing/admission.ts).
  *
  * First frame decides the role: USER_HELLO → user; SERVER_HELLO_LINK / SERVER_ANNOUNCE → server;
- * (G43) any server-link frame whose `from` is a server with a pinned key → server (its sig is
+ * (G43) any server-link frame whose `from` is a pinned AND admitted server → server (its sig is
  * then checked like every later frame). Anything else is refused and the socket closed.
  *
- * Server keys: a key pinned for a server_id (from a signed WELCOME, or the first
- * HELLO_LINK/ANNOUNCE that server sent us — trust on first use, since SOCP has no other way
- * to learn a newcomer's key) is never replaced: a HELLO_LINK/ANNOUNCE carrying another key is
- * BAD_KEY. Every other server frame verifies under the pinned key of its `from` (the
- * ORIGINATING server for relays), or is refused (INVALID_SIG).
+ * Server keys: a key is pinned for a server_id only once the server is admitted (a valid
+ * ticket, a pinned introducer's WELCOME, or an SOCP_ADMIT rule), and never replaced: a
+ * HELLO_LINK/ANNOUNCE carrying another key is BAD_KEY. Every other server frame verifies under
+ * the pinned key of its `from` (the ORIGINATING server for relays), which must still be
+ * admitted. Envelope binding (wire/bind.ts): a bound frame must be fresh (within the dedupe
+ * window, so a replay is either remembered or stale), and a server known to bind has frames
+ * without `bind` refused.
  */
 import { SocpError, type Result } from '../errors';
 import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
 import { acceptUnsigned, verifyFrame, type Verified } from '../wire/envelope';
+import { bindMatches } from '../wire/bind';
 import { SERVER_LINK_TYPES, UUID_ANYCASE_RE, type Frame, type FrameOf } from '../messages';
+import { admissionOf, admit, helloAdmission, CAP_BIND } from './admission';
 import { fail, refuse, type Effect, type Step } from './effects';
 import { HELLO_REPLAY_MIN_INTERVAL_MS, MAX_KNOWN_SERVERS } from './limits';
 import { replayLocalUsers } from './presence';
@@ -22,10 +27,10 @@ import type { RoutingCtx, RoutingState } from './state';
 
 export type ConnectionRole = 'user' | 'server';
 
-export function classifyFirstFrame(state: RoutingState, f: Frame): ConnectionRole | undefined {
+export function classifyFirstFrame(state: RoutingState, f: Frame, now: number): ConnectionRole | undefined {
   if (f.type === 'USER_HELLO') return 'user';
   if (f.type === 'SERVER_HELLO_LINK' || f.type === 'SERVER_ANNOUNCE') return 'server';
-  if (SERVER_LINK_TYPES.has(f.type) && f.type !== 'CTRL_CLOSE' && state.serverPubkeys.has(f.from)) return 'server';
+  if (SERVER_LINK_TYPES.has(f.type) && f.type !== 'CTRL_CLOSE' && state.serverPubkeys.has(f.from) && admissionOf(state, f.from, now)) return 'server';
   return undefined;
 }
 
@@ -37,9 +42,17 @@ function keyOf(encoded: string): RsaPublicKey {
   }
 }
 
+/** A frame's bound envelope is fresh, and a binding server's frame is bound (wire/bind.ts). */
+function checkBinding(state: RoutingState, f: Frame, now: number): void {
+  const bound = bindMatches(f) === true;
+  if (!bound && state.bindingServers.has(f.from)) throw fail('SOCP_ERR_REPLAY', `${f.type} from ${f.from} has no envelope binding, and that server binds every frame`);
+  if (bound && Math.abs(now - f.ts) > state.seen.ttlMs) throw fail('SOCP_ERR_REPLAY', `${f.type} ts ${f.ts} is outside the ±${state.seen.ttlMs} ms window`);
+}
+
 export function authenticateServerFrame(state: RoutingState, f: Frame, ctx: RoutingCtx): Result<Verified<Frame>> {
   try {
     if (!SERVER_LINK_TYPES.has(f.type)) throw fail('SOCP_ERR_NOT_ALLOWED', `${f.type} is not a server-link frame`);
+    // An unsigned CTRL_CLOSE only ever closes the connection it arrives on.
     if (f.type === 'CTRL_CLOSE' && f.sig === '') return { ok: true, value: acceptUnsigned(f, 'unsigned-hello') };
     if (f.from === ctx.selfId) throw fail('SOCP_ERR_NOT_ALLOWED', 'frame claims to come from this server');
     const pinned = state.serverPubkeys.get(f.from);
@@ -47,16 +60,25 @@ export function authenticateServerFrame(state: RoutingState, f: Frame, ctx: Rout
       if (!UUID_ANYCASE_RE.test(f.from)) throw fail('SOCP_ERR_SCHEMA', `${f.type}.from must be a UUID`);
       const offered = keyOf(f.payload.pubkey);
       if (pinned && !pinned.equals(offered)) throw fail('BAD_KEY', `server ${f.from} is pinned to another key`);
-      return verifyFrame(f, pinned ?? offered);
+      const v = verifyFrame(f, pinned ?? offered);
+      if (!v.ok) return v;
+      checkBinding(state, f, ctx.now);
+      if (f.type === 'SERVER_HELLO_LINK' && bindMatches(f) === true && f.to !== ctx.selfId && f.to !== '*') throw fail('SOCP_ERR_REPLAY', `SERVER_HELLO_LINK addressed to ${f.to.slice(0, 64)}, not to this server`);
+      const a = helloAdmission(state, { serverId: f.from, key: offered, host: f.payload.host, port: f.payload.port, ticket: f.payload.ticket }, ctx.now);
+      return a.ok ? v : a;
     }
     if (!pinned) throw fail('SOCP_ERR_UNKNOWN_SENDER', `no pinned key for server ${f.from.slice(0, 64)}`);
-    return verifyFrame(f, pinned);
+    if (!admissionOf(state, f.from, ctx.now)) throw fail('SOCP_ERR_UNKNOWN_SENDER', `server ${f.from.slice(0, 64)} is not admitted (ticket expired or never shown)`);
+    const v = verifyFrame(f, pinned);
+    if (!v.ok) return v;
+    checkBinding(state, f, ctx.now);
+    return v;
   } catch (e) {
     return { ok: false, error: e instanceof SocpError ? e : fail('SOCP_ERR_INTERNAL', String(e)) };
   }
 }
 
-/** Pin a server key learnt from a trusted source (signed WELCOME, or first contact). No-op when already pinned. */
+/** Pin a server key learnt from an admitted source (a hello that passed admission, an admitted WELCOME entry). No-op when already pinned. */
 export function pinServer(state: RoutingState, serverId: string, pubkey: string, host: string, port: number, effects: Effect[]): boolean {
   if (state.serverPubkeys.has(serverId)) {
     const a = state.serverAddrs.get(serverId);
@@ -76,14 +98,23 @@ export function pinServer(state: RoutingState, serverId: string, pubkey: string,
 }
 
 /**
- * SERVER_HELLO_LINK / SERVER_ANNOUNCE (already verified): pin on first contact, record the
- * address, and ask the shell to dial back (we write on our own outbound link, as G43 does).
+ * SERVER_HELLO_LINK / SERVER_ANNOUNCE (verified, admission checked by authenticateServerFrame):
+ * record the admission, pin on first contact, record the address, and ask the shell to dial
+ * back (we write on our own outbound link, as G43 does).
  */
 export function handleServerHello(state: RoutingState, f: Verified<FrameOf<'SERVER_HELLO_LINK'> | FrameOf<'SERVER_ANNOUNCE'>>, connId: string, ctx: RoutingCtx): Step {
   const effects: Effect[] = [];
   try {
+    const a = helloAdmission(state, { serverId: f.from, key: keyOf(f.payload.pubkey), host: f.payload.host, port: f.payload.port, ticket: f.payload.ticket }, ctx.now);
+    if (!a.ok) return { effects: refuse(connId, f, a.error, ctx.selfId, ctx.now) };
     if (!pinServer(state, f.from, f.payload.pubkey, f.payload.host, f.payload.port, effects)) {
       return { effects: refuse(connId, f, fail('SOCP_ERR_RATE_LIMITED', 'too many servers'), ctx.selfId, ctx.now) };
+    }
+    const binds = bindMatches(f) === true || (a.value.ticket?.caps.includes(CAP_BIND) ?? false);
+    const fresh = state.admitted.get(f.from) === undefined;
+    admit(state, f.from, a.value, binds);
+    if (a.value.basis === 'rule' && fresh) {
+      effects.push({ kind: 'log', level: 'warn', msg: 'open federation: server admitted WITHOUT a ticket by an SOCP_ADMIT rule', fields: { serverId: f.from, rule: a.value.rule, host: f.payload.host, port: f.payload.port } });
     }
   } catch (e) {
     return { effects: refuse(connId, f, e instanceof SocpError ? e : fail('BAD_KEY', 'bad key'), ctx.selfId, ctx.now) };

@@ -4,7 +4,10 @@
  * the public channel, the dedupe cache). Owned by the pure core; the shell only reads it.
  */
 import { SeenCache } from './seen-cache';
+import { NO_ADMIT_RULES, type AdmitRules } from '../admission/admit-rules';
 import type { RsaPublicKey } from '../crypto/keys';
+import type { Verified } from '../wire/envelope';
+import type { FrameOf } from '../messages';
 
 /** One online user anywhere in the mesh, as advertised (§9.2). */
 export interface DirectoryEntry {
@@ -16,23 +19,61 @@ export interface DirectoryEntry {
   meta: Record<string, unknown>;
   /** ts of the advertisement we emit for this user (local) or received (remote). */
   ts: number;
+  /**
+   * The user proved possession of its key to its server (a signed, bound USER_HELLO or an
+   * account log-in; routing/user-session.ts), as that server attests. Only proven keys are
+   * bound for good; a proven hello wins over an unproven session for the same id.
+   */
+  proven: boolean;
 }
+
+/** Why a server is admitted to this mesh (routing/admission.ts). */
+export interface Admission {
+  /** ticket: a valid ticket of a pinned introducer; welcome: listed by a pinned introducer; rule: SOCP_ADMIT. */
+  basis: 'ticket' | 'welcome' | 'rule';
+  /** Unix ms; Infinity when only a restart or a config change ends it. */
+  expires: number;
+}
+
+/** The operator's trust configuration, fixed at start (routing/admission.ts). */
+export interface TrustConfig {
+  /** Pinned introducer keys by SHA-256 fingerprint: their tickets and WELCOMEs admit servers. */
+  issuers: Map<string, RsaPublicKey>;
+  /** Open-federation rules (SOCP_ADMIT): servers admitted without a ticket. */
+  rules: AdmitRules;
+}
+
+/** A USER_ADVERTISE for a user another linked server hosts, applied once that server lets go (routing/server-frames.ts). */
+export interface PendingClaim { frame: Verified<FrameOf<'USER_ADVERTISE'>>; linkServerId: string; at: number }
 
 export interface RoutingState {
   /** §6 `servers`: ids of servers we hold at least one open link to. */
   servers: Set<string>;
   /** §6 `server_addrs`: advertised (host, port) for reconnect. */
   serverAddrs: Map<string, { host: string; port: number }>;
-  /** Pinned server keys (first key wins; never overwritten). */
+  /** Pinned server keys (first key wins; never overwritten). Pinned is not admitted: see `admitted`. */
   serverPubkeys: Map<string, RsaPublicKey>;
   /** §6 `local_users`: user_id → connection id. */
   localUsers: Map<string, string>;
   /** §6 `user_locations`: user_id → "local" or the hosting server's id. */
   userLocations: Map<string, string>;
-  /** user_id → the first public key it presented (b64url DER SPKI). */
+  /**
+   * user_id → the key it is bound to for good (b64url DER SPKI): the first key whose holder
+   * PROVED possession (here or, as its server attests, elsewhere), or an account's key.
+   * Persisted. An unproven user's key lives only in its directory entry (`keyOfUser`).
+   */
   userKeys: Map<string, string>;
-  /** Names claimed in USER_HELLO meta (username / display_name) → the first user_id. */
+  /** Account names (name → user_id): registered, permanent; no hello may claim them. */
   names: Map<string, string>;
+  /** Names claimed in a USER_HELLO's meta by users online here without an account: held while online only. */
+  onlineNames: Map<string, string>;
+  /** Admitted servers (routing/admission.ts); operator rules are checked besides. */
+  admitted: Map<string, Admission>;
+  /** Servers known to bind their envelopes (wire/bind.ts): their frames without `bind` are refused. */
+  bindingServers: Set<string>;
+  /** Claims on users hosted by another linked server, waiting for that server to let go. */
+  pendingClaims: Map<string, PendingClaim>;
+  trust: TrustConfig;
   /** Online users anywhere, for presence snapshots and LIST_RESPONSE. */
   directory: Map<string, DirectoryEntry>;
   /** §10.3 public channel: version, members, and this server's random 32-byte group key. */
@@ -85,7 +126,7 @@ export interface RoutingCtx {
   random: (n: number) => Buffer;
 }
 
-export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?: number } = {}): RoutingState {
+export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?: number; trust?: TrustConfig } = {}): RoutingState {
   return {
     servers: new Set(),
     serverAddrs: new Map(),
@@ -94,6 +135,11 @@ export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?
     userLocations: new Map(),
     userKeys: new Map(),
     names: new Map(),
+    onlineNames: new Map(),
+    admitted: new Map(),
+    bindingServers: new Set(),
+    pendingClaims: new Map(),
+    trust: init.trust ?? { issuers: new Map(), rules: NO_ADMIT_RULES },
     directory: new Map(),
     channel: { version: 0, members: new Set(), key: undefined },
     seen: new SeenCache(init.dedupeTtlMs, init.dedupeCapacity),

@@ -9,8 +9,6 @@
  * C, D, B, A; the public form drops `to`). Any failure → ERROR to the sender, no state change
  * except remembering the frame's dedupe key once it was accepted.
  */
-import { importPublicKeyCached } from '../crypto/keys';
-import { verifyContent } from '../crypto/content-sig';
 import { SocpError } from '../errors';
 import { dedupeKey, type Verified } from '../wire/envelope';
 import type { Frame, FrameOf, InnerType } from '../messages';
@@ -18,31 +16,10 @@ import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { routeOffline, routeToUser, type Deliverable } from './deliver';
 import { MAX_LIST_RESPONSE_USERS } from './limits';
 import { checkKeyShare, routeKeyShare } from './public-channel';
+import { checkContent, type SignedContent } from './user-keys';
 import { handleUserAck } from './queue-acks';
 import { checkFresh } from './user-session';
 import type { RoutingCtx, RoutingState } from './state';
-
-interface Signed { ciphertext: string; sender_pub?: string; content_sig?: string }
-
-/** sender_pub must be the sender's bound key and content_sig must verify (DM form, or public form when `to` is undefined first). */
-function checkContent(state: RoutingState, userId: string, p: Signed, to: string | undefined, ts: number, required: boolean): void {
-  if (p.sender_pub === undefined || p.content_sig === undefined) {
-    if (required) throw fail('INVALID_SIG', 'content_sig and sender_pub are required');
-    return;
-  }
-  let pub;
-  try {
-    pub = importPublicKeyCached(p.sender_pub);
-  } catch (e) {
-    throw e instanceof SocpError ? e : fail('BAD_KEY', 'sender_pub unparseable');
-  }
-  if (pub.toBase64Url() !== state.userKeys.get(userId)) throw fail('BAD_KEY', 'sender_pub differs from the key bound to the sender');
-  const forms: Array<string | undefined> = to === undefined ? [undefined] : [to];
-  if (to !== undefined && p.sender_pub !== undefined && (p as { group_id?: string }).group_id === 'public') forms.unshift(undefined);
-  if (!forms.some((t) => verifyContent(pub, { ciphertext: p.ciphertext, from: userId, to: t, ts }, p.content_sig!) !== undefined)) {
-    throw fail('INVALID_SIG', 'content_sig does not verify');
-  }
-}
 
 function notFound(connId: string, f: Frame, ctx: RoutingCtx): Effect[] {
   return refuse(connId, f, fail('USER_NOT_FOUND', `recipient ${f.to.slice(0, 64)} is not registered`), ctx.selfId, ctx.now, contentRef(f));
@@ -81,7 +58,7 @@ function content(state: RoutingState, f: Verified<Frame>, userId: string, connId
         checkContent(state, userId, f.payload, undefined, f.ts, true);
         effects.push(...publicFanOut(state, f, userId, ctx));
       } else {
-        checkContent(state, userId, { ...f.payload, group_id: 'public' } as Signed, f.to, f.ts, true);
+        checkContent(state, userId, { ...f.payload, group_id: 'public' } as SignedContent, f.to, f.ts, true);
         d = { innerType: 'MSG_PUBLIC_CHANNEL', sender: userId, recipient: f.to, ts: f.ts, payload: { ...f.payload } };
       }
       break;

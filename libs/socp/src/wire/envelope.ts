@@ -17,6 +17,7 @@ import { isFrameType, payloadSchemas, SchemaError, type Frame, type FrameOf, typ
 import { type RsaPrivateKey, type RsaPublicKey, sha256 } from '../crypto/keys';
 import { b64urlDecode, b64urlEncode } from './base64url';
 import { canonicalJson, signingBytes, signingBytesCandidates } from './canonical-json';
+import { bindMatches } from './bind';
 
 declare const kVerified: unique symbol;
 /** How a frame earned its trust: a checked transport sig, or an explicit profile exemption. */
@@ -123,10 +124,12 @@ export function checkTransportSig(payload: unknown, sig: string, key: RsaPublicK
   return candidates.some((b) => key.verify(b, s));
 }
 
-/** Check the transport sig under the sender's pinned key; INVALID_SIG if missing or wrong. */
+/** Check the transport sig under the sender's pinned key; INVALID_SIG if missing or wrong, or if a signed `bind` names another envelope. */
 export function verifyFrame<F extends Frame>(frame: F, key: RsaPublicKey): Result<Verified<F>> {
   if (frame.sig === '') return { ok: false, error: new SocpError('INVALID_SIG', `${frame.type} from ${frame.from} is unsigned`) };
   if (!checkTransportSig(frame.payload, frame.sig, key)) return { ok: false, error: new SocpError('INVALID_SIG', `${frame.type} from ${frame.from}: signature does not verify`) };
+  // A signed envelope binding (wire/bind.ts) must name this very envelope: no re-typed, re-dated or re-addressed replays.
+  if (bindMatches(frame) === false) return { ok: false, error: new SocpError('INVALID_SIG', `${frame.type} from ${frame.from}: payload.bind does not match the envelope`) };
   return { ok: true, value: frame as Verified<F> };
 }
 

@@ -5,7 +5,7 @@
  * receiving side acknowledges every accepted SERVER_DELIVER and names refused ones.
  */
 import {
-  INFLIGHT_TTL_MS, MAX_ACK_REFS, ackedRefs, dedupeKey, handleLinkDown, handleServerFrame, handleUserFrame, handleUserGone, hopAckFrame,
+  INFLIGHT_TTL_MS, MAX_ACK_REFS, ackedRefs, dedupeKey, signContent, handleLinkDown, handleServerFrame, handleUserFrame, handleUserGone, hopAckFrame,
   type Effect, type UnsignedFrame,
 } from '@socp/protocol';
 import { ALICE, BOB, CAROL, NOW, S2, SELF, ctx, dm, errorCodes, keys, meshState, sealedOf, signedBy, unsigned, withAlice, withRemoteBob } from './routing-fixture';
@@ -85,10 +85,11 @@ test('only DMs of our own users are tracked: files and relayed frames are not', 
 });
 
 test('receiver: an accepted SERVER_DELIVER is acknowledged with its dedupe key; a refused one is named in the ERROR', () => {
-  const s = withAlice(meshState());
+  const s = withRemoteBob(withAlice(meshState()));
+  const ct = Buffer.alloc(512, 3).toString('base64url');
   const sd = (to: string): UnsignedFrame => ({
     type: 'SERVER_DELIVER', from: S2, to: SELF, ts: NOW,
-    payload: { user_id: to, ciphertext: 'AAAA', sender: BOB, sender_pub: keys().bob.publicKey.toBase64Url(), content_sig: 'AAAA', inner_type: 'MSG_DIRECT', orig_ts: NOW },
+    payload: { user_id: to, ciphertext: ct, sender: BOB, sender_pub: keys().bob.publicKey.toBase64Url(), content_sig: signContent(keys().bob, { ciphertext: ct, from: BOB, to, ts: NOW }), inner_type: 'MSG_DIRECT', orig_ts: NOW },
   } as UnsignedFrame);
   const ok = fromS2(sd(ALICE));
   const acks = handleServerFrame(s, ok, S2, 'c2', ctx()).effects.filter((e) => e.kind === 'hopAck');

@@ -5,7 +5,7 @@
  * own advertisement; everything else stays USER_NOT_FOUND.
  */
 import { handleServerFrame, handleUserFrame, handleUserHello, signContent, type Effect, type Frame, type PersistOp, type UnsignedFrame, type Verified } from '@socp/protocol';
-import { ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, dm, errorCodes, keys, meshState, sealedOf, signedBy, unsigned, withAlice } from './routing-fixture';
+import { ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, dm, errorCodes, keys, meshState, sealedOf, signedBy, unsigned, withAlice, withRemoteBob } from './routing-fixture';
 
 const persisted = (effects: Effect[]): PersistOp[] => effects.flatMap((e) => (e.kind === 'persist' ? [e.op] : []));
 
@@ -42,7 +42,7 @@ test('only DMs queue: a file frame to an offline account user is USER_NOT_FOUND'
 });
 
 test('a SERVER_DELIVER for an offline account user of ours is queued', () => {
-  const s = meshState();
+  const s = withRemoteBob(meshState());
   s.accounts.add(CAROL);
   const ciphertext = Buffer.alloc(512, 5).toString('base64url');
   const content_sig = signContent(keys().bob, { ciphertext, from: BOB, to: CAROL, ts: NOW });
@@ -60,11 +60,16 @@ test('homes: our account users are advertised with meta.home; a home is learnt o
   const r = handleUserHello(s, hello, 'c1', ctx());
   expect(sealedOf(r.effects, 'broadcastServers', 'USER_ADVERTISE')[0]!.frame.payload).toMatchObject({ meta: { home: SELF } });
 
-  const adv = (from: string, home: string, user: string): Verified<Frame> =>
-    signedBy({ type: 'USER_ADVERTISE', from, to: '*', ts: NOW, payload: { user_id: user, server_id: from, meta: { username: user.slice(0, 4), home }, pubkey: keys().bob.publicKey.toBase64Url() } } as UnsignedFrame, keys().bob);
+  const adv = (from: string, home: string, user: string, ts = NOW): Verified<Frame> =>
+    signedBy({ type: 'USER_ADVERTISE', from, to: '*', ts, payload: { user_id: user, server_id: from, meta: { username: user.slice(0, 4), home }, pubkey: keys().bob.publicKey.toBase64Url(), proven: true } } as UnsignedFrame, keys().bob);
   const e1 = handleServerFrame(s, adv(S2, S2, BOB), S2, 'c2', ctx()).effects;
   expect(s.homes.get(BOB)).toBe(S2);
   expect(persisted(e1)).toContainEqual({ op: 'home', userId: BOB, serverId: S2 });
   handleServerFrame(s, adv(S2, S3, CAROL), S2, 'c2', ctx()); // S2 cannot name S3 as someone's home
   expect(s.homes.has(CAROL)).toBe(false);
+  // a home is set once: after BOB left S2, S3 hosting him may not move his offline home to itself
+  handleServerFrame(s, signedBy({ type: 'USER_REMOVE', from: S2, to: '*', ts: NOW + 1, payload: { user_id: BOB, server_id: S2 } } as UnsignedFrame, keys().bob), S2, 'c2', ctx());
+  handleServerFrame(s, adv(S3, S3, BOB, NOW + 2), S3, 'c3', ctx());
+  expect(s.userLocations.get(BOB)).toBe(S3);
+  expect(s.homes.get(BOB)).toBe(S2);
 });

@@ -3,7 +3,7 @@
  * and helpers to build verified frames and read effects. No sockets, no timers.
  */
 import {
-  acceptUnsigned, createRoutingState, handleUserHello, sealFrame, signContent,
+  NO_ADMIT_RULES, acceptUnsigned, createRoutingState, handleUserHello, sealFrame, signContent, withBind,
   type Effect, type Frame, type RoutingCtx, type RoutingState, type RsaPrivateKey, type UnsignedFrame, type Verified,
 } from '@socp/protocol';
 import { testKeys } from '../helpers/fixtures';
@@ -24,22 +24,34 @@ export function keys(): { alice: RsaPrivateKey; bob: RsaPrivateKey } {
   return { alice: k.alice, bob: k.bob };
 }
 
+/** The introducer key pinned by SELF (tickets it signs admit servers): the vectors have two keys, so alice's serves here too. */
+export const introducerKey = (): RsaPrivateKey => testKeys().alice;
+
+/** S2 and S3 linked, pinned and admitted (by ticket, until an hour after NOW); the introducer pinned. */
 export function meshState(): RoutingState {
-  const s = createRoutingState();
+  const intro = introducerKey().publicKey;
+  const s = createRoutingState({ trust: { issuers: new Map([[intro.fingerprint(), intro]]), rules: NO_ADMIT_RULES } });
   const { bob } = keys();
   for (const id of [S2, S3]) {
     s.serverPubkeys.set(id, bob.publicKey);
     s.serverAddrs.set(id, { host: '127.0.0.1', port: 9000 });
     s.servers.add(id);
+    s.admitted.set(id, { basis: 'ticket', expires: NOW + 3_600_000 });
   }
   return s;
 }
 
-/** Accept ALICE as a local user on connection c1. */
+type Hello = Verified<Extract<Frame, { type: 'USER_HELLO' }>>;
+/** A proven USER_HELLO: signed by its key, with payload.bind naming its envelope. */
+export const provenHello = (from: string, key: RsaPrivateKey, meta?: Record<string, string>, ts = NOW, to = SELF): Hello =>
+  sealFrame(withBind({ type: 'USER_HELLO', from, to, ts, payload: { pubkey: key.publicKey.toBase64Url(), ...(meta ? { meta } : {}) } }), key) as Hello;
+/** An unproven (spec-only) USER_HELLO: unsigned. */
+export const unprovenHello = (from: string, pubkey: string, meta?: Record<string, string>, ts = NOW): Hello =>
+  acceptUnsigned({ type: 'USER_HELLO', from, to: SELF, ts, payload: { pubkey, ...(meta ? { meta } : {}) }, sig: '' } as Frame, 'unsigned-hello') as Hello;
+
+/** Accept ALICE as a local user on connection c1 (a proven hello: her key is bound). */
 export function withAlice(s: RoutingState): RoutingState {
-  const { alice } = keys();
-  const hello = acceptUnsigned({ type: 'USER_HELLO', from: ALICE, to: SELF, ts: NOW, payload: { pubkey: alice.publicKey.toBase64Url(), meta: { username: 'alice' } }, sig: '' } as Frame, 'unsigned-hello');
-  const r = handleUserHello(s, hello as Verified<Extract<Frame, { type: 'USER_HELLO' }>>, 'c1', ctx());
+  const r = handleUserHello(s, provenHello(ALICE, keys().alice, { username: 'alice' }), 'c1', ctx());
   if (!r.accepted) throw new Error('fixture: alice refused');
   return s;
 }
@@ -48,7 +60,7 @@ export function withAlice(s: RoutingState): RoutingState {
 export function withRemoteBob(s: RoutingState): RoutingState {
   s.userLocations.set(BOB, S2);
   s.userKeys.set(BOB, keys().bob.publicKey.toBase64Url());
-  s.directory.set(BOB, { userId: BOB, serverId: S2, pubkey: keys().bob.publicKey.toBase64Url(), meta: {}, ts: NOW });
+  s.directory.set(BOB, { userId: BOB, serverId: S2, pubkey: keys().bob.publicKey.toBase64Url(), meta: {}, ts: NOW, proven: true });
   return s;
 }
 

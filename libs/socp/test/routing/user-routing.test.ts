@@ -1,26 +1,26 @@
 /** Table-driven tests of the user side of the routing core: USER_HELLO rules, DMs, public channel, files. */
 import { authenticateUserFrame, handleUserFrame, handleUserGone, handleUserHello, importPublicKey, MAX_CLOCK_SKEW_MS, sealFrame, signContent, signKeyShare, type Frame, type Verified } from '@socp/protocol';
 import { testKeys } from '../helpers/fixtures';
-import { ALICE, BOB, CAROL, NOW, S2, SELF, ctx, dm, errorCodes, keys, meshState, rejects, sealedOf, snapshot, unsigned, withAlice, withRemoteBob } from './routing-fixture';
+import { ALICE, BOB, CAROL, NOW, S2, SELF, ctx, dm, errorCodes, keys, meshState, provenHello, rejects, sealedOf, snapshot, unprovenHello, unsigned, withAlice, withRemoteBob } from './routing-fixture';
 
 type Hello = Verified<Extract<Frame, { type: 'USER_HELLO' }>>;
-const hello = (from: string, pubkey: string, meta?: Record<string, string>, ts = NOW): Hello =>
-  unsigned({ type: 'USER_HELLO', from, to: SELF, ts, payload: { pubkey, ...(meta ? { meta } : {}) } }) as Hello;
+const hello = unprovenHello;
 
 describe('USER_HELLO', () => {
-  test('accept: ACK with server_id/server_pub, bindings persisted, advertised to servers and users, channel join with a real wrap', () => {
+  test('accept (proven): ACK with server_id/server_pub, key bound and persisted, name held while online, advertised as proven, channel join with a real wrap', () => {
     const s = meshState();
     const pub = keys().alice.publicKey.toBase64Url();
-    const r = handleUserHello(s, hello(ALICE, pub, { username: 'alice' }), 'c1', ctx());
+    const r = handleUserHello(s, provenHello(ALICE, keys().alice, { username: 'alice' }), 'c1', ctx());
     expect(r.accepted).toBe(true);
     expect(s.localUsers.get(ALICE)).toBe('c1');
     expect(s.userLocations.get(ALICE)).toBe('local');
     const ack = sealedOf(r.effects, 'sendToUser', 'ACK')[0]!.frame;
     expect(ack.payload).toEqual({ msg_ref: 'USER_HELLO', server_id: SELF, server_pub: 'SELFPUB' });
     expect(r.effects).toContainEqual({ kind: 'persist', op: { op: 'bindUserKey', userId: ALICE, pubkey: pub } });
-    expect(r.effects).toContainEqual({ kind: 'persist', op: { op: 'bindName', name: 'alice', userId: ALICE } });
+    expect(s.onlineNames.get('alice')).toBe(ALICE);
+    expect(r.effects.filter((e) => e.kind === 'persist' && e.op.op === 'bindName')).toEqual([]); // names are not squatted for good
     const adv = sealedOf(r.effects, 'broadcastServers', 'USER_ADVERTISE')[0]!.frame;
-    expect(adv).toMatchObject({ from: SELF, to: '*', payload: { user_id: ALICE, server_id: SELF, pubkey: pub, meta: { pubkey: pub, username: 'alice', display_name: 'alice' } } });
+    expect(adv).toMatchObject({ from: SELF, to: '*', payload: { user_id: ALICE, server_id: SELF, pubkey: pub, proven: true, meta: { pubkey: pub, username: 'alice', display_name: 'alice' } } });
     const upd = sealedOf(r.effects, 'broadcastServers', 'PUBLIC_CHANNEL_UPDATED')[0]!.frame.payload as { version: number; wraps: Array<{ member_id: string; wrapped_key: string }> };
     expect(upd.version).toBe(1);
     expect(upd.wraps.map((w) => w.member_id)).toEqual([ALICE]);
@@ -32,7 +32,11 @@ describe('USER_HELLO', () => {
   const cases: Array<[string, (s: ReturnType<typeof meshState>) => Hello, string, string]> = [
     ['the user_id is already connected', () => hello(ALICE, keys().alice.publicKey.toBase64Url()), 'NAME_IN_USE', 'NAME_IN_USE'],
     ['the name is bound to another user_id', () => hello(CAROL, keys().bob.publicKey.toBase64Url(), { username: 'alice' }), 'NAME_IN_USE', 'NAME_IN_USE'],
-    ['the user_id is bound to another key', (s) => (s.localUsers.delete(ALICE), hello(ALICE, keys().bob.publicKey.toBase64Url())), 'BAD_KEY', 'BAD_KEY'],
+    ['the user_id is bound to another key', (s) => (handleUserGone(s, ALICE, 'c1', ctx()), provenHello(ALICE, keys().bob, undefined, NOW + 1)), 'BAD_KEY', 'BAD_KEY'],
+    ['an unsigned hello for a bound user_id (its key, but no proof)', (s) => (handleUserGone(s, ALICE, 'c1', ctx()), hello(ALICE, keys().alice.publicKey.toBase64Url())), 'INVALID_SIG', 'INVALID_SIG'],
+    ['a signed hello without bind for a bound user_id (replayable)', (s) => (handleUserGone(s, ALICE, 'c1', ctx()), sealFrame({ type: 'USER_HELLO', from: ALICE, to: SELF, ts: NOW + 1, payload: { pubkey: keys().alice.publicKey.toBase64Url() } }, keys().alice) as Hello), 'INVALID_SIG', 'INVALID_SIG'],
+    ['a proven hello bound to another server', (s) => (handleUserGone(s, ALICE, 'c1', ctx()), provenHello(ALICE, keys().alice, undefined, NOW + 1, S2)), 'SOCP_ERR_REPLAY', 'INVALID_SIG'],
+    ['an account name held by another user', (s) => (s.names.set('dave', BOB), hello(CAROL, keys().bob.publicKey.toBase64Url(), { username: 'dave' })), 'NAME_IN_USE', 'NAME_IN_USE'],
     ['a 1024-bit key', () => hello(CAROL, bad.rsa1024!.public_spki_b64url), 'BAD_KEY', 'BAD_KEY'],
     ['a 2048-bit key', () => hello(CAROL, bad.rsa2048!.public_spki_b64url), 'BAD_KEY', 'BAD_KEY'],
     ['e = 3', () => hello(CAROL, bad.rsa4096_e3!.public_spki_b64url), 'BAD_KEY', 'BAD_KEY'],

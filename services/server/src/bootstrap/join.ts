@@ -1,21 +1,31 @@
 /**
- * Joining through the introducers (§9.1, docs/contracts.md "Joining and introducers").
+ * Joining through the introducers (§9.1, docs/contracts.md "Joining and introducers" and
+ * "Admission").
  *
- * One session per configured introducer: connect, send a signed SERVER_HELLO_JOIN, wait up to
+ * One session per configured introducer: connect, send a signed SERVER_HELLO_JOIN (with the
+ * `join_proof` of the mesh join secret when one is configured, and `caps`), wait up to
  * JOIN_TIMEOUT_MS for SERVER_WELCOME, verify it with the introducer's pinned key (or accept it
  * unsigned, with a warning, only when the operator configured no pin), then keep the socket
- * open with HEARTBEAT; on close, reconnect with backoff and join again. The first join tries
- * the introducers in order and fails over; once one WELCOME was accepted, sessions with all the
- * others start in the background so every introducer knows this server.
+ * open with HEARTBEAT (addressed to the introducer's id, learnt from its WELCOME); on close,
+ * reconnect with backoff and join again. The first join tries the introducers in order and
+ * fails over; once one WELCOME was accepted, sessions with all the others start in the
+ * background so every introducer knows this server.
+ *
+ * Admission tickets: each WELCOME may carry our ticket (admission/ticket.ts). The newest is kept
+ * (`Joiner.ticket`), presented in every SERVER_HELLO_LINK / SERVER_ANNOUNCE, and renewed by
+ * joining again on the open socket at half its lifetime (`onTicket` then announces it).
  */
 import { WebSocket } from 'ws';
 import {
-  JOIN_TIMEOUT_MS, MAX_FRAME_BYTES, acceptUnsigned, backoffDelayMs, decodeFrame, importPublicKey, verifyFrame,
-  type FrameOf, type ServerWelcomePayload, type UnsignedFrame, type Verified,
+  CAP_BIND, JOIN_TIMEOUT_MS, MAX_FRAME_BYTES, acceptUnsigned, backoffDelayMs, decodeFrame, importPublicKey, joinProof, verifyFrame,
+  type FrameOf, type ServerAddrPayload, type ServerWelcomePayload, type UnsignedFrame, type Verified,
 } from '@socp/protocol';
 import type { BootstrapEntry } from '../config';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
+
+/** Never renew a ticket more often than this, whatever lifetime an introducer gives. */
+export const MIN_TICKET_RENEW_MS = 1_000;
 
 export interface JoinComponents {
   log: Logger;
@@ -23,70 +33,118 @@ export interface JoinComponents {
   selfId(): string;
   selfAddr(): { host: string; port: number; pubkey: string };
   seal(f: UnsignedFrame): Promise<string>;
-  /** Called for every accepted WELCOME; `first` is true for the one that admitted us. */
-  onWelcome(p: ServerWelcomePayload, first: boolean): void;
+  /** Called for every accepted WELCOME; `first` is true for the one that admitted us; `pinned` says whether it was verified under a pinned key. */
+  onWelcome(p: ServerWelcomePayload, first: boolean, pinned: boolean): void;
+  /** A newer admission ticket arrived (renewal): announce it to the linked servers. */
+  onTicket(): void;
 }
-export interface JoinInit { introducers: readonly BootstrapEntry[]; heartbeatMs: number; backoffMs: readonly number[] }
+export interface JoinInit { introducers: readonly BootstrapEntry[]; heartbeatMs: number; backoffMs: readonly number[]; joinSecret: string | undefined }
+
+type Welcome = Verified<FrameOf<'SERVER_WELCOME'>>;
+
+/** The ticket of a WELCOME, if it has a usable expiry (the introducer signed it; peers check it). */
+function ticketOf(p: ServerWelcomePayload): { ticket: Record<string, unknown>; issued: number; expires: number } | undefined {
+  const t = p.ticket;
+  const issued = t?.['issued'];
+  const expires = t?.['expires'];
+  return t && typeof issued === 'number' && typeof expires === 'number' && expires > issued ? { ticket: t, issued, expires } : undefined;
+}
 
 class IntroducerSession {
   private ws: WebSocket | undefined;
   private hb: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
+  private renew: NodeJS.Timeout | undefined;
   private attempt = 0;
   private stopped = false;
   private readonly log: Logger;
+  /** The introducer's id, from its WELCOME (frames after the join are addressed to it). */
+  private introducerId: string | undefined;
+  private pending: ((w: Welcome | Error) => void) | undefined;
 
-  constructor(private readonly entry: BootstrapEntry, private readonly init: JoinInit, private readonly c: JoinComponents) {
+  constructor(private readonly entry: BootstrapEntry, private readonly init: JoinInit, private readonly c: JoinComponents, private readonly joiner: Joiner) {
     this.log = c.log.child({ introducer: `${entry.host}:${entry.port}` });
   }
 
+  private get addr(): string {
+    return `${this.entry.host}:${this.entry.port}`;
+  }
+
+  /** A signed SERVER_HELLO_JOIN with our address, key, caps and (when configured) the join proof. */
+  private joinFrame(): Promise<string> {
+    const from = this.c.selfId();
+    const ts = Date.now();
+    const payload: ServerAddrPayload = { ...this.c.selfAddr(), caps: [CAP_BIND] };
+    if (this.init.joinSecret !== undefined) payload.join_proof = joinProof(this.init.joinSecret, { from, ts, host: payload.host, port: payload.port, pubkey: payload.pubkey });
+    // SERVER_HELLO_JOIN is the one frame addressed host:port: we do not know the introducer's id yet.
+    return this.c.seal({ type: 'SERVER_HELLO_JOIN', from, to: this.addr, ts, payload });
+  }
+
+  /** Verify a WELCOME under the pinned key (or accept it unverified when none is pinned). */
+  private verifyWelcome(f: FrameOf<'SERVER_WELCOME'>): Welcome | undefined {
+    if (this.entry.pubkey === undefined) {
+      this.log.warn('introducer configured without a pinned key: WELCOME accepted unverified');
+      return acceptUnsigned(f, 'unpinned-introducer');
+    }
+    const r = verifyFrame(f, importPublicKey(this.entry.pubkey));
+    if (r.ok) return r.value;
+    this.c.metrics.introducerJoins.inc({ outcome: 'bad_sig' });
+    return undefined;
+  }
+
   /** Connect and join once; resolves with the verified WELCOME, rejects on any failure. */
-  join(): Promise<Verified<FrameOf<'SERVER_WELCOME'>>> {
+  join(): Promise<Welcome> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://${this.entry.host}:${this.entry.port}`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: JOIN_TIMEOUT_MS });
+      const ws = new WebSocket(`ws://${this.addr}`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: JOIN_TIMEOUT_MS });
       this.ws = ws;
-      let done = false;
-      const finish = (e: Error | undefined, w?: Verified<FrameOf<'SERVER_WELCOME'>>): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        if (e) {
-          ws.terminate();
-          reject(e);
-        } else resolve(w!);
-      };
       const timer = setTimeout(() => finish(new Error('TIMEOUT: no SERVER_WELCOME')), JOIN_TIMEOUT_MS);
-      ws.on('error', (e) => finish(e));
+      const finish = (r: Welcome | Error): void => {
+        if (this.pending !== finish) return;
+        this.pending = undefined;
+        clearTimeout(timer);
+        if (r instanceof Error) {
+          ws.terminate();
+          reject(r);
+        } else resolve(r);
+      };
+      this.pending = finish;
+      ws.on('error', (e) => this.pending?.(e));
       ws.on('close', () => {
-        finish(new Error('introducer closed the connection'));
+        this.pending?.(new Error('introducer closed the connection'));
         this.closed(ws);
       });
-      ws.on('open', () => {
-        const a = this.c.selfAddr();
-        void this.c
-          .seal({ type: 'SERVER_HELLO_JOIN', from: this.c.selfId(), to: `${this.entry.host}:${this.entry.port}`, ts: Date.now(), payload: a })
-          .then((t) => ws.send(t));
-      });
-      ws.on('message', (data: Buffer) => {
-        const d = decodeFrame(data);
-        if (!d.ok) return this.log.warn({ reason: d.error.code }, 'introducer sent an undecodable frame');
-        const f = d.value;
-        if (f.type !== 'SERVER_WELCOME') return;
-        let v: Verified<FrameOf<'SERVER_WELCOME'>>;
-        if (this.entry.pubkey === undefined) {
-          this.log.warn('introducer configured without a pinned key: WELCOME accepted unverified');
-          v = acceptUnsigned(f, 'unpinned-introducer');
-        } else {
-          const r = verifyFrame(f, importPublicKey(this.entry.pubkey));
-          if (!r.ok) {
-            this.c.metrics.introducerJoins.inc({ outcome: 'bad_sig' });
-            return finish(new Error(`INVALID_SIG: WELCOME does not verify under the pinned introducer key`));
-          }
-          v = r.value;
-        }
-        finish(undefined, v);
-      });
+      ws.on('open', () => void this.joinFrame().then((t) => ws.send(t)));
+      ws.on('message', (data: Buffer) => this.onMessage(data));
     });
+  }
+
+  private onMessage(data: Buffer): void {
+    const d = decodeFrame(data);
+    if (!d.ok) return this.log.warn({ reason: d.error.code }, 'introducer sent an undecodable frame');
+    const f = d.value;
+    if (f.type === 'ERROR') return this.log.warn({ code: f.payload.code, detail: f.payload.detail }, 'introducer sent ERROR');
+    if (f.type !== 'SERVER_WELCOME') return;
+    const w = this.verifyWelcome(f);
+    if (w === undefined) return this.pending?.(new Error('INVALID_SIG: WELCOME does not verify under the pinned introducer key'));
+    this.introducerId = w.from;
+    if (this.pending) return this.pending(w);
+    // A WELCOME on a joined socket answers our renewal: new ticket, fresh server list.
+    this.c.onWelcome(w.payload, false, this.entry.pubkey !== undefined);
+    this.accepted(w.payload);
+  }
+
+  /** After any accepted WELCOME: keep its ticket and plan the renewal at half its life. */
+  accepted(p: ServerWelcomePayload): void {
+    const t = ticketOf(p);
+    if (t === undefined) return;
+    this.joiner.offerTicket(t.ticket, t.expires);
+    clearTimeout(this.renew);
+    const at = Math.max(MIN_TICKET_RENEW_MS, t.issued + (t.expires - t.issued) / 2 - Date.now());
+    this.renew = setTimeout(() => {
+      const ws = this.ws;
+      if (!ws || ws.readyState !== ws.OPEN || this.stopped) return;
+      void this.joinFrame().then((text) => ws.send(text));
+    }, at);
   }
 
   /** Keep the joined socket alive with HEARTBEAT. */
@@ -96,7 +154,7 @@ class IntroducerSession {
     this.hb = setInterval(() => {
       const ws = this.ws;
       if (!ws || ws.readyState !== ws.OPEN) return;
-      void this.c.seal({ type: 'HEARTBEAT', from: this.c.selfId(), to: `${this.entry.host}:${this.entry.port}`, ts: Date.now(), payload: {} }).then((t) => ws.send(t));
+      void this.c.seal({ type: 'HEARTBEAT', from: this.c.selfId(), to: this.introducerId ?? this.addr, ts: Date.now(), payload: {} }).then((t) => ws.send(t));
     }, this.init.heartbeatMs);
   }
 
@@ -106,7 +164,8 @@ class IntroducerSession {
     this.join().then(
       (w) => {
         this.c.metrics.introducerJoins.inc({ outcome: 'ok' });
-        this.c.onWelcome(w.payload, false);
+        this.c.onWelcome(w.payload, false, this.entry.pubkey !== undefined);
+        this.accepted(w.payload);
         this.keep();
       },
       (e: Error) => {
@@ -119,6 +178,7 @@ class IntroducerSession {
   private closed(ws: WebSocket): void {
     if (this.ws !== ws) return;
     clearInterval(this.hb);
+    clearTimeout(this.renew);
     this.ws = undefined;
     if (this.background) this.scheduleRetry();
   }
@@ -139,11 +199,12 @@ class IntroducerSession {
     this.stopped = true;
     clearInterval(this.hb);
     clearTimeout(this.retry);
+    clearTimeout(this.renew);
     const ws = this.ws;
     if (!ws) return;
     if (ws.readyState === ws.OPEN && this.background) {
       try {
-        ws.send(await this.c.seal({ type: 'CTRL_CLOSE', from: this.c.selfId(), to: `${this.entry.host}:${this.entry.port}`, ts: Date.now(), payload: {} }));
+        ws.send(await this.c.seal({ type: 'CTRL_CLOSE', from: this.c.selfId(), to: this.introducerId ?? this.addr, ts: Date.now(), payload: {} }));
         ws.close(1000, 'shutdown');
         return;
       } catch {
@@ -158,10 +219,24 @@ export class Joiner {
   private readonly sessions: IntroducerSession[];
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  private best: { ticket: Record<string, unknown>; expires: number } | undefined;
   joined = false;
 
   constructor(private readonly init: JoinInit, private readonly c: JoinComponents) {
-    this.sessions = init.introducers.map((e) => new IntroducerSession(e, init, c));
+    this.sessions = init.introducers.map((e) => new IntroducerSession(e, init, c, this));
+  }
+
+  /** Our newest admission ticket (presented in SERVER_HELLO_LINK / SERVER_ANNOUNCE), if any introducer gave one. */
+  get ticket(): Record<string, unknown> | undefined {
+    return this.best?.ticket;
+  }
+
+  /** A session got a ticket: keep it when it outlives the one we hold, and announce a renewal. */
+  offerTicket(ticket: Record<string, unknown>, expires: number): void {
+    if (this.best !== undefined && expires <= this.best.expires) return;
+    const renewal = this.best !== undefined;
+    this.best = { ticket, expires };
+    if (renewal) this.c.onTicket();
   }
 
   /** Try the introducers in order until one admits us, retrying the whole list with backoff. */
@@ -179,7 +254,8 @@ export class Joiner {
         const w = await s.join();
         this.c.metrics.introducerJoins.inc({ outcome: 'ok' });
         this.joined = true;
-        this.c.onWelcome(w.payload, true);
+        s.accepted(w.payload);
+        this.c.onWelcome(w.payload, true, this.init.introducers[i]!.pubkey !== undefined);
         s.background = true;
         s.keep();
         this.sessions.forEach((o, j) => {

@@ -109,6 +109,17 @@ export class LinkManager {
     }
   }
 
+  /** Send a frame built per peer (e.g. a SERVER_ANNOUNCE with a renewed ticket) on every open link. */
+  broadcast(build: (serverId: string) => Promise<string>, type: string): void {
+    for (const p of this.peers.values()) {
+      const conn = p.conn;
+      if (!p.up || !conn) continue;
+      void build(p.id).then((text) => {
+        if (!conn.closed) conn.send(text, type);
+      });
+    }
+  }
+
   get upCount(): number {
     let n = 0;
     for (const p of this.peers.values()) if (p.up) n++;
