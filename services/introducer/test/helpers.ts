@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import pino from 'pino';
-import { sealFrame, type FrameOf, type RsaPrivateKey } from '@socp/protocol';
+import { joinProof, sealFrame, withBind, type FrameOf, type RsaPrivateKey, type ServerAddrPayload } from '@socp/protocol';
+import { randomSecret } from '../../../tests/harness/secrets';
 import { startIntroducer, type RunningIntroducer } from '../src/app';
 import { loadConfig, type IntroducerConfig } from '../src/config';
 import { FrameSocket } from '../../../tests/harness/frame-socket';
@@ -13,10 +14,13 @@ export function tempDir(): string {
   return mkdtempSync(pathJoin(tmpdir(), 'socp-intro-test-'));
 }
 
+/** The mesh join secret of the test introducers (random per run). */
+export const JOIN_SECRET = randomSecret(32);
+
 export async function startTestIntroducer(dir: string, env: Record<string, string> = {}): Promise<TestIntroducer> {
   const cfg = loadConfig({
     SOCP_HOST: '127.0.0.1', SOCP_PORT: '0', SOCP_ADMIN_HOST: '127.0.0.1', SOCP_ADMIN_PORT: '0',
-    SOCP_DATA_DIR: dir, SOCP_KEY_PASSPHRASE: 'test-passphrase', ...env,
+    SOCP_DATA_DIR: dir, SOCP_KEY_PASSPHRASE: 'test-passphrase', SOCP_JOIN_SECRET: JOIN_SECRET, ...env,
   });
   const intro = await startIntroducer(cfg, pino({ level: 'silent' }));
   return { intro, cfg, dir, url: `ws://127.0.0.1:${intro.wsPort}`, admin: `http://127.0.0.1:${intro.adminPort}` };
@@ -26,14 +30,27 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export function joinFrame(key: RsaPrivateKey, id: string, port: number, ts = Date.now()): FrameOf<'SERVER_HELLO_JOIN'> {
-  return sealFrame({ type: 'SERVER_HELLO_JOIN', from: id, to: '127.0.0.1:9100', ts, payload: { host: '127.0.0.1', port, pubkey: key.publicKey.toBase64Url() } }, key);
+export interface JoinOptions {
+  /** The join secret to prove (default JOIN_SECRET); null = no join_proof. */
+  secret?: string | null;
+  /** Bind the envelope (default true), as our servers do. */
+  bind?: boolean;
+}
+
+/** A signed SERVER_HELLO_JOIN as our servers send it: join_proof of the secret, caps, envelope bound. */
+export function joinFrame(key: RsaPrivateKey, id: string, port: number, ts = Date.now(), o: JoinOptions = {}): FrameOf<'SERVER_HELLO_JOIN'> {
+  const pubkey = key.publicKey.toBase64Url();
+  const secret = o.secret === undefined ? JOIN_SECRET : o.secret;
+  const payload: ServerAddrPayload = { host: '127.0.0.1', port, pubkey, caps: ['bind'] };
+  if (secret !== null) payload.join_proof = joinProof(secret, { from: id, ts, host: '127.0.0.1', port, pubkey });
+  const f = { type: 'SERVER_HELLO_JOIN' as const, from: id, to: '127.0.0.1:9100', ts, payload };
+  return sealFrame(o.bind === false ? f : withBind(f), key);
 }
 
 /** Open a socket, send a signed JOIN, and wait for the WELCOME. */
-export async function join(url: string, key: RsaPrivateKey, id: string, port: number): Promise<{ sock: FrameSocket; welcome: FrameOf<'SERVER_WELCOME'> }> {
+export async function join(url: string, key: RsaPrivateKey, id: string, port: number, o: JoinOptions = {}): Promise<{ sock: FrameSocket; welcome: FrameOf<'SERVER_WELCOME'> }> {
   const sock = await FrameSocket.connect(url);
-  sock.send(joinFrame(key, id, port));
+  sock.send(joinFrame(key, id, port, Date.now(), o));
   const welcome = await sock.waitFrame<FrameOf<'SERVER_WELCOME'>>((f) => f.type === 'SERVER_WELCOME', 5_000);
   return { sock, welcome };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, importPublicKey, verifyFrame, welcomeServers, type FrameOf, type RsaPrivateKey } from '@socp/protocol';
+import { checkTicket, generateKeyPair, importPublicKey, verifyFrame, welcomeServers, type FrameOf, type RsaPrivateKey } from '@socp/protocol';
 import { FrameSocket } from '../../../tests/harness/frame-socket';
 import { httpGet, metricValue, waitFor } from '../../../tests/harness/wait';
 import { rawRsaKey } from '../../../tests/harness/weak-keys';
@@ -39,9 +39,16 @@ test('a join gets a WELCOME signed by the introducer key, keeping the proposed i
 
   const b = track(await join(t.url, keyB, idB, 7002));
   expect(b.welcome.payload.assigned_id).toBe(idB);
-  const listed = b.welcome.payload.servers!.find((s) => s.server_id === idA);
-  expect(listed).toEqual({ server_id: idA, host: '127.0.0.1', port: 7001, pubkey: keyA.publicKey.toBase64Url() });
-  expect(b.welcome.payload.clients).toEqual(b.welcome.payload.servers);
+  const listed = b.welcome.payload.servers!.find((s) => s.server_id === idA)!;
+  expect(listed).toMatchObject({ server_id: idA, host: '127.0.0.1', port: 7001, pubkey: keyA.publicKey.toBase64Url() });
+  // each listed server comes with the admission ticket we signed at its join; `clients` (G43's list) without
+  const intro = importPublicKey(t.intro.pubkey);
+  const issuers = new Map([[intro.fingerprint(), intro]]);
+  expect(checkTicket(listed.ticket, { serverId: idA, key: keyA.publicKey, host: '127.0.0.1', port: 7001 }, issuers, Date.now()).ok).toBe(true);
+  expect(b.welcome.payload.clients).toEqual(b.welcome.payload.servers!.map(({ ticket: _t, ...e }) => e));
+  // and the joiner gets its own ticket, with the caps its join announced
+  const own = checkTicket(b.welcome.payload.ticket, { serverId: idB, key: keyB.publicKey, host: '127.0.0.1', port: 7002 }, issuers, Date.now());
+  expect(own.ok && own.value.caps).toEqual(['bind']);
   expect(b.welcome.payload.servers!.map((s) => s.server_id)).not.toContain(idB);
 
   const identity = await httpGet(`${t.admin}/identity`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
-import { generateKeyPair, type RsaPrivateKey } from '@socp/protocol';
+import { generateKeyPair, sealFrame, withBind, type RsaPrivateKey } from '@socp/protocol';
 import { httpGet, metricValue, waitFor } from '../../../tests/harness/wait';
 import { join, removeDir, startTestIntroducer, tempDir, type TestIntroducer } from './helpers';
 
@@ -57,17 +57,20 @@ test('a wrong passphrase refuses to start', async () => {
   await expect(startTestIntroducer(dir, { SOCP_KEY_PASSPHRASE: 'wrong' })).rejects.toMatchObject({ code: 'SOCP_ERR_KEYSTORE' });
 });
 
-test('CTRL_CLOSE prunes at once; a plain disconnect is pruned after SOCP_PRUNE_AFTER_MS', async () => {
+test('a CTRL_CLOSE signed by the server prunes it at once; an unsigned one only ends the socket; a plain disconnect is pruned after SOCP_PRUNE_AFTER_MS', async () => {
   t = await startTestIntroducer(tempDir(), { SOCP_PRUNE_AFTER_MS: '400' });
   const tt = t;
   const polite = randomUUID();
   const rude = randomUUID();
   const p = await join(tt.url, key, polite, 7401);
-  const r = await join(tt.url, await generateKeyPair(), rude, 7402);
-  p.sock.sendRaw('{"type":"CTRL_CLOSE"}');
+  const rudeKey = await generateKeyPair();
+  const r = await join(tt.url, rudeKey, rude, 7402);
+  p.sock.send(sealFrame(withBind({ type: 'CTRL_CLOSE', from: polite, to: tt.intro.id, ts: Date.now(), payload: {} }), key));
   await p.sock.waitClosed(3_000);
   expect(tt.intro.registry.get(polite)).toBeUndefined();
-  r.sock.terminate();
+  // an attacker on the rude server's socket (or the server itself, unsigned) cannot delete its entry at once
+  r.sock.sendRaw('{"type":"CTRL_CLOSE"}');
+  await r.sock.waitClosed(3_000);
   await waitFor('rude server marked disconnected', () => tt.intro.registry.get(rude)?.connected === false, 3_000);
   expect(tt.intro.registry.get(rude)).toBeDefined();
   await waitFor('rude server pruned', () => tt.intro.registry.get(rude) === undefined, 5_000);

@@ -23,9 +23,9 @@ export interface EnvelopeBind { type: FrameType; from: string; to: string; ts: n
 interface EnvelopeLike { type: FrameType; from: string; to: string; ts: number; payload: unknown }
 
 /** The frame with `payload.bind` set from its own envelope (overwrites any `bind` it had). */
-export function withBind<F extends EnvelopeLike>(f: F): F {
+export function withBind<F extends EnvelopeLike>(f: F): F & { payload: F['payload'] & { bind: EnvelopeBind } } {
   const bind: EnvelopeBind = { type: f.type, from: f.from, to: f.to, ts: f.ts };
-  return { ...f, payload: { ...(f.payload as object), bind } };
+  return { ...f, payload: { ...(f.payload as object), bind } } as F & { payload: F['payload'] & { bind: EnvelopeBind } };
 }
 
 /** True when the payload has a `bind` member (well-formed or not). */

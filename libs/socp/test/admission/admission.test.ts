@@ -27,7 +27,7 @@ describe('envelope binding', () => {
     const plain = sealFrame({ ...hello, payload: { host: 'h', port: 1, pubkey: server.publicKey.toBase64Url() } }, server) as Frame;
     expect(bindMatches(plain)).toBeUndefined();
     expect(verifyFrame(plain, server.publicKey).ok).toBe(true);
-    const odd = sealFrame({ ...hello, payload: { ...hello.payload, bind: { ...hello.payload.bind, extra: 1 } } }, server) as Frame;
+    const odd = sealFrame({ ...hello, payload: { ...hello.payload, bind: { ...hello.payload.bind, extra: 1 } } } as typeof hello, server) as Frame;
     expect(bindMatches(odd)).toBe(false);
     expect(verifyFrame(odd, server.publicKey).ok).toBe(false);
   });
