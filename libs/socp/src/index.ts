@@ -19,6 +19,7 @@ export * from './wire/base64url';
 export * from './wire/canonical-json';
 export * from './wire/envelope';
 export * from './crypto/keys';
+export { DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, RSA_PRIME_COUNTS, isRsaPrimeCount, type RsaPrimeCount } from './crypto/multi-prime';
 export * from './crypto/content-sig';
 export * from './messages';
 export * from './routing/seen-cache';
