@@ -3,7 +3,7 @@
  * The load generator: a separate process (forked by run-bench with an IPC channel) so its CPU
  * is measured apart from the servers'. Commands (request {id, cmd, args} → reply {id, ok,
  * result|error}; progress lines as {progress}):
- *   setup {urlA, urlB, pairs, keys}   key pool, 16 senders on A and 16 receivers on B, rosters
+ *   setup {urlA, urlB, pairs, keys, primes}   key pool (keys of `primes` primes), 16 senders on A and 16 receivers on B, rosters
  *   dmPrepare {rate, seconds}         build one step of the DM ramp (dm-load.ts), untimed
  *   dmRun                             send it and collect the arrivals
  *   file {size, timeoutMs}            one file A → B (file-transfer.ts)
@@ -13,7 +13,7 @@
  * Exits when the IPC channel closes (the bench ended or died).
  */
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, type RsaPrivateKey } from '@socp/protocol';
+import { generateKeyPair, type RsaPrimeCount, type RsaPrivateKey } from '@socp/protocol';
 import { BenchUser } from './bench-user';
 import { prepareDmStep, runDmStep, type Pair, type PreparedStep } from './dm-load';
 import { transferFile } from './file-transfer';
@@ -26,8 +26,8 @@ let step: PreparedStep | undefined;
 
 const progress = (line: string): void => void process.send?.({ progress: line });
 
-async function setup(a: { urlA: string; urlB: string; pairs: number; keys: number }): Promise<unknown> {
-  keys = await Promise.all(Array.from({ length: a.keys }, () => generateKeyPair()));
+async function setup(a: { urlA: string; urlB: string; pairs: number; keys: number; primes: RsaPrimeCount }): Promise<unknown> {
+  keys = await Promise.all(Array.from({ length: a.keys }, () => generateKeyPair(a.primes)));
   const senders = await Promise.all(Array.from({ length: a.pairs }, (_, i) => BenchUser.connect(a.urlA, keys[i % keys.length]!, randomUUID())));
   const receivers = await Promise.all(Array.from({ length: a.pairs }, (_, i) => BenchUser.connect(a.urlB, keys[(i + 1) % keys.length]!, randomUUID())));
   pairs = await Promise.all(senders.map(async (s, i) => {

@@ -2,22 +2,23 @@
 /**
  * `npm run bench` (scripts/bench.sh builds first): one local mesh — introducer + 2 servers,
  * real processes, real Redis, loopback, default timings — and, in the same run:
- *   0. the machine's RSA-4096 private-op rates (libs/socp crypto-rates, mesh idle; again after the ramp)
+ *   0. the machine's RSA-4096 private-op rates for the mesh's key kind and for two-prime keys
+ *      (libs/socp crypto-rates, interleaved, mesh idle; again after the ramp)
  *   1. DM throughput A → B at rising offered load (10 %…125 % of the measured bound) up to saturation, p50/p95/p99 per step
  *   2. latency at ~10 % of saturation
  *   3. 1 MiB and 10 MiB files A → B (progress shown)
  *   4. presence: 1,000 and 10,000 users, convergence time, server RSS, Redis memory
  * Prints each figure, writes docs/benchmarks/results.json, README.md and throughput.svg.
  * Everything started is stopped on success, failure, SIGINT and SIGTERM.
- *   node bench/dist/run-bench.js [--quick] [--only dm,light,files,presence] [--profile DIR]
+ *   node bench/dist/run-bench.js [--quick] [--only dm,light,files,presence] [--profile DIR] [--primes 2|3|4]
+ *     --primes   primes of every key the mesh and the generator make (SOCP_RSA_PRIMES; default DEFAULT_RSA_PRIMES)
  *     --quick    short ramp, 1 MiB only, 1,000 users only
  *     --only     run just these phases (the light load needs dm for its rate, else uses 50/s)
  *     --profile  servers run with --cpu-prof; .cpuprofile files land in DIR at the end
  *     --server-node-options "FLAGS"  NODE_OPTIONS for the servers (e.g. "--max-semi-space-size=8")
  *     --rewrite  only regenerate README.md and throughput.svg from docs/benchmarks/results.json
  */
-import { spawnSync } from 'node:child_process';
-import { endProcess } from '@socp/protocol';
+import { DEFAULT_RSA_PRIMES, endProcess, isRsaPrimeCount } from '@socp/protocol';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ import { USER_FILE_CHUNKS_PER_SEC, USER_FRAMES_PER_SEC } from '@socp/server/dist
 import { GeneratorClient } from './generator-client';
 import { cpuMeter, redisUsedMemory, rssBytes, serverSample, settle, threadCpuSeconds, type CpuWindow } from './proc-stats';
 import { writeReport, type BenchResults, type PresenceResult, type RampStep } from './report';
+import { measureCryptoRates, signCpuMs, threadpoolSignRate, type CryptoRates } from './rsa-bound';
 import { round } from './stats';
 
 const argv = process.argv.slice(2);
@@ -38,6 +40,8 @@ const argAfter = (flag: string): string | undefined => (argv.includes(flag) ? ar
 const QUICK = argv.includes('--quick');
 const ONLY = argAfter('--only')?.split(',');
 const PROFILE_DIR = argAfter('--profile');
+/** Primes of the mesh's and the generator's keys; the report states it and measures its bound beside the two-prime one. */
+const PRIMES = Number(argAfter('--primes') ?? DEFAULT_RSA_PRIMES);
 /** Extra NODE_OPTIONS for the two servers (e.g. V8 heap flags), to compare runtime settings. */
 const SERVER_NODE_OPTIONS = [argAfter('--server-node-options'), PROFILE_DIR ? `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` : undefined].filter(Boolean).join(' ');
 const phase = (name: string): boolean => ONLY === undefined || ONLY.includes(name);
@@ -80,17 +84,6 @@ const endProgress = (): void => {
   progressShown = false;
 };
 
-interface CryptoRates { wall_ops_per_s: Record<string, number>; ops_per_cpu_s: Record<string, number>; load: number }
-
-/** libs/socp's crypto-rates (its lines printed indented); the rates from its final JSON line. */
-function cryptoRates(root: string): CryptoRates {
-  const r = spawnSync(process.execPath, [join(root, 'libs/socp/dist/bench/crypto-rates.js'), '--seconds', '1.5'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`crypto-rates failed: ${r.stderr}`);
-  const lines = r.stdout.trim().split('\n');
-  for (const l of lines.slice(0, -1)) out(`  ${l}`);
-  return JSON.parse(lines[lines.length - 1]!) as CryptoRates;
-}
-
 async function main(): Promise<void> {
   const root = repoRoot();
   if (argv.includes('--rewrite')) {
@@ -117,24 +110,25 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadStart = loadavg().map((l) => round(l, 2));
   try {
+    if (!isRsaPrimeCount(PRIMES)) throw new Error(`--primes must be 2, 3 or 4 (got ${PRIMES})`);
     out(`SOCP bench${QUICK ? ' (quick)' : ''}: Node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    out('starting the mesh: introducer + 2 servers (own redis-server each), default timings…');
+    out(`starting the mesh: introducer + 2 servers (own redis-server each), default timings, server and user keys of ${PRIMES} primes…`);
     mesh = await startMesh({
       servers: 2, introducers: 1, logLevel: 'info',
-      ...(SERVER_NODE_OPTIONS ? { serverEnv: { NODE_OPTIONS: SERVER_NODE_OPTIONS } } : {}),
+      serverEnv: { SOCP_RSA_PRIMES: String(PRIMES), ...(SERVER_NODE_OPTIONS ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}) },
     });
     await mesh.waitReady();
     const [A, B] = [mesh.servers[0]!, mesh.servers[1]!];
     const pids = { serverA: A.proc!.pid!, serverB: B.proc!.pid!, redisA: A.redis!.pid!, redisB: B.redis!.pid! };
 
-    out('\n[0] RSA-4096 private-op rates on this machine (mesh idle)');
-    const rates = [cryptoRates(root)];
-    const signRate = (): number => Math.round(rates.reduce((a, r) => a + r.wall_ops_per_s['pss_sign_async']!, 0) / rates.length);
-    out(`  threadpool signing on both cores: ${signRate()} signatures/s → bound ${(signRate() / SERVER_OPS_PER_DM).toFixed(0)} DMs/s (measured again after the ramp)`);
+    out(`\n[0] RSA-4096 private-op rates on this machine (mesh idle), ${PRIMES}-prime keys (in use) and 2-prime keys, interleaved`);
+    const rates: CryptoRates[] = [measureCryptoRates(root, PRIMES, out)];
+    const signRate = (primes = PRIMES): number => threadpoolSignRate(rates, primes);
+    out(`  threadpool signing on both cores: ${signRate()} signatures/s (${PRIMES} primes) → bound ${(signRate() / SERVER_OPS_PER_DM).toFixed(0)} DMs/s; two-prime keys ${signRate(2)}/s → ${(signRate(2) / SERVER_OPS_PER_DM).toFixed(0)} DMs/s (measured again after the ramp)`);
 
     gen = new GeneratorClient(progress);
     const g = gen;
-    const setup = await g.request<{ senders: string[] }>('setup', { urlA: A.wsUrl, urlB: B.wsUrl, pairs: PAIRS, keys: KEY_POOL });
+    const setup = await g.request<{ senders: string[] }>('setup', { urlA: A.wsUrl, urlB: B.wsUrl, pairs: PAIRS, keys: KEY_POOL, primes: PRIMES });
     /** One DM step: build its frames (untimed), then send them with the CPU of every process metered. */
     const serverThreads = (): Record<'main' | 'threadpool' | 'v8', number> => {
       const [a, b] = [threadCpuSeconds(pids.serverA), threadCpuSeconds(pids.serverB)];
@@ -175,23 +169,24 @@ async function main(): Promise<void> {
     // The last step overloads the servers on purpose: let them drain before measuring the machine again.
     if (!(await settle(pids))) out('  (the servers were still busy 30 s after the ramp; the rates below are skewed)');
     out('  RSA-4096 rates again, after the ramp (servers drained):');
-    rates.push(cryptoRates(root));
+    rates.push(measureCryptoRates(root, PRIMES, out));
     const machineOps = signRate();
     const bound = machineOps / SERVER_OPS_PER_DM;
-    out(`  bound: ${machineOps} signatures/s (threadpool, both cores, mean of before/after) ÷ ${SERVER_OPS_PER_DM} server signatures per DM = ${bound.toFixed(0)} DMs/s`);
+    const twoPrimeBound = signRate(2) / SERVER_OPS_PER_DM;
+    out(`  bound: ${machineOps} signatures/s (${PRIMES}-prime keys, threadpool, both cores, mean of before/after) ÷ ${SERVER_OPS_PER_DM} server signatures per DM = ${bound.toFixed(0)} DMs/s; with two-prime keys ${signRate(2)}/s → ${twoPrimeBound.toFixed(0)} DMs/s`);
     const sat = Math.max(0, ...ramp.map((s) => s.delivered_per_s));
     // Load-independent view: server CPU per DM against the CPU the two forced signatures cost.
-    const signCpuMs = 1000 / (rates.reduce((a, r) => a + r.ops_per_cpu_s['pss_sign']!, 0) / rates.length);
+    const signCpu = signCpuMs(rates, PRIMES);
     const satStep = ramp.find((s) => s.delivered_per_s === sat);
     const cpuPerDm = satStep?.server_cpu_ms_per_dm ?? NaN;
     const cpuView = {
-      forced_cpu_ms_per_dm: round(SERVER_OPS_PER_DM * signCpuMs, 2), server_cpu_ms_per_dm: cpuPerDm,
-      cpu_efficiency: round((SERVER_OPS_PER_DM * signCpuMs) / cpuPerDm, 2), idle_machine_projection_dms_per_s: Math.round((availableParallelism() * 1000) / cpuPerDm),
+      forced_cpu_ms_per_dm: round(SERVER_OPS_PER_DM * signCpu, 2), server_cpu_ms_per_dm: cpuPerDm,
+      cpu_efficiency: round((SERVER_OPS_PER_DM * signCpu) / cpuPerDm, 2), idle_machine_projection_dms_per_s: Math.round((availableParallelism() * 1000) / cpuPerDm),
     };
     const split = satStep?.server_cpu_ms_per_dm_by_thread;
     if (split) out(`  by thread (A + B, per DM at saturation): main threads ${split.main} ms (decode, verify, routing, ws), threadpool ${split.threadpool} ms (signing), V8 ${split.v8} ms (GC)`);
     out(`  CPU view: the servers spent ${cpuPerDm} CPU-ms per DM at saturation; the 2 forced signatures cost ${cpuView.forced_cpu_ms_per_dm} CPU-ms → efficiency ${cpuView.cpu_efficiency}; on an otherwise idle ${availableParallelism()}-core machine that is ≈ ${cpuView.idle_machine_projection_dms_per_s} DMs/s`);
-    out(`  saturation: ${sat.toFixed(0)} DMs/s = ${(sat / bound).toFixed(2)} × bound (${bound.toFixed(0)}), ${(sat / SEED.dms_per_s).toFixed(2)} × seed (${SEED.dms_per_s})`);
+    out(`  saturation: ${sat.toFixed(0)} DMs/s = ${(sat / bound).toFixed(2)} × bound of the keys in use (${bound.toFixed(0)}), ${(sat / twoPrimeBound).toFixed(2)} × two-prime bound (${twoPrimeBound.toFixed(0)}), ${(sat / SEED.dms_per_s).toFixed(2)} × seed (${SEED.dms_per_s})`);
 
     const lightRate = sat > 0 ? Math.max(10, Math.round(sat * 0.1)) : 50;
     out(`\n[2] light load: ${lightRate} DMs/s (~10 % of saturation) for ${LIGHT_SECONDS} s`);
@@ -267,12 +262,14 @@ async function main(): Promise<void> {
     const results: BenchResults = {
       date: new Date().toISOString(), quick: QUICK, node: process.version, cpus: availableParallelism(),
       wall_s: 0, generator_cpu_s: round(gcpu.cpu_s, 1), load_average: { start: loadStart, end: loadavg().map((l) => round(l, 2)) },
+      keys: { primes: PRIMES, prime_bits: rates[0]!.by_primes[String(PRIMES)]!.prime_bits, setting: `SOCP_RSA_PRIMES=${PRIMES}` },
       crypto: rates,
       bound: {
+        primes: PRIMES, two_prime: { private_ops_per_s: signRate(2), dms_per_s: round(twoPrimeBound, 1) },
         private_ops_per_s: machineOps, server_ops_per_dm: SERVER_OPS_PER_DM, dms_per_s: round(bound, 1), ops_per_file_chunk: OPS_PER_CHUNK, ops_per_user_online: OPS_PER_USER, user_frames_per_s_limit: USER_FRAMES_PER_SEC, user_file_chunks_per_s_limit: USER_FILE_CHUNKS_PER_SEC,
         why: 'Both servers (and the generator and both Redis) share this machine\'s 2 cores, so the servers together can at most do the machine\'s threadpool PSS-sign rate on both cores; each cross-server DM costs one signature at A (SERVER_DELIVER) and one at B (USER_DELIVER).',
       },
-      ramp, saturation: { dms_per_s: sat, ratio_to_bound: round(sat / bound, 3), ratio_to_seed: round(sat / SEED.dms_per_s, 2), ...cpuView },
+      ramp, saturation: { dms_per_s: sat, ratio_to_bound: round(sat / bound, 3), ratio_to_two_prime_bound: round(sat / twoPrimeBound, 3), ratio_to_seed: round(sat / SEED.dms_per_s, 2), ...cpuView },
       light, files, presence, seed: SEED,
     };
     results.wall_s = round((Date.now() - started) / 1000, 1);

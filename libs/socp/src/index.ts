@@ -20,6 +20,7 @@ export * from './wire/canonical-json';
 export * from './wire/envelope';
 export * from './wire/bind';
 export * from './crypto/keys';
+export { DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, RSA_PRIME_COUNTS, isRsaPrimeCount, type RsaPrimeCount } from './crypto/multi-prime';
 export * from './crypto/content-sig';
 export * from './crypto/mac';
 export * from './admission/ticket';

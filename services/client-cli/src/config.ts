@@ -9,10 +9,11 @@
  *   --password-stdin                                         first stdin line is the password
  *                    SOCP_PASSWORD                           the password (scripts, tests)
  *                    SOCP_DEAD_AFTER_MS 45000                 a silent server socket is closed (then reconnected)
+ *                    SOCP_RSA_PRIMES   4                     primes of the key `socp signup` makes (2, 3 or 4)
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SocpError } from '@socp/protocol';
+import { DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, SocpError, type RsaPrimeCount } from '@socp/protocol';
 import { LINK_DEAD_AFTER_MS, MAX_LINK_DEAD_AFTER_MS, MIN_LINK_DEAD_AFTER_MS } from './limits';
 
 export interface ClientConfig {
@@ -24,6 +25,8 @@ export interface ClientConfig {
   readonly password: string | undefined;
   readonly name: string | undefined;
   readonly deadAfterMs: number;
+  /** Primes of a new account's RSA-4096 key (2 = classic; 3–4 = RFC 8017 multi-prime, faster to use). */
+  readonly rsaPrimes: RsaPrimeCount;
 }
 
 export interface CliOptions { server?: string; home?: string; downloads?: string; json?: boolean; passwordStdin?: boolean; name?: string }
@@ -46,6 +49,9 @@ export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConf
   if (!Number.isInteger(deadAfterMs) || deadAfterMs < MIN_LINK_DEAD_AFTER_MS || deadAfterMs > MAX_LINK_DEAD_AFTER_MS) {
     problems.push(`SOCP_DEAD_AFTER_MS must be an integer from ${MIN_LINK_DEAD_AFTER_MS} to ${MAX_LINK_DEAD_AFTER_MS} (got ${JSON.stringify(dead)})`);
   }
+  const primes = env['SOCP_RSA_PRIMES'];
+  const rsaPrimes = primes === undefined ? DEFAULT_RSA_PRIMES : Number(primes);
+  if (!Number.isInteger(rsaPrimes) || rsaPrimes < 2 || rsaPrimes > RSA_MAX_PRIMES) problems.push(`SOCP_RSA_PRIMES must be 2, 3 or ${RSA_MAX_PRIMES} (got ${JSON.stringify(primes)})`);
   if (problems.length) throw new SocpError('SOCP_ERR_CONFIG', problems.join('; '));
-  return Object.freeze({ serverUrl, home, downloads, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name, deadAfterMs });
+  return Object.freeze({ serverUrl, home, downloads, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name, deadAfterMs, rsaPrimes: rsaPrimes as RsaPrimeCount });
 }

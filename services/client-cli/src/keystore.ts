@@ -10,7 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID, scrypt as scryptCb } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonicalJson, generateKeyPair, importPrivateKeyDer, SocpError, type RsaPrivateKey } from '@socp/protocol';
+import { canonicalJson, generateKeyPair, importPrivateKeyDer, SocpError, type RsaPrimeCount, type RsaPrivateKey } from '@socp/protocol';
 import { SCRYPT_N, SCRYPT_P, SCRYPT_R, USER_NAME_RE } from './limits';
 import { writePrivateFile } from './private-files';
 
@@ -63,10 +63,10 @@ export async function saveAccount(home: string, account: Account, password: stri
   await writePrivateFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
-/** A fresh identity: RSA-4096 key and UUIDv4. */
-export async function newAccount(name: string): Promise<Account> {
+/** A fresh identity: RSA-4096 key of `rsaPrimes` primes (config SOCP_RSA_PRIMES) and UUIDv4. */
+export async function newAccount(name: string, rsaPrimes: RsaPrimeCount): Promise<Account> {
   accountPath('.', name); // validates the name
-  return { name, userId: randomUUID(), key: await generateKeyPair() };
+  return { name, userId: randomUUID(), key: await generateKeyPair(rsaPrimes) };
 }
 
 function bad(what: string): never {

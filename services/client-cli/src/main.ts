@@ -76,7 +76,7 @@ async function signup(io: Io): Promise<number> {
   const password = await askPassword(io, true);
   await ensurePrivateDir(join(io.cfg.home, 'accounts')); // fail before the server binds the name, not after
   io.note('generating your RSA-4096 key…');
-  let account = await newAccount(name);
+  let account = await newAccount(name, io.cfg.rsaPrimes);
   for (;;) {
     try {
       // The home server keeps the account (OPAQUE record + privkey_store): log in from anywhere later.

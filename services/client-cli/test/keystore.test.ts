@@ -13,7 +13,7 @@ describe('keystore', () => {
   let account: Account;
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'socp-ks-'));
-    account = await newAccount('alice');
+    account = await newAccount('alice', 4);
     await saveAccount(join(home, 'h'), account, PASSWORD);
   }, 60_000);
   afterAll(() => rmSync(home, { recursive: true, force: true }));

@@ -28,7 +28,7 @@ export interface RunningIntroducer {
 }
 
 export async function startIntroducer(cfg: IntroducerConfig, log: Logger): Promise<RunningIntroducer> {
-  const { key, created } = await loadOrCreateKey(cfg.keyFile, cfg.keyPassphrase);
+  const { key, created } = await loadOrCreateKey(cfg.keyFile, cfg.keyPassphrase, cfg.rsaPrimes);
   if (created) log.info({ keyFile: cfg.keyFile }, 'generated a new introducer key');
   const id = loadOrCreateId(join(cfg.dataDir, 'id'));
   const registry = new Registry({ path: join(cfg.dataDir, 'registry.json'), pruneAfterMs: cfg.pruneAfterMs }, { log });

@@ -5,7 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, SocpError, parseAdmitRules, type AdmitRules } from '@socp/protocol';
+import {
+  DEFAULT_RSA_PRIMES, HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RSA_MAX_PRIMES, SocpError, parseAdmitRules,
+  type AdmitRules, type RsaPrimeCount,
+} from '@socp/protocol';
 
 export interface IntroducerConfig {
   /** WebSocket listener for joins. */
@@ -19,6 +22,8 @@ export interface IntroducerConfig {
   /** Encrypted PKCS#8 PEM; generated on first start if missing. */
   readonly keyFile: string;
   readonly keyPassphrase: string;
+  /** Primes of a key made on first start or by the key tool (2 = classic; 3–4 = RFC 8017 multi-prime). */
+  readonly rsaPrimes: RsaPrimeCount;
   /** A server disconnected this long (ms) is removed from the registry. */
   readonly pruneAfterMs: number;
   /** HEARTBEAT interval (ms) on every joined server's socket. */
@@ -40,6 +45,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export function defaultConfig(): Omit<IntroducerConfig, 'keyFile' | 'keyPassphrase' | 'joinSecret' | 'admit'> {
   return {
+    rsaPrimes: DEFAULT_RSA_PRIMES, // 4: ~1.4× faster private-key operations, docs/protocol.md
     host: '0.0.0.0',
     port: 9100,
     adminHost: '0.0.0.0',
@@ -52,6 +58,23 @@ export function defaultConfig(): Omit<IntroducerConfig, 'keyFile' | 'keyPassphra
     maxConnsPerIp: 32, // sockets: a host runs a few servers; one address cannot hold the registry (MAX_REGISTERED_SERVERS)
     logLevel: 'info',
   };
+}
+
+/** SOCP_RSA_PRIMES alone, for the key tool (keygen.ts), which needs no other setting. Throws SOCP_ERR_CONFIG. */
+export function loadRsaPrimes(env: Record<string, string | undefined>): RsaPrimeCount {
+  const problems: string[] = [];
+  const n = rsaPrimesSetting(env, problems);
+  if (problems.length > 0) throw new SocpError('SOCP_ERR_CONFIG', problems.join('; '));
+  return n;
+}
+
+function rsaPrimesSetting(env: Record<string, string | undefined>, problems: string[]): RsaPrimeCount {
+  const raw = env['SOCP_RSA_PRIMES'];
+  if (raw === undefined || raw === '') return DEFAULT_RSA_PRIMES;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 2 && n <= RSA_MAX_PRIMES) return n as RsaPrimeCount;
+  problems.push(`SOCP_RSA_PRIMES must be an integer in [2, ${RSA_MAX_PRIMES}], got ${JSON.stringify(raw)}`);
+  return DEFAULT_RSA_PRIMES;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): IntroducerConfig {
@@ -106,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): IntroducerC
     dataDir,
     keyFile: str('SOCP_KEY_FILE', join(dataDir, 'introducer.key.pem')),
     keyPassphrase,
+    rsaPrimes: rsaPrimesSetting(env, problems),
     pruneAfterMs: int('SOCP_PRUNE_AFTER_MS', d.pruneAfterMs, 0, 7 * 24 * 3600_000),
     heartbeatMs: int('SOCP_HEARTBEAT_MS', d.heartbeatMs, 50, 3600_000),
     deadAfterMs: int('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 100, 3 * 3600_000),

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { generateKeyPair, importPrivateKey, SocpError, UUID_RE, type RsaPrivateKey } from '@socp/protocol';
+import { generateKeyPair, importPrivateKey, SocpError, UUID_RE, type RsaPrimeCount, type RsaPrivateKey } from '@socp/protocol';
 
 /** Write `data` so a crash leaves either the old or the new file, never a torn one. */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
@@ -27,10 +27,10 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
   }
 }
 
-/** Open the encrypted PKCS#8 key at `path`, or create (mode 0600) and return a fresh RSA-4096 key. */
-export async function loadOrCreateKey(path: string, passphrase: string): Promise<{ key: RsaPrivateKey; created: boolean }> {
+/** Open the encrypted PKCS#8 key at `path`, or create (mode 0600) and return a fresh RSA-4096 key of `rsaPrimes` primes. */
+export async function loadOrCreateKey(path: string, passphrase: string, rsaPrimes: RsaPrimeCount): Promise<{ key: RsaPrivateKey; created: boolean }> {
   if (existsSync(path)) return { key: importPrivateKey(readFileSync(path), passphrase), created: false };
-  const key = await generateKeyPair();
+  const key = await generateKeyPair(rsaPrimes);
   writeFileAtomic(path, key.toEncryptedPem(passphrase), 0o600);
   return { key, created: true };
 }

@@ -4,10 +4,12 @@
  * Writes a fresh RSA-4096 key as encrypted PKCS#8 PEM (mode 0600) and prints its public key,
  * base64url(DER SPKI), on stdout. If FILE already exists it is opened, not replaced, and its
  * public key is printed (so the command is idempotent in deploy scripts).
- * Passphrase: SOCP_KEY_PASSPHRASE, or the first line of SOCP_KEY_PASSPHRASE_FILE.
+ * Passphrase: SOCP_KEY_PASSPHRASE, or the first line of SOCP_KEY_PASSPHRASE_FILE. Primes of a new
+ * key: SOCP_RSA_PRIMES (2, 3 or 4; default 4, as for the introducer itself).
  */
 import { readFileSync } from 'node:fs';
 import { endProcess, isSocpError } from '@socp/protocol';
+import { loadRsaPrimes } from './config';
 import { loadOrCreateKey } from './data-files';
 
 const USAGE = 'usage: keygen --out FILE   (passphrase from SOCP_KEY_PASSPHRASE or SOCP_KEY_PASSPHRASE_FILE)';
@@ -26,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`keygen: no passphrase\n${USAGE}\n`);
     return 2;
   }
-  const { key, created } = await loadOrCreateKey(out, pass);
+  const { key, created } = await loadOrCreateKey(out, pass, loadRsaPrimes(process.env));
   process.stderr.write(created ? `keygen: wrote ${out}\n` : `keygen: ${out} exists, kept it\n`);
   process.stdout.write(`${key.publicKey.toBase64Url()}\n`);
   return 0;

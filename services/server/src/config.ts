@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, SEEN_IDS_TTL_MS, SocpError, importPublicKey, parseAdmitRules,
-  type AdmitRules,
+  DEFAULT_RSA_PRIMES, HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, RSA_MAX_PRIMES, SEEN_IDS_TTL_MS, SocpError,
+  importPublicKey, parseAdmitRules, type AdmitRules, type RsaPrimeCount,
 } from '@socp/protocol';
 
 export interface BootstrapEntry { host: string; port: number; pubkey: string | undefined }
@@ -23,6 +23,8 @@ export interface ServerConfig {
   bootstrap: readonly BootstrapEntry[];
   keyPassphrase: string;
   serverKeyFormat: 'der' | 'pem';
+  /** Primes of the server key made on first start (2 = classic; 3–4 = RFC 8017 multi-prime). */
+  rsaPrimes: RsaPrimeCount;
   /** ms */ heartbeatMs: number;
   /** ms */ deadAfterMs: number;
   /** ms, reconnect table, ±20 % jitter */ backoffMs: readonly number[];
@@ -44,6 +46,7 @@ export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase
     advertiseHost: hostname(),
     advertisePort: 9101,
     serverKeyFormat: 'der',
+    rsaPrimes: DEFAULT_RSA_PRIMES, // 4: ~1.4× faster private-key operations, docs/protocol.md
     heartbeatMs: HEARTBEAT_INTERVAL_MS, // 15 s
     deadAfterMs: PEER_DEAD_AFTER_MS, // 45 s
     backoffMs: RECONNECT_BACKOFF_MS, // 1, 2, 5, 10, 30 s
@@ -106,6 +109,7 @@ export function loadConfig(env: Env): ServerConfig {
     bootstrap: [],
     keyPassphrase: '',
     serverKeyFormat: 'der',
+    rsaPrimes: int('SOCP_RSA_PRIMES', d.rsaPrimes, 2, RSA_MAX_PRIMES) as RsaPrimeCount,
     heartbeatMs: int('SOCP_HEARTBEAT_MS', d.heartbeatMs, 10, 3_600_000),
     deadAfterMs: int('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 20, 3_600_000),
     backoffMs: d.backoffMs,

@@ -65,7 +65,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     log.warn({ err: e.message }, 'redis error');
   });
 
-  const identity: Identity = await loadOrCreateIdentity(store, config.keyPassphrase);
+  const identity: Identity = await loadOrCreateIdentity(store, config.keyPassphrase, config.rsaPrimes);
   metrics.redisUp.set(1);
   const selfPub = config.serverKeyFormat === 'pem' ? identity.key.publicKey.toPemBase64Url() : identity.key.publicKey.toBase64Url();
   log.info({ serverId: identity.serverId, created: identity.created, fingerprint: identity.key.publicKey.fingerprint() }, 'identity loaded');

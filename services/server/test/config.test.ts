@@ -21,7 +21,7 @@ test('defaults follow the contract and the result is deeply frozen', () => {
   const c = loadConfig({ SOCP_BOOTSTRAP: boot(), SOCP_KEY_PASSPHRASE: 'x' });
   expect(c).toMatchObject({
     redisUrl: 'redis://127.0.0.1:6379', host: '0.0.0.0', port: 9101, adminHost: '0.0.0.0', adminPort: 9180, advertisePort: 9101,
-    serverKeyFormat: 'der', heartbeatMs: 15000, deadAfterMs: 45000, backoffMs: [1000, 2000, 5000, 10000, 30000], dedupeTtlMs: 300000, logLevel: 'info',
+    serverKeyFormat: 'der', rsaPrimes: 4, heartbeatMs: 15000, deadAfterMs: 45000, backoffMs: [1000, 2000, 5000, 10000, 30000], dedupeTtlMs: 300000, logLevel: 'info',
   });
   expect(Object.isFrozen(c) && Object.isFrozen(c.bootstrap) && Object.isFrozen(c.bootstrap[0])).toBe(true);
 });
@@ -39,14 +39,14 @@ test('every problem is listed in one SOCP_ERR_CONFIG error', () => {
   let err: { code?: string; message?: string } = {};
   try {
     loadConfig({
-      SOCP_PORT: 'abc', SOCP_HEARTBEAT_MS: '50000', SOCP_DEAD_AFTER_MS: '100', SOCP_SERVER_KEY_FORMAT: 'jwk', SOCP_LOG_LEVEL: 'loud',
+      SOCP_PORT: 'abc', SOCP_HEARTBEAT_MS: '50000', SOCP_DEAD_AFTER_MS: '100', SOCP_SERVER_KEY_FORMAT: 'jwk', SOCP_LOG_LEVEL: 'loud', SOCP_RSA_PRIMES: '1',
       SOCP_BACKOFF_MS: '1,x', SOCP_REDIS_URL: 'http://x', SOCP_BOOTSTRAP: JSON.stringify([{ host: '', port: 0, pubkey: 'AAAA' }]),
     });
   } catch (e) {
     err = e as typeof err;
   }
   expect(err.code).toBe('SOCP_ERR_CONFIG');
-  for (const k of ['SOCP_PORT', 'SOCP_DEAD_AFTER_MS', 'SOCP_SERVER_KEY_FORMAT', 'SOCP_LOG_LEVEL', 'SOCP_BACKOFF_MS', 'SOCP_REDIS_URL', 'SOCP_KEY_PASSPHRASE', 'SOCP_BOOTSTRAP[0].host', 'SOCP_BOOTSTRAP[0].port', 'SOCP_BOOTSTRAP[0].pubkey']) {
+  for (const k of ['SOCP_PORT', 'SOCP_DEAD_AFTER_MS', 'SOCP_SERVER_KEY_FORMAT', 'SOCP_RSA_PRIMES', 'SOCP_LOG_LEVEL', 'SOCP_BACKOFF_MS', 'SOCP_REDIS_URL', 'SOCP_KEY_PASSPHRASE', 'SOCP_BOOTSTRAP[0].host', 'SOCP_BOOTSTRAP[0].port', 'SOCP_BOOTSTRAP[0].pubkey']) {
     expect(err.message).toContain(k);
   }
 });

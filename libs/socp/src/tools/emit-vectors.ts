@@ -9,12 +9,19 @@
  * the Python side can verify with alice's public key and decrypt with bob's private key.
  * Each category also carries one tampered copy (`expect: false`) so the checker proves it
  * can fail.
+ *
+ * `multi_prime`: fresh keys of 2, 3 and 4 primes made by OUR generator (generateKeyPair; RFC
+ * 8017 multi-prime for 3 and 4), each with a sealed frame and a content signature (plus tampered
+ * copies) for Python to verify, an OAEP ciphertext to it, and its TEST-ONLY private key (PKCS#1
+ * and PKCS#8 DER, made for this run only) so Python can try to load it and decrypt-theirs.js can
+ * decrypt what Python encrypts to it. The output file lives in check-ours.sh's temp dir.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { canonicalJson } from '../wire/canonical-json';
 import { b64urlDecode, b64urlEncode } from '../wire/base64url';
 import { dedupeKey, encodeFrame, sealFrame, sealFrameAsync, type UnsignedFrame } from '../wire/envelope';
-import { importPrivateKey } from '../crypto/keys';
+import { generateKeyPair, importPrivateKey, type RsaPrivateKey } from '../crypto/keys';
+import { RSA_PRIME_COUNTS } from '../crypto/multi-prime';
 import { signContent, signContentAsync, signKeyShare } from '../crypto/content-sig';
 import { OAEP_MAX_PLAINTEXT_BYTES } from '../constants';
 
@@ -30,6 +37,26 @@ function flip(b64: string): string {
   const raw = b64urlDecode(b64)!;
   raw[raw.length >> 1]! ^= 0x01;
   return b64urlEncode(raw);
+}
+
+/** Vectors made with one of our own fresh keys of `primes` primes (see the header). */
+function multiPrimeVectors(primes: number, key: RsaPrivateKey, ids: { from: string; to: string; server: string }) {
+  const { from, to, server } = ids;
+  const pub = key.publicKey.toBase64Url();
+  const frame = JSON.parse(encodeFrame(sealFrame({ type: 'USER_ADVERTISE', from: server, to: '*', ts: 1760000500000, payload: { user_id: from, server_id: server, pubkey: pub, meta: { display_name: `${primes} primes`, pubkey: pub } } }, key))) as { sig: string };
+  const ts = 1760000600000;
+  const ct = b64urlEncode(key.publicKey.encrypt(Buffer.from(`to our ${primes}-prime key`, 'utf8')));
+  const sig = signContent(key, { ciphertext: ct, from, to, ts });
+  return {
+    name: `${primes} primes`, primes, spki_b64url: pub,
+    private_pkcs1_der_b64url: b64urlEncode(key.toPkcs1Der()), private_pkcs8_der_b64url: b64urlEncode(key.toPkcs8Der()),
+    frames: [{ name: 'USER_ADVERTISE', text: JSON.stringify(frame), expect: true }, { name: 'USER_ADVERTISE, sig byte changed', text: JSON.stringify({ ...frame, sig: flip(frame.sig) }), expect: false }],
+    content_sigs: [
+      { name: 'DM variant C', ciphertext: ct, from, to, ts, sig, expect: true },
+      { name: 'DM variant C, ts changed', ciphertext: ct, from, to, ts: ts + 1, sig, expect: false },
+    ],
+    ciphertext: { plaintext_hex: Buffer.from(`to our ${primes}-prime key`, 'utf8').toString('hex'), ciphertext: ct },
+  };
 }
 
 async function main(): Promise<void> {
@@ -95,7 +122,10 @@ async function main(): Promise<void> {
   const dedupe = unsigned.map((f) => ({ ts: f.ts, from: f.from, to: f.to, payload_json: canonicalJson(f.payload), key: dedupeKey(f) }));
   const pubkeys = { spki_b64url: pub, pem_b64url: alice.publicKey.toPemBase64Url() };
 
-  writeFileSync(arg('--out'), JSON.stringify({ frames, content_sigs: contentSigs, key_shares: keyShares, ciphertexts, canonical, dedupe, pubkeys }, null, 1));
+  const ours = await Promise.all(RSA_PRIME_COUNTS.map((p) => generateKeyPair(p)));
+  const multiPrime = ours.map((key, i) => multiPrimeVectors(RSA_PRIME_COUNTS[i]!, key, { from: A, to: B, server: S }));
+
+  writeFileSync(arg('--out'), JSON.stringify({ frames, content_sigs: contentSigs, key_shares: keyShares, ciphertexts, canonical, dedupe, pubkeys, multi_prime: multiPrime }, null, 1), { mode: 0o600 });
 }
 
 main().catch((e: unknown) => {
