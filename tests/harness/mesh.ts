@@ -4,7 +4,8 @@
  * key tool), N servers (`node services/server/dist/main.js`, env per docs/contracts.md).
  * Every port is picked free up front and kept across restarts, so URLs stay valid.
  * The keys at rest are sealed under a random passphrase made for this mesh (256 bits), kept in
- * `<dir>/passphrase` (0600) and handed to every process as SOCP_KEY_PASSPHRASE_FILE.
+ * `<dir>/passphrase` (0600) and handed to every process as SOCP_KEY_PASSPHRASE_FILE; a random
+ * mesh join secret in `<dir>/join-secret` (0600, SOCP_JOIN_SECRET_FILE) admits the servers.
  *
  *   const mesh = await startMesh({ servers: 3, introducers: 1, timings: { heartbeatMs: 500, deadAfterMs: 2000 } });
  *   await mesh.waitReady();
@@ -76,6 +77,8 @@ export interface ServerHandle {
 
 export interface Mesh {
   readonly dir: string;
+  /** This mesh's random join secret (SOCP_JOIN_SECRET_FILE of every introducer and server): admission by operator consent. */
+  readonly joinSecret: string;
   /** This mesh's random SOCP_KEY_PASSPHRASE (every server and introducer key is sealed under it). */
   readonly passphrase: string;
   /** `<dir>/passphrase` (mode 0600): where the processes read it from (SOCP_KEY_PASSPHRASE_FILE). */
@@ -96,8 +99,8 @@ export interface Mesh {
   stopServer(i: number): Promise<void>;
   /** Start server i again on the same ports and Redis. */
   restart(i: number): Promise<void>;
-  /** Add one more server (own Redis, same bootstrap list); returns its index. */
-  addServer(): Promise<number>;
+  /** Add one more server (own Redis, same bootstrap list); `env` overrides its environment (e.g. `SOCP_JOIN_SECRET_FILE: ''`: not admitted). Returns its index. */
+  addServer(env?: Record<string, string>): Promise<number>;
   stopRedis(i: number): Promise<void>;
   startRedis(i: number): Promise<void>;
   killIntroducer(j: number): Promise<void>;
@@ -109,17 +112,18 @@ export interface Mesh {
 
 const READY_TIMEOUT_MS = 60_000;
 const PASSPHRASE_FILE = 'passphrase';
+const JOIN_SECRET_FILE = 'join-secret';
 
 /**
- * The mesh's passphrase file: a fresh random 256-bit passphrase (base64url), or the one a kept
- * directory already holds (its keys and Redis data are sealed under it).
+ * A secret file of the mesh: a fresh random 256-bit value (base64url), or the one a kept
+ * directory already holds (its keys and Redis data are sealed under the passphrase).
  */
-function ensurePassphrase(dir: string): { passphrase: string; file: string } {
-  const file = join(dir, PASSPHRASE_FILE);
+function ensureSecretFile(dir: string, name: string): { value: string; file: string } {
+  const file = join(dir, name);
   if (!existsSync(file)) writeFileSync(file, `${randomSecret(32)}\n`, { mode: 0o600, flag: 'wx' });
-  const passphrase = readFileSync(file, 'utf8').split('\n')[0]!;
-  if (passphrase.length === 0) throw new Error(`${file} is empty`);
-  return { passphrase, file };
+  const value = readFileSync(file, 'utf8').split('\n')[0]!;
+  if (value.length === 0) throw new Error(`${file} is empty`);
+  return { value, file };
 }
 
 function baseEnv(): Record<string, string> {
@@ -151,7 +155,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   }
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'socp-mesh-'));
   mkdirSync(dir, { recursive: true });
-  const secret = ensurePassphrase(dir);
+  const pass = ensureSecretFile(dir, PASSPHRASE_FILE);
+  const secret = { passphrase: pass.value, file: pass.file };
+  const join_ = ensureSecretFile(dir, JOIN_SECRET_FILE);
   const t = opts.timings ?? {};
   const logLevel = opts.logLevel ?? 'info';
   const nIntro = opts.introducers ?? 1;
@@ -183,7 +189,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const env: Record<string, string> = {
       ...baseEnv(),
       SOCP_HOST: '127.0.0.1', SOCP_PORT: String(h.wsPort), SOCP_ADMIN_HOST: '127.0.0.1', SOCP_ADMIN_PORT: String(h.adminPort),
-      SOCP_DATA_DIR: join(dir, `introducer-${j}`), SOCP_KEY_PASSPHRASE_FILE: secret.file, SOCP_LOG_LEVEL: logLevel,
+      SOCP_DATA_DIR: join(dir, `introducer-${j}`), SOCP_KEY_PASSPHRASE_FILE: secret.file, SOCP_JOIN_SECRET_FILE: join_.file, SOCP_LOG_LEVEL: logLevel,
     };
     if (t.heartbeatMs !== undefined) env['SOCP_HEARTBEAT_MS'] = String(t.heartbeatMs);
     if (t.deadAfterMs !== undefined) env['SOCP_DEAD_AFTER_MS'] = String(t.deadAfterMs);
@@ -208,6 +214,8 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     await h.redis.waitForLine(/Ready to accept connections/, READY_TIMEOUT_MS);
   };
 
+  /** Per-server environment overrides (addServer's `env`). */
+  const extraEnv: Array<Record<string, string> | undefined> = [];
   const startServer = async (i: number): Promise<void> => {
     const h = servers[i]!;
     if (h.proc?.running) return;
@@ -217,8 +225,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       SOCP_HOST: '127.0.0.1', SOCP_PORT: String(h.wsPort),
       SOCP_ADMIN_HOST: '127.0.0.1', SOCP_ADMIN_PORT: String(h.adminPort),
       SOCP_ADVERTISE_HOST: '127.0.0.1', SOCP_ADVERTISE_PORT: String(h.wsPort),
-      SOCP_BOOTSTRAP: bootstrap, SOCP_KEY_PASSPHRASE_FILE: secret.file, SOCP_LOG_LEVEL: logLevel,
+      SOCP_BOOTSTRAP: bootstrap, SOCP_KEY_PASSPHRASE_FILE: secret.file, SOCP_JOIN_SECRET_FILE: join_.file, SOCP_LOG_LEVEL: logLevel,
       ...opts.serverEnv,
+      ...extraEnv[i],
     };
     if (t.heartbeatMs !== undefined) env['SOCP_HEARTBEAT_MS'] = String(t.heartbeatMs);
     if (t.deadAfterMs !== undefined) env['SOCP_DEAD_AFTER_MS'] = String(t.deadAfterMs);
@@ -239,9 +248,10 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     return index;
   };
 
-  const addServer = async (): Promise<number> => {
+  const addServer = async (env?: Record<string, string>): Promise<number> => {
     const [wsPort, adminPort, redisPort] = await freePorts(3);
     const i = newServer(wsPort!, adminPort!, redisPort!);
+    if (env) extraEnv[i] = env;
     await startRedis(i);
     await startServer(i);
     return i;
@@ -265,7 +275,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   ].filter((p): p is ManagedProcess => p !== undefined);
 
   const mesh: Mesh = {
-    dir, passphrase: secret.passphrase, passphraseFile: secret.file, servers, introducers,
+    dir, passphrase: secret.passphrase, passphraseFile: secret.file, joinSecret: join_.value, servers, introducers,
     async waitReady(timeoutMs = READY_TIMEOUT_MS) {
       await Promise.all(introducers.filter((h) => h.proc?.running).map((h) =>
         waitFor(`introducer-${h.index} /readyz 200`, async () => (await httpGet(`${h.adminUrl}/readyz`)).status === 200, timeoutMs, 100)));

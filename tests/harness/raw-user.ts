@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   advertisedName, advertisedPubkey, b64urlDecode, b64urlEncode, generateKeyPair, importPublicKey, MAX_FILE_CHUNK_BYTES,
-  originalTs, sealFrame, signContent, verifyContent, verifyFrame,
+  originalTs, sealFrame, signContent, verifyContent, verifyFrame, withBind,
   type Frame, type FrameOf, type RsaPrivateKey, type RsaPublicKey, type UnsignedFrame,
 } from '@socp/protocol';
 import { FrameSocket } from './frame-socket';
@@ -22,6 +22,8 @@ export interface RawUserOptions {
   /** Claimed as meta.display_name and meta.username. */
   name?: string;
   timeoutMs?: number;
+  /** Say hello as a spec-only client: unsigned, nothing proven (default: signed and envelope-bound). */
+  unproven?: boolean;
 }
 
 export interface ReceivedMessage { text: string; frame: FrameOf<'USER_DELIVER'>; sender: string }
@@ -43,7 +45,9 @@ export class RawUser {
     const u = new RawUser(sock, key, id, opts.name);
     const meta = opts.name === undefined ? undefined : { display_name: opts.name, username: opts.name };
     const pub = key.publicKey.toBase64Url();
-    sock.send(sealFrame({ type: 'USER_HELLO', from: id, to: '*', ts: Date.now(), payload: { client: 'socp-test-raw', pubkey: pub, enc_pubkey: pub, ...(meta ? { meta } : {}) } }, key));
+    const hello: UnsignedFrame<'USER_HELLO'> = { type: 'USER_HELLO', from: id, to: '*', ts: Date.now(), payload: { client: 'socp-test-raw', pubkey: pub, enc_pubkey: pub, ...(meta ? { meta } : {}) } };
+    // As our CLI does: the envelope bound inside the signed payload proves the key now, here (unless a test plays a spec-only client).
+    sock.send(opts.unproven ? { ...hello, sig: '' } : sealFrame(withBind(hello), key));
     const answer = await sock.waitFrame((f) => (f.type === 'ACK' && (f.payload as { msg_ref: string }).msg_ref === 'USER_HELLO') || f.type === 'ERROR', opts.timeoutMs ?? 10_000, 0, 'USER_HELLO answer');
     if (answer.type === 'ACK') {
       const p = answer.payload as { server_id?: unknown; server_pub?: unknown };

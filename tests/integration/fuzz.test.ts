@@ -147,9 +147,10 @@ test(`${FRAMES} fuzzed frames: every one answered or closed, no crash, bounded m
     alive();
     const tUsers = Date.now();
 
-    // 3. a hostile server link (accepted: the server dials back), re-linked whenever it is closed
+    // 3. a hostile server link (admitted, so accepted: the server dials back), re-linked whenever it is closed
     const link = emptyTally();
     mallory = await HostileServer.create(keys[2]!);
+    await mallory.admit(mesh.introducers[0]!.wsUrl, mesh.joinSecret); // an admitted server turned hostile
     const serverStream = fuzzStream(new Rng(SEED + 99), serverSeeds(keys[2]!, mallory.id, keys[1]!), serverCount, SEED + 99);
     const feed = new Feed(serverStream, serverCount);
     while (feed.left > 0) {

@@ -4,7 +4,7 @@
  * is counted in /metrics. Then /readyz follows Redis going away and coming back.
  */
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, sealFrame, type Frame, type FrameOf, type RsaPrivateKey } from '@socp/protocol';
+import { generateKeyPair, sealFrame, withBind, type Frame, type FrameOf, type RsaPrivateKey } from '@socp/protocol';
 import { FrameSocket } from '../harness/frame-socket';
 import { HostileServer } from '../harness/hostile-server';
 import { startMesh, type Mesh } from '../harness/mesh';
@@ -32,7 +32,9 @@ beforeAll(async () => {
   alice = await RawUser.connect(mesh.servers[0]!.wsUrl, { key: keys[0]!, name: 'alice' });
   bob = await RawUser.connect(mesh.servers[1]!.wsUrl, { key: keys[1]!, name: 'bob' });
   await alice.waitForUser(bob.id, 20_000);
+  // mallory is an admitted server (it joined with the mesh's join secret) that turned hostile
   mallory = await HostileServer.create(keys[2]!);
+  await mallory.admit(mesh.introducers[0]!.wsUrl, mesh.joinSecret);
   link = await mallory.link(mesh.servers[0]!.wsUrl, mesh.servers[0]!.id);
   sockets.push(link);
   // accepted: server 0 dials back to mallory's advertised port
@@ -145,11 +147,11 @@ describe('hostile client', () => {
     await expectRejected(s, () => s.sendRaw(hello), 'BAD_KEY', 'BAD_KEY');
   });
 
-  test('key swap: USER_HELLO for a bound user_id with another key → BAD_KEY', async () => {
+  test('USER_HELLO for a user online at another server, another key → NAME_IN_USE', async () => {
     const s = await userSocket();
     const pub = keys[3]!.publicKey.toBase64Url();
-    const f = sealFrame({ type: 'USER_HELLO', from: bob.id, to: '*', ts: Date.now(), payload: { client: 'hostile', pubkey: pub, enc_pubkey: pub } }, keys[3]!);
-    await expectRejected(s, () => s.send(f), 'BAD_KEY', 'BAD_KEY');
+    const f = sealFrame(withBind({ type: 'USER_HELLO', from: bob.id, to: '*', ts: Date.now(), payload: { client: 'hostile', pubkey: pub, enc_pubkey: pub } }), keys[3]!);
+    await expectRejected(s, () => s.send(f), 'NAME_IN_USE', 'NAME_IN_USE');
   });
 
   test('unknown type → UNKNOWN_TYPE', async () => {

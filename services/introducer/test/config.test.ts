@@ -19,7 +19,7 @@ test('every problem is listed in one SOCP_ERR_CONFIG error', () => {
 
 test('SOCP_RSA_PRIMES (also read alone by the key tool): 2, 3 or 4, default 4', () => {
   expect(loadRsaPrimes({})).toBe(4);
-  for (const n of [2, 3, 4]) expect(loadConfig({ SOCP_KEY_PASSPHRASE: 'p', SOCP_RSA_PRIMES: String(n) }).rsaPrimes).toBe(n);
+  for (const n of [2, 3, 4]) expect(loadConfig({ SOCP_KEY_PASSPHRASE: 'p', SOCP_ADMIT: '*', SOCP_RSA_PRIMES: String(n) }).rsaPrimes).toBe(n);
   for (const bad of ['1', '5', '2.5', 'four']) expect(() => loadRsaPrimes({ SOCP_RSA_PRIMES: bad })).toThrow(/SOCP_RSA_PRIMES must be an integer in \[2, 4\]/);
 });
 

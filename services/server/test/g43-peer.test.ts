@@ -2,7 +2,9 @@
  * Federation with the original Python implementation's wire forms (G43-WIRE.md): a G43-style
  * peer that appends "\n", sends HELLO_LINK then a unicast SERVER_ANNOUNCE, advertises with the
  * key only in meta (catch-up form server_id "local"), and forwards a DM as SERVER_DELIVER with
- * inner_type, `public` and no orig_ts. Our user must see the presence and get the DM.
+ * inner_type, `public` and no orig_ts. Our user must see the presence and get the DM. G43 has no
+ * admission ticket: the operator admits it by its key (SOCP_ADMIT); a G43-style peer whose key
+ * is not on the list is refused.
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -30,7 +32,8 @@ beforeAll(async () => {
   keys = await Promise.all([0, 1, 2, 3].map(() => generateKeyPair()));
   redis = await RedisProcess.start();
   intro = await FakeIntroducer.start(keys[3]!);
-  srv = await startTestServer(redis.url, intro.bootstrap);
+  // G43 knows nothing of admission tickets: the operator lets it in by its key (open federation, per peer).
+  srv = await startTestServer(redis.url, intro.bootstrap, { SOCP_ADMIT: `key:${keys[2]!.publicKey.fingerprint()}` });
 });
 afterAll(async () => {
   g43?.terminate();
@@ -76,4 +79,19 @@ test('a G43-style peer is linked, its presence accepted and its SERVER_DELIVER d
   alice.send(alice.dm(bob), false);
   const out = await waitFor('SERVER_DELIVER to the G43 peer', () => written.find((f) => f.type === 'SERVER_DELIVER'));
   expect(out.payload).toMatchObject({ user_id: bob, inner_type: 'MSG_DIRECT', sender: alice.id });
+});
+
+test('a ticketless peer whose key the operator did not list is refused and changes nothing', async () => {
+  const stranger = new WebSocket(`ws://127.0.0.1:${srv.node.wsPort}`);
+  await new Promise((r) => stranger.once('open', r));
+  const got: string[] = [];
+  stranger.on('message', (d: Buffer) => got.push(d.toString()));
+  const closed = new Promise<number>((r) => stranger.once('close', (code) => r(code)));
+  const id = randomUUID();
+  const pins = [...srv.node.state.serverPubkeys.keys()].sort();
+  stranger.send(encodeFrame(sealFrame({ type: 'SERVER_HELLO_LINK', from: id, to: srv.node.serverId, ts: Date.now(), payload: { host: '127.0.0.1', port: 9, pubkey: keys[0]!.publicKey.toBase64Url() } }, keys[0]!)));
+  expect(await closed).toBe(1008);
+  expect(got.map((t) => JSON.parse(t) as { type: string; payload: { code: string } }).map((f) => [f.type, f.payload.code])).toEqual([['ERROR', 'INVALID_SIG']]);
+  expect([...srv.node.state.serverPubkeys.keys()].sort()).toEqual(pins);
+  expect(srv.node.state.admitted.has(id)).toBe(false);
 });

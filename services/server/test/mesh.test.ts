@@ -117,7 +117,10 @@ describe('a hostile linked server', () => {
       if (r.ok) got.push(r.value);
     });
     await new Promise((r) => h.once('open', r));
-    hsend({ type: 'SERVER_HELLO_LINK', from: hid, to: A.node.serverId, ts: Date.now(), payload: { host: '127.0.0.1', port: (hServer.address() as AddressInfo).port, pubkey: keys[3]!.publicKey.toBase64Url() } });
+    // H is an admitted server (a ticket of the mesh's introducer) that turned hostile.
+    const port = (hServer.address() as AddressInfo).port;
+    const ticket = { ...intro.ticketFor(hid, keys[3]!.publicKey, '127.0.0.1', port) };
+    hsend({ type: 'SERVER_HELLO_LINK', from: hid, to: A.node.serverId, ts: Date.now(), payload: { host: '127.0.0.1', port, pubkey: keys[3]!.publicKey.toBase64Url(), ticket } });
     await waitFor('hostile pinned', () => A.node.state.serverPubkeys.has(hid));
   });
   afterAll(async () => {
@@ -168,9 +171,9 @@ describe('a hostile linked server', () => {
     // 4. remove B's user in its own name
     hsend({ type: 'USER_REMOVE', from: hid, to: '*', ts: now + 3, payload: { user_id: carol, server_id: B.node.serverId } });
     expect((await errorFrom(3)).payload.code).toBe('INVALID_SIG');
-    // 5. take over A's LOCAL user
+    // 5. take over A's LOCAL user (bound to her key: another key is BAD_KEY)
     hsend({ type: 'USER_ADVERTISE', from: hid, to: '*', ts: now + 4, payload: { user_id: alice, server_id: hid, meta: {}, pubkey: fake } });
-    expect((await errorFrom(4)).payload.code).toBe('INVALID_SIG');
+    expect((await errorFrom(4)).payload.code).toBe('BAD_KEY');
     // 6. re-key B's id (HELLO_LINK with another key for a pinned id)
     hsend({ type: 'SERVER_HELLO_LINK', from: B.node.serverId, to: A.node.serverId, ts: now + 5, payload: { host: '127.0.0.1', port: 9, pubkey: fake } });
     expect((await errorFrom(5)).payload.code).toBe('BAD_KEY');

@@ -1,7 +1,7 @@
 /**
  * Server ↔ server and bootstrap payloads (SPEC.md §9).
  */
-import { anyObject, array, bool, host, id, nullable, num, obj, port, pubkey, SchemaError, str, type Check } from './schema';
+import { anyObject, array, host, id, nullable, num, obj, port, pubkey, SchemaError, str, type Check } from './schema';
 
 /**
  * SERVER_HELLO_JOIN / SERVER_HELLO_LINK / SERVER_ANNOUNCE: where to dial me, and my key.
@@ -35,11 +35,12 @@ export function welcomeServers(p: ServerWelcomePayload): WelcomeServer[] {
 }
 
 /**
- * USER_ADVERTISE (§9.2): pubkey at top level (ours, G12) or in meta.pubkey (G43). `proven`
- * (ours): the hosting server attests the user proved possession of that key (docs/SECURITY.md).
+ * USER_ADVERTISE (§9.2): pubkey at top level (ours, G12) or in meta.pubkey (G43). `proof` (ours):
+ * the user's own bound USER_HELLO to the advertising server (routing/hello-proof.ts), checked by
+ * every server before it treats the user as having proven its key.
  */
-export interface UserAdvertisePayload { user_id: string; server_id: string; meta: Record<string, unknown>; pubkey?: string; proven?: boolean }
-export const userAdvertisePayload: Check<UserAdvertisePayload> = obj({ user_id: id, server_id: id, meta: anyObject }, { pubkey, proven: bool });
+export interface UserAdvertisePayload { user_id: string; server_id: string; meta: Record<string, unknown>; pubkey?: string; proof?: Record<string, unknown> }
+export const userAdvertisePayload: Check<UserAdvertisePayload> = obj({ user_id: id, server_id: id, meta: anyObject }, { pubkey, proof: anyObject });
 
 /** The advertised user key: top-level first, then meta.pubkey ([profile] "read top-level first"). */
 export function advertisedPubkey(p: UserAdvertisePayload): string | undefined {

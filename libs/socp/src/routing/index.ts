@@ -8,6 +8,7 @@ export * from './queue-acks';
 export * from './presence';
 export * from './presence-gossip';
 export * from './user-keys';
+export * from './hello-proof';
 export * from './public-channel';
 export * from './user-session';
 export * from './user-frames';

@@ -4,8 +4,9 @@
  * linked server hosts (docs/SECURITY.md "User identity"):
  *
  *  - the originator must be the advertised host (payload.server_id == from; G43's "local" = from);
- *  - a key must match the user's binding (BAD_KEY); only a `proven` advertisement binds a new key
- *    for good, and an unproven one is refused for a bound user;
+ *  - a key must match the user's binding (BAD_KEY); only an advertisement whose hello `proof`
+ *    checks (routing/hello-proof.ts) binds a new key for good, and one without is refused for a
+ *    bound user;
  *  - a user hosted here, or by another linked server, is not taken — unless that session is
  *    unproven and this advertisement proven (the key holder wins; a local session is closed).
  *    Otherwise the claim waits (PendingClaim, bounded) and is applied when the host lets go
@@ -16,7 +17,8 @@
  * Accepted frames are deduped, pushed to local users (signed by us) and relayed unchanged.
  */
 import { SocpError } from '../errors';
-import { importPublicKeyCached } from '../crypto/keys';
+import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
+import { checkHelloProof } from './hello-proof';
 import { canonicalJson } from '../wire/canonical-json';
 import { dedupeKey, type Verified } from '../wire/envelope';
 import { advertisedPubkey, type Frame, type FrameOf } from '../messages';
@@ -60,16 +62,17 @@ export function onAdvertise(state: RoutingState, f: Verified<FrameOf<'USER_ADVER
   if (canonicalJson(f.payload.meta).length > MAX_ADVERTISE_META_CHARS) throw fail('SOCP_ERR_SCHEMA', `USER_ADVERTISE meta is longer than ${MAX_ADVERTISE_META_CHARS} characters`);
   const encoded = advertisedPubkey(f.payload);
   if (encoded === undefined) throw fail('SOCP_ERR_SCHEMA', 'USER_ADVERTISE carries no pubkey');
-  let pub: string;
+  let key: RsaPublicKey;
   try {
-    pub = importPublicKeyCached(encoded).toBase64Url();
+    key = importPublicKeyCached(encoded);
   } catch (e) {
     throw e instanceof SocpError ? e : fail('BAD_KEY', 'bad key');
   }
-  const proven = f.payload.proven === true;
+  const pub = key.toBase64Url();
+  const proven = f.payload.proof !== undefined && checkHelloProof(f.payload.proof, uid, sid, key);
   const bound = state.userKeys.get(uid);
   if (bound !== undefined && bound !== pub) throw fail('BAD_KEY', `user ${uid} is bound to another key`);
-  if (bound !== undefined && !proven) throw fail('SOCP_ERR_NOT_ALLOWED', `user ${uid} is bound to a key, and server ${sid} does not attest that the user proved it`);
+  if (bound !== undefined && !proven) throw fail('SOCP_ERR_NOT_ALLOWED', `user ${uid} is bound to a key, and server ${sid} shows no hello of that user proving it`);
   const current = state.directory.get(uid);
   const displaces = proven && current !== undefined && !current.proven;
   const loc = state.userLocations.get(uid);

@@ -8,6 +8,7 @@ import { NO_ADMIT_RULES, type AdmitRules } from '../admission/admit-rules';
 import type { RsaPublicKey } from '../crypto/keys';
 import type { Verified } from '../wire/envelope';
 import type { FrameOf } from '../messages';
+import type { HelloProof } from './hello-proof';
 
 /** One online user anywhere in the mesh, as advertised (§9.2). */
 export interface DirectoryEntry {
@@ -20,11 +21,14 @@ export interface DirectoryEntry {
   /** ts of the advertisement we emit for this user (local) or received (remote). */
   ts: number;
   /**
-   * The user proved possession of its key to its server (a signed, bound USER_HELLO or an
-   * account log-in; routing/user-session.ts), as that server attests. Only proven keys are
-   * bound for good; a proven hello wins over an unproven session for the same id.
+   * The user proved possession of its key: to us (a signed, bound USER_HELLO or an account
+   * log-in; routing/user-session.ts), or, for a remote user, by the hello proof its server
+   * advertised (routing/hello-proof.ts). Only proven keys are bound for good; a proven hello
+   * wins over an unproven session for the same id.
    */
   proven: boolean;
+  /** The user's own bound hello, for users we host: sent in our advertisements (routing/hello-proof.ts). */
+  proof?: HelloProof;
 }
 
 /** Why a server is admitted to this mesh (routing/admission.ts). */

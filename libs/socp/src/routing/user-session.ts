@@ -35,6 +35,7 @@ import { advertiseFrame, presenceSnapshot, removeFrame } from './presence';
 import { channelJoin } from './public-channel';
 import { wantsQueueAck } from './queue-acks';
 import { keyOfUser } from './user-keys';
+import { helloProofOf } from './hello-proof';
 import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
 
 export function checkFresh(ts: number, now: number): SocpError | undefined {
@@ -162,6 +163,8 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   if (isAccount) meta['home'] = ctx.selfId; // offline DMs for this user queue here
   if (isAccount && wantsQueueAck(f.payload)) state.queueAcks.set(uid, { connId, pending: new Map(), bytes: 0, issued: 0 });
   const entry: DirectoryEntry = { userId: uid, serverId: ctx.selfId, pubkey: pub, meta, ts: ctx.now, proven };
+  const proof = proven ? helloProofOf(f) : undefined;
+  if (proof !== undefined) entry.proof = proof;
   state.directory.set(uid, entry);
   if (proven) effects.push({ kind: 'persist', op: { op: 'userUpsert', userId: uid, pubkey: pub, meta } });
   effects.push({ kind: 'presenceSet', userId: uid, location: 'local' });

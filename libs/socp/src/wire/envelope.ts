@@ -17,7 +17,7 @@ import { isFrameType, payloadSchemas, SchemaError, type Frame, type FrameOf, typ
 import { type RsaPrivateKey, type RsaPublicKey, sha256 } from '../crypto/keys';
 import { b64urlDecode, b64urlEncode } from './base64url';
 import { canonicalJson, signingBytes, signingBytesCandidates } from './canonical-json';
-import { bindMatches } from './bind';
+import { bindMatches, hasBind } from './bind';
 
 declare const kVerified: unique symbol;
 /** How a frame earned its trust: a checked transport sig, or an explicit profile exemption. */
@@ -142,7 +142,13 @@ export function acceptUnsigned<F extends Frame>(frame: F, _basis: Exclude<TrustB
   return frame as Verified<F>;
 }
 
-/** §12 [profile] dedupe key: `ts|from|to|hex(sha256(canonical(payload)))`. */
+/**
+ * §12 [profile] dedupe key: `ts|from|to|hex(sha256(canonical(payload)))`, the payload taken
+ * without its envelope binding (wire/bind.ts): `bind` only repeats ts/from/to, so a frame has the
+ * same key whether the peer that computes it saw it bound or not (ACK refs match msg_refs).
+ */
 export function dedupeKey(frame: Pick<Frame, 'ts' | 'from' | 'to' | 'payload'>): string {
-  return `${frame.ts}|${frame.from}|${frame.to}|${sha256(canonicalJson(frame.payload)).toString('hex')}`;
+  const p = frame.payload as Record<string, unknown>;
+  const payload = hasBind(p) ? (({ bind: _b, ...rest }) => rest)(p) : p;
+  return `${frame.ts}|${frame.from}|${frame.to}|${sha256(canonicalJson(payload)).toString('hex')}`;
 }

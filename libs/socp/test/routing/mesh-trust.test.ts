@@ -8,13 +8,14 @@ import {
   type Frame, type UnsignedFrame, type Verified,
 } from '@socp/protocol';
 import {
-  ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, errorCodes, introducerKey, keys, meshState, provenHello, rejects, sealedOf, signedBy, snapshot, unprovenHello,
+  ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, errorCodes, introducerKey, keys, meshState, proofFor, provenHello, rejects, sealedOf, signedBy, snapshot, unprovenHello,
   withAlice, withRemoteBob,
 } from './routing-fixture';
 
 const bobPub = () => keys().bob.publicKey.toBase64Url();
-const adv = (user: string, from: string, o: { proven?: boolean; pubkey?: string; ts?: number; meta?: Record<string, unknown> } = {}): UnsignedFrame =>
-  ({ type: 'USER_ADVERTISE', from, to: '*', ts: o.ts ?? NOW, payload: { user_id: user, server_id: from, meta: o.meta ?? {}, pubkey: o.pubkey ?? bobPub(), ...(o.proven ? { proven: true } : {}) } });
+/** An advertisement by `from`; `proven` adds the user's hello proof (signed by bob's key, to `from`; `proofTo` to another server). */
+const adv = (user: string, from: string, o: { proven?: boolean; proofTo?: string; pubkey?: string; ts?: number; meta?: Record<string, unknown> } = {}): UnsignedFrame =>
+  ({ type: 'USER_ADVERTISE', from, to: '*', ts: o.ts ?? NOW, payload: { user_id: user, server_id: from, meta: o.meta ?? {}, pubkey: o.pubkey ?? bobPub(), ...(o.proven ? { proof: proofFor(user, keys().bob, o.proofTo ?? from) } : {}) } });
 const rm = (user: string, from: string, ts = NOW): UnsignedFrame => ({ type: 'USER_REMOVE', from, to: '*', ts, payload: { user_id: user, server_id: from } });
 const run = (s: ReturnType<typeof meshState>, f: UnsignedFrame, link = f.from, now = NOW) => handleServerFrame(s, signedBy(f, keys().bob), link, `c-${link}`, ctx(now));
 
@@ -121,6 +122,17 @@ describe('claims on users hosted elsewhere', () => {
     run(s, adv(CAROL, S3, { proven: true, ts: NOW + 1 }));
     expect(s.userLocations.get(CAROL)).toBe(S3);
     expect(s.userKeys.get(CAROL)).toBe(bobPub());
+  });
+
+  test('a server cannot make up a proof: a hello to another server, or under another key, proves nothing', () => {
+    const s = meshState();
+    run(s, adv(CAROL, S2)); // unproven on S2
+    // S3 replays carol's hello to S2 (proof addressed to S2), and a proof signed by another key
+    expect(errorCodes(run(s, adv(CAROL, S3, { proven: true, proofTo: S2, ts: NOW + 1 })).effects)).toEqual(['NAME_IN_USE']);
+    const wrongKey = { ...adv(CAROL, S3, { ts: NOW + 2 }), payload: { ...adv(CAROL, S3).payload, proof: proofFor(CAROL, keys().alice, S3) } } as UnsignedFrame;
+    expect(errorCodes(run(s, wrongKey).effects)).toEqual(['NAME_IN_USE']);
+    expect(s.userLocations.get(CAROL)).toBe(S2);
+    expect(s.userKeys.has(CAROL)).toBe(false);
   });
 
   test('an unproven advertisement for a bound user is refused, whatever key it shows', () => {

@@ -5,7 +5,7 @@
  * own advertisement; everything else stays USER_NOT_FOUND.
  */
 import { handleServerFrame, handleUserFrame, handleUserHello, signContent, type Effect, type Frame, type PersistOp, type UnsignedFrame, type Verified } from '@socp/protocol';
-import { ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, dm, errorCodes, keys, meshState, sealedOf, signedBy, unsigned, withAlice, withRemoteBob } from './routing-fixture';
+import { ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, dm, errorCodes, keys, meshState, proofFor, sealedOf, signedBy, unsigned, withAlice, withRemoteBob } from './routing-fixture';
 
 const persisted = (effects: Effect[]): PersistOp[] => effects.flatMap((e) => (e.kind === 'persist' ? [e.op] : []));
 
@@ -61,7 +61,7 @@ test('homes: our account users are advertised with meta.home; a home is learnt o
   expect(sealedOf(r.effects, 'broadcastServers', 'USER_ADVERTISE')[0]!.frame.payload).toMatchObject({ meta: { home: SELF } });
 
   const adv = (from: string, home: string, user: string, ts = NOW): Verified<Frame> =>
-    signedBy({ type: 'USER_ADVERTISE', from, to: '*', ts, payload: { user_id: user, server_id: from, meta: { username: user.slice(0, 4), home }, pubkey: keys().bob.publicKey.toBase64Url(), proven: true } } as UnsignedFrame, keys().bob);
+    signedBy({ type: 'USER_ADVERTISE', from, to: '*', ts, payload: { user_id: user, server_id: from, meta: { username: user.slice(0, 4), home }, pubkey: keys().bob.publicKey.toBase64Url(), proof: proofFor(user, keys().bob, from) } } as UnsignedFrame, keys().bob);
   const e1 = handleServerFrame(s, adv(S2, S2, BOB), S2, 'c2', ctx()).effects;
   expect(s.homes.get(BOB)).toBe(S2);
   expect(persisted(e1)).toContainEqual({ op: 'home', userId: BOB, serverId: S2 });

@@ -3,7 +3,7 @@
  * and helpers to build verified frames and read effects. No sockets, no timers.
  */
 import {
-  NO_ADMIT_RULES, acceptUnsigned, createRoutingState, handleUserHello, sealFrame, signContent, withBind,
+  NO_ADMIT_RULES, acceptUnsigned, createRoutingState, handleUserHello, helloProofOf, sealFrame, signContent, withBind,
   type Effect, type Frame, type RoutingCtx, type RoutingState, type RsaPrivateKey, type UnsignedFrame, type Verified,
 } from '@socp/protocol';
 import { testKeys } from '../helpers/fixtures';
@@ -48,6 +48,9 @@ export const provenHello = (from: string, key: RsaPrivateKey, meta?: Record<stri
 /** An unproven (spec-only) USER_HELLO: unsigned. */
 export const unprovenHello = (from: string, pubkey: string, meta?: Record<string, string>, ts = NOW): Hello =>
   acceptUnsigned({ type: 'USER_HELLO', from, to: SELF, ts, payload: { pubkey, ...(meta ? { meta } : {}) }, sig: '' } as Frame, 'unsigned-hello') as Hello;
+
+/** The hello proof a server `host` would advertise for `user` holding `key` (routing/hello-proof.ts). */
+export const proofFor = (user: string, key: RsaPrivateKey, host: string, ts = NOW): Record<string, unknown> => ({ ...helloProofOf(provenHello(user, key, undefined, ts, host)) });
 
 /** Accept ALICE as a local user on connection c1 (a proven hello: her key is bound). */
 export function withAlice(s: RoutingState): RoutingState {

@@ -3,7 +3,7 @@ import {
   authenticateServerFrame, classifyFirstFrame, handleLinkDown, handleLinkUp, handleServerFrame, handleWelcome, issueTicket, sealFrame, signContent,
   type Frame, type UnsignedFrame, type Verified,
 } from '@socp/protocol';
-import { ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, errorCodes, introducerKey, keys, meshState, rejects, sealedOf, signedBy, snapshot, withAlice, withRemoteBob } from './routing-fixture';
+import { ALICE, BOB, CAROL, NOW, S2, S3, SELF, ctx, errorCodes, introducerKey, keys, meshState, proofFor, rejects, sealedOf, signedBy, snapshot, withAlice, withRemoteBob } from './routing-fixture';
 
 const NEW = 'c0ffee00-0000-4000-8000-00000000beef';
 const fromS2 = (f: UnsignedFrame): Verified<Frame> => signedBy(f, keys().bob);
@@ -98,7 +98,7 @@ describe('presence gossip', () => {
   const cases: Array<[string, () => Verified<Frame>, string, string]> = [
     ['advertise a user hosted by another server', () => fromS2(adv(CAROL, S3)), 'SOCP_ERR_NOT_ALLOWED', 'INVALID_SIG'],
     ['advertise over a LOCAL user (her key, not proven)', () => fromS2(adv(ALICE, S2, S2, keys().alice.publicKey.toBase64Url())), 'SOCP_ERR_NOT_ALLOWED', 'INVALID_SIG'],
-    ['advertise over a LOCAL user (proven claim, but she is proven too)', () => fromS2({ ...adv(ALICE, S2, S2, keys().alice.publicKey.toBase64Url()), payload: { ...adv(ALICE, S2, S2, keys().alice.publicKey.toBase64Url()).payload, proven: true } } as UnsignedFrame), 'NAME_IN_USE', 'NAME_IN_USE'],
+    ['advertise over a LOCAL user (proven claim, but she is proven too)', () => fromS2({ ...adv(ALICE, S2, S2, keys().alice.publicKey.toBase64Url()), payload: { ...adv(ALICE, S2, S2, keys().alice.publicKey.toBase64Url()).payload, proof: proofFor(ALICE, keys().alice, S2) } } as UnsignedFrame), 'NAME_IN_USE', 'NAME_IN_USE'],
     ['rebind a known user to another key', () => fromS2(adv(BOB, S2, S2, keys().alice.publicKey.toBase64Url())), 'BAD_KEY', 'BAD_KEY'],
     ['remove a user hosted by another server', () => fromS2(rm(CAROL, S3)), 'SOCP_ERR_NOT_ALLOWED', 'INVALID_SIG'],
   ];

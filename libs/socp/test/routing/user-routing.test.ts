@@ -1,5 +1,5 @@
 /** Table-driven tests of the user side of the routing core: USER_HELLO rules, DMs, public channel, files. */
-import { authenticateUserFrame, handleUserFrame, handleUserGone, handleUserHello, importPublicKey, MAX_CLOCK_SKEW_MS, sealFrame, signContent, signKeyShare, type Frame, type Verified } from '@socp/protocol';
+import { authenticateUserFrame, checkHelloProof, handleUserFrame, handleUserGone, handleUserHello, importPublicKey, MAX_CLOCK_SKEW_MS, sealFrame, signContent, signKeyShare, type Frame, type Verified } from '@socp/protocol';
 import { testKeys } from '../helpers/fixtures';
 import { ALICE, BOB, CAROL, NOW, S2, SELF, ctx, dm, errorCodes, keys, meshState, provenHello, rejects, sealedOf, snapshot, unprovenHello, unsigned, withAlice, withRemoteBob } from './routing-fixture';
 
@@ -20,7 +20,8 @@ describe('USER_HELLO', () => {
     expect(s.onlineNames.get('alice')).toBe(ALICE);
     expect(r.effects.filter((e) => e.kind === 'persist' && e.op.op === 'bindName')).toEqual([]); // names are not squatted for good
     const adv = sealedOf(r.effects, 'broadcastServers', 'USER_ADVERTISE')[0]!.frame;
-    expect(adv).toMatchObject({ from: SELF, to: '*', payload: { user_id: ALICE, server_id: SELF, pubkey: pub, proven: true, meta: { pubkey: pub, username: 'alice', display_name: 'alice' } } });
+    expect(adv).toMatchObject({ from: SELF, to: '*', payload: { user_id: ALICE, server_id: SELF, pubkey: pub, meta: { pubkey: pub, username: 'alice', display_name: 'alice' } } });
+    expect(checkHelloProof((adv.payload as { proof?: unknown }).proof, ALICE, SELF, keys().alice.publicKey)).toBe(true);
     const upd = sealedOf(r.effects, 'broadcastServers', 'PUBLIC_CHANNEL_UPDATED')[0]!.frame.payload as { version: number; wraps: Array<{ member_id: string; wrapped_key: string }> };
     expect(upd.version).toBe(1);
     expect(upd.wraps.map((w) => w.member_id)).toEqual([ALICE]);

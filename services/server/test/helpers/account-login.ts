@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as opaque from '@serenity-kit/opaque';
+import { withBind } from '@socp/protocol';
 import type { RawUser } from './raw-user';
 
 export type LoginResult = Record<string, unknown> & { nonce: string };
@@ -36,7 +37,7 @@ export async function login(u: RawUser, serverId: string, name: string, password
   return result(u);
 }
 
-/** The account user's signed USER_HELLO with the login nonce (and any extension fields in `extra`). */
+/** The account user's signed, envelope-bound USER_HELLO with the login nonce (and any extension fields in `extra`), as our CLI sends it. */
 export function accountHello(u: RawUser, serverId: string, name: string, nonce: string, extra: Record<string, unknown> = {}): void {
-  u.send({ type: 'USER_HELLO', from: u.id, to: serverId, ts: Date.now(), payload: { pubkey: u.key.publicKey.toBase64Url(), meta: { username: name }, nonce, ...extra } });
+  u.send(withBind({ type: 'USER_HELLO', from: u.id, to: serverId, ts: Date.now(), payload: { pubkey: u.key.publicKey.toBase64Url(), meta: { username: name }, nonce, ...extra } }));
 }

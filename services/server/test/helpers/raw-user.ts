@@ -1,6 +1,6 @@
 /** A raw WebSocket user speaking SOCP frames, recording everything it receives. */
 import WebSocket from 'ws';
-import { decodeFrame, encodeFrame, sealFrame, signContent, type Frame, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
+import { decodeFrame, encodeFrame, sealFrame, signContent, withBind, type Frame, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
 import { waitFor } from './redis-process';
 
 export class RawUser {
@@ -30,8 +30,10 @@ export class RawUser {
   send(f: UnsignedFrame, signed = true): void {
     this.ws.send(encodeFrame(signed ? sealFrame(f, this.key) : { ...f, sig: '' } as Frame));
   }
-  hello(meta?: Record<string, string>, pubkey = this.key.publicKey.toBase64Url()): void {
-    this.send({ type: 'USER_HELLO', from: this.id, to: 'server', ts: Date.now(), payload: { client: 'test', pubkey, enc_pubkey: pubkey, ...(meta ? { meta } : {}) } });
+  /** A proven USER_HELLO as our CLI sends it: signed, envelope bound (payload.bind), to "*"; `bind: false` = a spec-only signed hello. */
+  hello(meta?: Record<string, string>, pubkey = this.key.publicKey.toBase64Url(), o: { bind?: boolean } = {}): void {
+    const f: UnsignedFrame<'USER_HELLO'> = { type: 'USER_HELLO', from: this.id, to: '*', ts: Date.now(), payload: { client: 'test', pubkey, enc_pubkey: pubkey, ...(meta ? { meta } : {}) } };
+    this.send(o.bind === false ? f : withBind(f));
   }
   /** A MSG_DIRECT with a real variant-C content_sig (ciphertext is random bytes: servers never decrypt). */
   dm(to: string, ts = Date.now()): UnsignedFrame<'MSG_DIRECT'> {
