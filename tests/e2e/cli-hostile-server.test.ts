@@ -173,6 +173,7 @@ test('the pinned server key is enforced: the same URL with another key is refuse
   cli = CliProcess.start(['--server', url, '--home', h, 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
   expect(cli.events[0]).toMatchObject({ pinned: 'new' });
+  expect(fake.hellos.map((h) => [h.to, (h.payload as unknown as { bind: unknown }).bind])).toEqual([['*', { type: 'USER_HELLO', from: fake.user!.id, to: '*', ts: fake.hellos[0]!.ts }]]);
   cli.send('/quit');
   expect(await cli.waitExit()).toBe(0);
   await fake.close();
@@ -181,6 +182,11 @@ test('the pinned server key is enforced: the same URL with another key is refuse
   cli = CliProcess.start(['--server', url, '--home', h, 'login', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
   expect(cli.events[0]).toMatchObject({ pinned: 'known' });
+  // The first hello went to "*" (nothing pinned yet), this one to the pinned server id; each payload binds its envelope.
+  expect(fake.hellos.map((h) => h.to)).toEqual([SERVER_ID]);
+  const hello = fake.hellos[0]!;
+  expect((hello.payload as unknown as { bind: unknown }).bind).toEqual({ type: 'USER_HELLO', from: hello.from, to: SERVER_ID, ts: hello.ts });
+  expect(verifyFrame(hello, importPublicKey(hello.payload.pubkey)).ok).toBe(true);
   cli.send('/quit');
   await cli.waitExit();
   await fake.close();
