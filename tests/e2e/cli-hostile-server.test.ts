@@ -8,14 +8,13 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  b64urlEncode, decodeFrame, encodeFrame, generateKeyPair, importPublicKey, sealFrame, signContent, verifyContent, verifyFrame,
-  type Frame, type FrameType, type RsaPrivateKey,
+  b64urlEncode, generateKeyPair, importPublicKey, signContent, verifyContent, verifyFrame, type Frame, type RsaPrivateKey,
 } from '@socp/protocol';
 import { randomSecret } from '../harness/secrets';
 import { waitFor } from '../harness/wait';
 import { CliProcess } from './helpers/cli-process';
+import { ScriptedServer, type HelloAnswer } from './helpers/scripted-server';
 
 jest.setTimeout(120_000);
 
@@ -27,51 +26,6 @@ let bobKey: RsaPrivateKey;
 let malloryKey: RsaPrivateKey;
 const BOB = randomUUID();
 let dir: string;
-
-/** A scripted server: answers USER_HELLO with `answer`, then lets the test push frames. */
-class FakeServer {
-  readonly wss: WebSocketServer;
-  sock: WebSocket | undefined;
-  user: { id: string; pub: string } | undefined;
-  connections = 0;
-  readonly received: Frame[] = [];
-  static async listen(key: RsaPrivateKey, answer: 'ack' | 'name-in-use' = 'ack', port = 0): Promise<FakeServer> {
-    const s = new FakeServer(key, answer, port);
-    await new Promise((r) => s.wss.once('listening', r));
-    return s;
-  }
-  private constructor(private readonly key: RsaPrivateKey, private readonly answer: 'ack' | 'name-in-use', port: number) {
-    this.wss = new WebSocketServer({ host: '127.0.0.1', port });
-    this.wss.on('connection', (ws) => {
-      this.connections++;
-      this.sock = ws;
-      ws.on('message', (data) => {
-        const r = decodeFrame(data as Buffer);
-        if (r.ok) this.received.push(r.value);
-        if (!r.ok || r.value.type !== 'USER_HELLO') return;
-        this.user = { id: r.value.from, pub: r.value.payload.pubkey };
-        if (this.answer === 'ack') this.push('ACK', { msg_ref: 'USER_HELLO', server_id: SERVER_ID, server_pub: this.key.publicKey.b64url });
-        else this.push('ERROR', { code: 'NAME_IN_USE', detail: 'name "alice" is taken' });
-      });
-    });
-  }
-  get url(): string {
-    const a = this.wss.address();
-    return `ws://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-  }
-  /** A frame signed by this server's key (or `signer`), `from` = server unless given. */
-  push(type: FrameType, payload: Record<string, unknown>, opts: { from?: string; signer?: RsaPrivateKey; ts?: number } = {}): void {
-    const f = sealFrame({ type, from: opts.from ?? SERVER_ID, to: this.user?.id ?? '*', ts: opts.ts ?? Date.now(), payload: payload as never }, opts.signer ?? this.key);
-    this.sock!.send(encodeFrame(f as Frame));
-  }
-  raw(text: string): void {
-    this.sock!.send(text);
-  }
-  close(): Promise<void> {
-    for (const c of this.wss.clients) c.terminate();
-    return new Promise((r) => this.wss.close(() => r()));
-  }
-}
 
 const userPub = () => importPublicKey(fake.user!.pub);
 
@@ -97,7 +51,8 @@ function pushFile(name: string, data: Buffer, sha = createHash('sha256').update(
   return fileId;
 }
 
-let fake: FakeServer;
+let fake: ScriptedServer;
+const listen = (key: RsaPrivateKey, answer: HelloAnswer = 'ack', port = 0): Promise<ScriptedServer> => ScriptedServer.listen(key, { answer, port, serverId: SERVER_ID });
 let cli: CliProcess | undefined;
 const home = (): string => join(dir, 'home');
 
@@ -112,7 +67,7 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('garbage, forged and tampered frames become warnings; only genuine content is shown; files stay inside downloads', async () => {
-  fake = await FakeServer.listen(serverKey);
+  fake = await listen(serverKey);
   cli = CliProcess.start(['--server', fake.url, '--home', home(), 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
   expect(cli.events[0]).toMatchObject({ event: 'ready', server_id: SERVER_ID, pinned: 'new' });
@@ -175,7 +130,7 @@ test('garbage, forged and tampered frames become warnings; only genuine content 
 });
 
 test('what the client sends: signed frames, E2E content bob can verify and decrypt, chat going on during a transfer', async () => {
-  fake = await FakeServer.listen(serverKey);
+  fake = await listen(serverKey);
   cli = CliProcess.start(['--server', fake.url, '--home', join(dir, 'home-send'), 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
   fake.push('USER_ADVERTISE', { user_id: BOB, server_id: SERVER_ID, meta: { display_name: 'bob' }, pubkey: bobKey.publicKey.b64url });
@@ -213,24 +168,30 @@ test('what the client sends: signed frames, E2E content bob can verify and decry
 
 test('the pinned server key is enforced: the same URL with another key is refused', async () => {
   const h = join(dir, 'home-pin');
-  fake = await FakeServer.listen(serverKey);
+  fake = await listen(serverKey);
   const url = fake.url;
   cli = CliProcess.start(['--server', url, '--home', h, 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
   expect(cli.events[0]).toMatchObject({ pinned: 'new' });
+  expect(fake.hellos.map((h) => [h.to, (h.payload as unknown as { bind: unknown }).bind])).toEqual([['*', { type: 'USER_HELLO', from: fake.user!.id, to: '*', ts: fake.hellos[0]!.ts }]]);
   cli.send('/quit');
   expect(await cli.waitExit()).toBe(0);
   await fake.close();
   // The same URL again, same key: accepted as known.
-  fake = await FakeServer.listen(serverKey, 'ack', Number(new URL(url).port));
+  fake = await listen(serverKey, 'ack', Number(new URL(url).port));
   cli = CliProcess.start(['--server', url, '--home', h, 'login', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
   expect(cli.events[0]).toMatchObject({ pinned: 'known' });
+  // The first hello went to "*" (nothing pinned yet), this one to the pinned server id; each payload binds its envelope.
+  expect(fake.hellos.map((h) => h.to)).toEqual([SERVER_ID]);
+  const hello = fake.hellos[0]!;
+  expect((hello.payload as unknown as { bind: unknown }).bind).toEqual({ type: 'USER_HELLO', from: hello.from, to: SERVER_ID, ts: hello.ts });
+  expect(verifyFrame(hello, importPublicKey(hello.payload.pubkey)).ok).toBe(true);
   cli.send('/quit');
   await cli.waitExit();
   await fake.close();
   // The same URL, another key: refused before anything is shown.
-  fake = await FakeServer.listen(otherServerKey, 'ack', Number(new URL(url).port));
+  fake = await listen(otherServerKey, 'ack', Number(new URL(url).port));
   cli = CliProcess.start(['--server', url, '--home', h, 'login', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   expect(await cli.waitExit(60_000)).toBe(1);
   expect(cli.events).toEqual([expect.objectContaining({ event: 'fatal', code: 'BAD_KEY' })]);
@@ -238,7 +199,7 @@ test('the pinned server key is enforced: the same URL with another key is refuse
 });
 
 test('NAME_IN_USE is a clear message and nothing is saved', async () => {
-  fake = await FakeServer.listen(serverKey, 'name-in-use');
+  fake = await listen(serverKey, 'name-in-use');
   const h = join(dir, 'home-taken');
   cli = CliProcess.start(['--server', fake.url, '--home', h, 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   expect(await cli.waitExit(60_000)).toBe(1);
@@ -248,7 +209,7 @@ test('NAME_IN_USE is a clear message and nothing is saved', async () => {
 });
 
 test('a wrong password says so, and nothing else happens (no connection)', async () => {
-  fake = await FakeServer.listen(serverKey);
+  fake = await listen(serverKey);
   cli = CliProcess.start(['--server', fake.url, '--home', home(), 'login', '--name', 'alice'], { SOCP_PASSWORD: randomSecret() });
   expect(await cli.waitExit(60_000)).toBe(1);
   expect(cli.stderr.trim()).toBe('socp: wrong password');

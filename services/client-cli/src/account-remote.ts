@@ -15,6 +15,7 @@ import {
   type Frame, type FrameOf, type FrameType, type RsaPublicKey,
 } from '@socp/protocol';
 import { pinFor } from './server-pins';
+import { helloTo } from './outbound';
 import { openPrivkeyStore, sealPrivkeyStore } from './privkey-store';
 import type { Account } from './keystore';
 
@@ -112,7 +113,7 @@ export async function registerRemote(url: string, home: string, account: Account
   try {
     const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
     const pub = account.key.publicKey.b64url;
-    const to = (await pinFor(home, url))?.server_id ?? new URL(url).host;
+    const to = helloTo((await pinFor(home, url))?.server_id);
     q.send(sealFrame({ type: 'ACCOUNT_REGISTER_START', from: account.userId, to, ts: Date.now(), payload: { username: account.name, pubkey: pub, registration_request: registrationRequest } }, account.key));
     let resp: FrameOf<'ACCOUNT_REGISTER_RESPONSE'>;
     try {
@@ -146,7 +147,7 @@ export async function loginRemote(url: string, home: string, name: string, passw
   const q = await FrameQueue.open(url);
   try {
     const { clientLoginState, startLoginRequest } = opaque.client.startLogin({ password });
-    const to = (await pinFor(home, url))?.server_id ?? new URL(url).host;
+    const to = helloTo((await pinFor(home, url))?.server_id);
     const anon = randomUUID();
     q.send(encodeFrame({ type: 'LOGIN_START', from: anon, to, ts: Date.now(), payload: { username: name, start_login_request: startLoginRequest }, sig: '' } as Frame));
     let ch: FrameOf<'LOGIN_CHALLENGE'>;

@@ -14,7 +14,7 @@ import {
   decodeFrame, encodeFrame, importPublicKey, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
   type Frame, type RsaPublicKey, type Verified,
 } from '@socp/protocol';
-import { helloFrame } from './outbound';
+import { helloFrame, helloTo } from './outbound';
 import { pinFor, savePin } from './server-pins';
 import { LINK_DEAD_AFTER_MS, SEND_HIGH_WATER_BYTES } from './limits';
 import type { Me } from './inbound';
@@ -63,8 +63,7 @@ export class Connection {
       ws.on('close', (code) => fail(new SocpError('TIMEOUT', `${url} closed the connection (code ${code}) before accepting us`)));
       const hello = (): void => {
         void (async () => {
-          const pin = await pinFor(home, url);
-          const to = pin?.server_id ?? new URL(url).host;
+          const to = helloTo((await pinFor(home, url))?.server_id);
           ws.send(encodeFrame(await helloFrame(me, to, Date.now(), pre?.nonce)));
         })().catch((e: unknown) => fail(new SocpError('SOCP_ERR_INTERNAL', `could not send USER_HELLO: ${String(e)}`)));
       };

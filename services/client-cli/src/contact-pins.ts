@@ -5,7 +5,7 @@
  * new key, after the user compared fingerprints (/whois) out of band.
  */
 import { join } from 'node:path';
-import type { RsaPublicKey } from '@socp/protocol';
+import { importPublicKeyCached, type RsaPublicKey } from '@socp/protocol';
 import { readJsonOr, writePrivateFile } from './private-files';
 
 export const MAX_CONTACT_PINS = 10_000;
@@ -15,7 +15,15 @@ export const MAX_HELD_PER_CONTACT = 50;
 interface ContactPin { name?: string; fingerprint: string; pubkey: string; pinned_at: number }
 export type PinCheck = { kind: 'new' | 'same' } | { kind: 'changed'; was: string; now: string };
 
-export class ContactPins {
+/** What the receiving core (inbound.ts) asks of the pins: the key content must verify under. */
+export interface ContactKeys {
+  /** The pinned key of a contact (and the name it was pinned with), if any. */
+  pinned(userId: string): { key: RsaPublicKey; name?: string } | undefined;
+  /** Compare a key with the pin; a first sighting is pinned (TOFU). */
+  check(userId: string, key: RsaPublicKey, name: string | undefined): PinCheck;
+}
+
+export class ContactPins implements ContactKeys {
   private readonly pins: Record<string, ContactPin>;
   private readonly changed = new Map<string, { key: RsaPublicKey; name?: string; held: string[] }>();
   private saving: Promise<void> = Promise.resolve();
@@ -39,6 +47,16 @@ export class ContactPins {
     if (pin.pubkey === key.b64url) return { kind: 'same' };
     if (!this.changed.has(userId)) this.changed.set(userId, { key, ...(name !== undefined ? { name } : {}), held: [] });
     return { kind: 'changed', was: pin.fingerprint, now: key.fingerprint() };
+  }
+
+  pinned(userId: string): { key: RsaPublicKey; name?: string } | undefined {
+    const pin = this.pins[userId];
+    if (typeof pin?.pubkey !== 'string') return undefined;
+    try {
+      return { key: importPublicKeyCached(pin.pubkey), ...(typeof pin.name === 'string' ? { name: pin.name } : {}) };
+    } catch {
+      return undefined; // a damaged entry yields no key
+    }
   }
 
   isHeld(userId: string): boolean {

@@ -1,24 +1,38 @@
 /**
- * Disk side of received files: each transfer streams into a hidden temp file
- * (`.<file_id>.part`, mode 0600) in the downloads folder; only a transfer whose size and
- * SHA-256 matched (decided by incoming-files) is renamed to its sanitized name, never over an
- * existing file (`name (1).ext`, …; link() refuses to replace). Everything else is deleted.
+ * Disk side of received files. Nothing a peer sends names a path: each transfer streams into a
+ * hidden temp file named by a fresh local id (`.socp-<uuid>.part`, mode 0600, O_EXCL|O_NOFOLLOW)
+ * in the downloads folder; only a transfer whose size and SHA-256 matched (decided by
+ * incoming-files) is linked to its sanitized base name, never over an existing entry
+ * (`name (1).ext`, …; link() refuses to replace, and a symlink planted in the folder counts as
+ * taken). Every path is checked to be a direct child of the folder's real path. Everything
+ * else is deleted.
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Transfer } from './incoming-files';
 import { uniqueName } from './file-names';
 
+const TEMP_OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** `dir/name` when `name` is one plain entry directly inside `dir` (a resolved real path), else undefined. */
+export function pathInside(dir: string, name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..' || /[/\\\u0000]/.test(name)) return undefined;
+  const p = resolve(dir, name);
+  return dirname(p) === dir ? p : undefined;
+}
+
 export class Downloads {
-  private readonly fds = new Map<string, { fd: number; tmp: string }>();
+  private readonly fds = new Map<string, { fd: number; tmp: string; dir: string }>();
   constructor(readonly dir: string) {}
 
   /** Open the temp file for a new transfer; false if the disk refuses. */
   begin(t: Transfer): boolean {
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const tmp = join(this.dir, `.${t.fileId}.part`);
-      this.fds.set(t.key, { fd: openSync(tmp, 'wx', 0o600), tmp });
+      const dir = realpathSync(this.dir);
+      const tmp = pathInside(dir, `.socp-${randomUUID()}.part`)!;
+      this.fds.set(t.key, { fd: openSync(tmp, TEMP_OPEN_FLAGS, 0o600), tmp, dir });
       return true;
     } catch {
       return false;
@@ -42,13 +56,18 @@ export class Downloads {
     const f = this.fds.get(t.key);
     if (!f) return undefined;
     this.fds.delete(t.key);
+    // lstat, not exists: a dangling symlink planted under the name is taken too.
+    const taken = (c: string): boolean => {
+      const p = pathInside(f.dir, c);
+      return p === undefined || lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+    };
     try {
       closeSync(f.fd);
       for (let attempt = 0; attempt < 3; attempt++) {
-        const name = uniqueName(t.name, (c) => existsSync(join(this.dir, c))) ?? `${t.fileId}-${Date.now()}`;
-        const dest = join(this.dir, name);
+        const dest = pathInside(f.dir, uniqueName(t.name, taken) ?? `file-${randomUUID()}`);
+        if (dest === undefined) break;
         try {
-          linkSync(f.tmp, dest); // fails with EEXIST instead of overwriting
+          linkSync(f.tmp, dest); // fails with EEXIST instead of overwriting (or following a symlink)
           rmSync(f.tmp, { force: true });
           return dest;
         } catch (e) {

@@ -16,7 +16,8 @@ export interface UserRef {
 export type ClientEvent =
   | { event: 'ready'; userId: string; name: string; serverId: string; serverFingerprint: string; pinned: 'new' | 'known' }
   | { event: 'presence'; action: 'online' | 'offline'; user: UserRef }
-  | { event: 'message'; kind: 'dm' | 'public'; from: UserRef; text: string; ts: number }
+  /** `firstContact`: the sender was never seen; its key (this fingerprint) came with a queued DM and was pinned on first use. */
+  | { event: 'message'; kind: 'dm' | 'public'; from: UserRef; text: string; ts: number; firstContact?: string }
   | { event: 'sent'; kind: 'dm' | 'public'; to: string[]; parts: number; text: string }
   | { event: 'warning'; code: string; detail: string }
   | { event: 'server-error'; code: string; detail: string }

@@ -22,8 +22,8 @@ function truncateUtf8(s: string, maxBytes: number): string {
 /**
  * The base name to store a received file under: directories and drive letters stripped,
  * control characters and NULs removed, `.`/`..`/empty/reserved names replaced, leading dots
- * (hidden files) neutralised, length bounded with the extension kept. `fallback` (the file id)
- * is used when nothing usable is left.
+ * (hidden files) neutralised, length bounded with the extension kept. `fallback` (a safe name
+ * derived from the file id, incoming-files.ts) is used when nothing usable is left.
  */
 export function safeFileName(name: string, fallback: string): string {
   let base = name.replace(STRIP, '');

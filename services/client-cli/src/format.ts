@@ -38,7 +38,9 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
       return c.dim(`* ${who(e.user)} is ${e.action} (server ${short(e.user.serverId)})`);
     case 'message': {
       const arrow = e.kind === 'dm' ? `${c.bold(who(e.from))} → you` : `${c.bold(who(e.from))} → all`;
-      return `${c.dim(`[${time(e.ts)}]`)} ${e.kind === 'public' ? c.cyan(arrow) : c.magenta(arrow)}: ${safeText(e.text)}`;
+      const line = `${c.dim(`[${time(e.ts)}]`)} ${e.kind === 'public' ? c.cyan(arrow) : c.magenta(arrow)}: ${safeText(e.text)}`;
+      if (e.firstContact === undefined) return line;
+      return `${line}\n${c.yellow(`  new contact: key pinned on first use (${groupedFingerprint(e.firstContact.slice(0, 32))}…); compare fingerprints with /whois ${e.from.userId}`)}`;
     }
     case 'sent': {
       const to = e.kind === 'dm' ? e.to.map((t) => safeLabel(t)).join(', ') : `all (${e.to.length} online)`;

@@ -3,7 +3,8 @@
  * already checked against the pinned server key goes in, events come out.
  *
  * Every piece of user content passes, in order, before it is shown (SPEC.md §10.2 [profile]):
- *  1. the sender is in the roster (so we know its key);
+ *  1. we hold a key for the sender: its contact pin, else the roster's (see senderKey; a queued
+ *     DM from someone never seen is first contact);
  *  2. `sender_pub` is that same key (a stranger cannot sign as a contact);
  *  3. `content_sig` verifies under it, over the ORIGINAL ts (payload orig_ts, else ts, else
  *     the envelope's); DMs in the DM form (to = us), public messages in the public form or
@@ -24,8 +25,12 @@ import { RECEIVED_DEDUPE_CAPACITY } from './limits';
 import { MAX_PENDING_QUEUE_ACKS, MAX_QUEUE_REF_CHARS } from './queue-acks';
 import { parseReceipt, receiptRef } from './receipts';
 import { shownKey, type ShownSet } from './shown-queued';
+import type { ContactKeys } from './contact-pins';
 
 export interface Me { userId: string; name: string; key: RsaPrivateKey }
+
+/** Whose key content verifies under; `firstContact`: a queued DM's own key, pinned on first use. */
+interface Sender { entry: RosterEntry; firstContact: boolean }
 
 interface Content { ciphertext: string; sender_pub: string; content_sig: string }
 
@@ -43,7 +48,8 @@ export class Inbound {
   private queueAcks: string[] = [];
 
   /** `shownBefore`: queued DMs handled in earlier runs (shown-queued.ts); without it, only this run's are known. */
-  constructor(private readonly me: Me, readonly roster: Roster, files?: IncomingFiles, private readonly shownBefore?: ShownSet) {
+  /** `pins`: contact keys pinned across runs (contact-pins.ts); without them only the roster binds keys. */
+  constructor(private readonly me: Me, readonly roster: Roster, files?: IncomingFiles, private readonly shownBefore?: ShownSet, private readonly pins?: ContactKeys) {
     this.files = files ?? new IncomingFiles();
   }
 
@@ -154,38 +160,44 @@ export class Inbound {
   }
 
   /**
-   * A DM that queued while we were offline may come from someone not online now: the key is
-   * the one our server vouches for (it checked sender_pub against the sender's bound key and
-   * signed this USER_DELIVER); a sender we know keeps the usual roster check.
+   * Steps 1–2: the key content from `sender` must verify under, never taken from the payload.
+   * In order: the contact pin (contact-pins.ts), else the key the roster bound (online; for a
+   * queued DM also seen earlier this session). `sender_pub` is only compared with it (a mismatch
+   * is BAD_KEY). Only a queued DM from someone never seen at all (no pin, not in the roster) may
+   * bring its own key: first contact, pinned now (TOFU) and shown as such, not as verified.
    */
-  private offlineSender(sender: string, senderPub: string | undefined): RosterEntry | Warning {
+  private senderKey(sender: string, senderPub: string | undefined, what: string, queued = false): Sender | Warning {
+    const seen = this.roster.get(sender) ?? (queued ? this.roster.known(sender) : undefined);
+    const pin = this.pins?.pinned(sender);
+    const bound = pin?.key ?? seen?.key;
+    const who = seen ? labelOf(seen) : (pin?.name ?? sender);
+    let claimed: RsaPublicKey | undefined;
     try {
-      if (senderPub === undefined) throw new Error('no sender_pub');
-      return { userId: sender, serverId: '', name: this.roster.known(sender)?.name, key: importPublicKeyCached(senderPub) };
+      claimed = senderPub === undefined ? undefined : importPublicKeyCached(senderPub);
     } catch {
-      return warn('BAD_KEY', `queued message from ${sender} carries an unusable sender key; dropped`);
+      return warn('BAD_KEY', `${what} from ${who} carries an unusable sender key; dropped`);
     }
-  }
-
-  /** Steps 1–2: the roster entry whose key signed this, or a warning. */
-  private senderKey(sender: string, senderPub: string | undefined, what: string): RosterEntry | Warning {
-    const entry = this.roster.get(sender);
-    if (!entry) return warn('USER_NOT_FOUND', `${what} from unknown user ${sender} dropped`);
-    let claimed: RsaPublicKey;
-    try {
-      if (senderPub === undefined) throw new Error('no sender_pub');
-      claimed = importPublicKeyCached(senderPub);
-    } catch {
-      return warn('BAD_KEY', `${what} from ${labelOf(entry)} carries an unusable sender key; dropped`);
+    if (bound) {
+      const entry: RosterEntry = { userId: sender, serverId: seen?.serverId ?? '', name: seen?.name ?? pin?.name, key: bound };
+      if (!claimed || claimed.equals(bound)) return { entry, firstContact: false };
+      return warn('BAD_KEY', pin
+        ? `${what} claiming to be from ${who} carries a key that is not the one pinned for them (pinned ${bound.fingerprint().slice(0, 16)}…, claimed ${claimed.fingerprint().slice(0, 16)}…); dropped`
+        : `${what} claiming to be from ${who} is signed with a key that is not theirs; dropped`);
     }
-    if (!claimed.equals(entry.key)) return warn('BAD_KEY', `${what} claiming to be from ${labelOf(entry)} is signed with a key that is not theirs; dropped`);
-    return entry;
+    if (!queued) return warn('USER_NOT_FOUND', `${what} from unknown user ${sender} dropped`);
+    if (!claimed) return warn('BAD_KEY', `${what} from ${sender} carries no sender key; dropped`);
+    const r = this.pins?.check(sender, claimed, undefined) ?? { kind: 'new' };
+    if (r.kind !== 'new') return warn('BAD_KEY', `${what} from ${sender} carries a key that does not match their pin; dropped`);
+    const entry: RosterEntry = { userId: sender, serverId: '', name: undefined, key: claimed };
+    this.roster.rememberOffline(entry); // /whois and /tell find them
+    return { entry, firstContact: true };
   }
 
   private content(sender: string, p: Content, ts: number, isPublic: boolean, now: number, queued = false): ClientEvent[] {
     const what = isPublic ? 'public message' : 'message';
-    const entry = queued && !this.roster.get(sender) ? this.offlineSender(sender, p.sender_pub) : this.senderKey(sender, p.sender_pub, what);
-    if ('event' in entry) return [entry];
+    const s = this.senderKey(sender, p.sender_pub, what, queued);
+    if ('event' in s) return [s];
+    const { entry, firstContact } = s;
     const dm = { ciphertext: p.ciphertext, from: sender, to: this.me.userId, ts };
     const good = isPublic
       ? verifyContent(entry.key, { ciphertext: p.ciphertext, from: sender, ts }, p.content_sig) ?? verifyContent(entry.key, dm, p.content_sig)
@@ -203,14 +215,15 @@ export class Inbound {
     const receiptOf = isPublic ? undefined : parseReceipt(text);
     if (receiptOf !== undefined) return [{ event: 'receipt', from: sender, ref: receiptOf }];
     const due: ClientEvent[] = !isPublic && (p as { receipts?: unknown }).receipts === true ? [{ event: 'receipt-due', to: sender, key: entry.key, ref: receiptRef(ts, p.content_sig) }] : [];
-    return [...due, ...this.shown(sender, entry, kind, text, ts, now)];
+    return [...due, ...this.shown(sender, entry, kind, text, ts, now, firstContact)];
   }
 
-  private shown(sender: string, entry: RosterEntry, kind: 'dm' | 'public', text: string, ts: number, now: number): ClientEvent[] {
+  private shown(sender: string, entry: RosterEntry, kind: 'dm' | 'public', text: string, ts: number, now: number, firstContact: boolean): ClientEvent[] {
+    const note = firstContact ? { firstContact: entry.key.fingerprint() } : {};
     const part = parsePart(text);
-    if (!part) return [{ event: 'message', kind, from: this.sender(entry), text, ts }];
+    if (!part) return [{ event: 'message', kind, from: this.sender(entry), text, ts, ...note }];
     const r = this.parts.add(`${sender}|${kind}`, part, ts, now);
-    if (r.kind === 'complete') return [{ event: 'message', kind, from: this.sender(entry), text: r.text, ts: r.ts }];
+    if (r.kind === 'complete') return [{ event: 'message', kind, from: this.sender(entry), text: r.text, ts: r.ts, ...note }];
     if (r.kind === 'inconsistent') return [warn('INVALID_SIG', `inconsistent parts of a long message from ${labelOf(entry)}`)];
     return [];
   }
@@ -226,12 +239,13 @@ export class Inbound {
   private fileChunk(sender: string, p: FileChunkPayload, ts: number, now: number): ClientEvent[] {
     const t = this.files.get(sender, p.file_id);
     if (!t) return [];
-    const entry = this.senderKey(sender, p.sender_pub, 'file chunk');
+    const s = this.senderKey(sender, p.sender_pub, 'file chunk');
     const failed = (detail: string): ClientEvent[] => {
       this.files.end(sender, p.file_id);
       return [{ event: 'file-failed', transfer: t, reason: 'invalid-chunk', detail }];
     };
-    if ('event' in entry) return failed(entry.detail);
+    if ('event' in s) return failed(s.detail);
+    const { entry } = s;
     if (p.content_sig === undefined) return failed('an unsigned chunk arrived');
     if (!verifyContent(entry.key, { ciphertext: p.ciphertext, from: sender, to: this.me.userId, ts }, p.content_sig)) return failed('a chunk failed its signature check');
     let plain: Buffer;

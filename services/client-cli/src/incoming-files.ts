@@ -36,6 +36,9 @@ export type StartResult = { ok: true; transfer: Transfer } | { ok: false; reason
 export type ChunkResult = { ok: true; transfer: Transfer; append: Buffer[] } | { ok: false; reason: FileFailure; transfer?: Transfer };
 export type EndResult = { ok: true; transfer: Transfer } | { ok: false; reason: FileFailure; transfer?: Transfer };
 
+/** The stored name when the offered one leaves nothing usable: derived from the file id, never the id itself (a peer's string). */
+export const fallbackName = (fileId: string): string => `file-${createHash('sha256').update(fileId).digest('hex').slice(0, 12)}`;
+
 export const transferKey = (sender: string, fileId: string): string => `${sender}|${fileId}`;
 
 export class IncomingFiles {
@@ -56,7 +59,7 @@ export class IncomingFiles {
     if (p.size > this.limits.maxBytes) return { ok: false, reason: 'too-large' };
     if (this.open.size >= this.limits.maxConcurrent) return { ok: false, reason: 'too-many-transfers' };
     const t: Transfer = {
-      key, fileId: p.file_id, sender, name: safeFileName(p.name, p.file_id), offeredName: p.name, size: p.size,
+      key, fileId: p.file_id, sender, name: safeFileName(p.name, fallbackName(p.file_id)), offeredName: p.name, size: p.size,
       sha256: p.sha256.toLowerCase(), received: 0, nextIndex: 0, pending: new Map(), hash: createHash('sha256'), lastAt: now,
     };
     this.open.set(key, t);

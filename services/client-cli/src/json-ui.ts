@@ -17,7 +17,7 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
     case 'presence':
       return { event: e.event, action: e.action, ...user(e.user) };
     case 'message':
-      return { event: e.event, kind: e.kind, from: e.from.userId, from_name: e.from.name ?? null, from_handle: e.from.handle ?? e.from.name ?? e.from.userId, server_id: e.from.serverId, text: e.text, ts: e.ts };
+      return { event: e.event, kind: e.kind, from: e.from.userId, from_name: e.from.name ?? null, from_handle: e.from.handle ?? e.from.name ?? e.from.userId, server_id: e.from.serverId, text: e.text, ts: e.ts, ...(e.firstContact !== undefined ? { first_contact: true, fingerprint: e.firstContact } : {}) };
     case 'sent':
       return { event: e.event, kind: e.kind, to: e.to, parts: e.parts };
     case 'warning':

@@ -70,11 +70,22 @@ export function fileEndFrame(me: Me, to: Recipient, fileId: string, ts: number):
   return seal(me, 'FILE_END', to.userId, ts, { file_id: fileId });
 }
 
-/** USER_HELLO, signed, claiming `name` via meta (docs/contracts.md). */
+/** The envelope `to` of a USER_HELLO: the server id pinned for that URL, else `"*"` (who we talk to is not known yet). */
+export const helloTo = (pinnedServerId: string | undefined): string => pinnedServerId ?? '*';
+
+/**
+ * USER_HELLO, signed, claiming `name` via meta (docs/contracts.md). The payload repeats the
+ * envelope's type, sender, recipient and time in `bind` (extension, docs/protocol.md): the
+ * transport sig covers only the payload, so this makes the signature fresh and bound to this
+ * hello — a server requires it for a user id already bound to a key.
+ */
 export function helloFrame(me: Me, to: string, ts: number, nonce?: string): Promise<Frame> {
   const pub = me.key.publicKey.b64url;
   // queue_ack: we acknowledge queued DMs, so our server keeps each until we have it (queue-acks.ts).
-  const payload = { client: 'socp-cli/0.1', pubkey: pub, enc_pubkey: pub, meta: { display_name: me.name, username: me.name }, queue_ack: true };
+  const payload = {
+    client: 'socp-cli/0.1', pubkey: pub, enc_pubkey: pub, meta: { display_name: me.name, username: me.name }, queue_ack: true,
+    bind: { type: 'USER_HELLO', from: me.userId, to, ts },
+  };
   // An account user's hello signs the server's login nonce (docs/accounts.md).
   return seal(me, 'USER_HELLO', to, ts, nonce === undefined ? payload : { ...payload, nonce });
 }

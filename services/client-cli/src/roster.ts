@@ -87,9 +87,16 @@ export class Roster {
     const e = this.users.get(userId);
     if (!e || e.serverId !== serverId) return undefined;
     this.users.delete(userId);
-    if (this.gone.size >= this.maxUsers) this.gone.delete(this.gone.keys().next().value!);
-    this.gone.set(userId, e);
+    this.rememberOffline(e);
     return e;
+  }
+
+  /** An offline user (gone, or known only from a queued DM: first contact) that /tell and /whois still find. */
+  rememberOffline(e: RosterEntry): void {
+    if (this.users.has(e.userId)) return;
+    this.gone.delete(e.userId);
+    if (this.gone.size >= this.maxUsers) this.gone.delete(this.gone.keys().next().value!);
+    this.gone.set(e.userId, e);
   }
 
   /** Reconnected: from now on, count who the new server's presence snapshot re-advertises. */

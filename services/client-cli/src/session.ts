@@ -50,9 +50,9 @@ export class Session {
     const { home, redial } = opts;
     this.deadAfterMs = opts.deadAfterMs;
     this.shownQueued = home === undefined ? undefined : new ShownQueued(home, me.name);
-    this.inbound = new Inbound(me, new Roster(), undefined, this.shownQueued);
-    this.downloads = new Downloads(downloadsDir);
     this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
+    this.inbound = new Inbound(me, new Roster(), undefined, this.shownQueued, this.pins);
+    this.downloads = new Downloads(downloadsDir);
     this.queueAcks = new QueueAcks(
       async (refs) => {
         await this.shownQueued?.save(); // on disk before the server may drop them
@@ -236,6 +236,11 @@ export class Session {
     return undefined;
   }
 
+  /** An online user, else one seen this session who is offline now (by exact name or id). */
+  private resolveKnown(query: string): RosterEntry | undefined {
+    return (this.roster.resolve(query).kind === 'not-found' ? this.roster.resolveOffline(query) : undefined) ?? this.resolveUser(query);
+  }
+
   /** One DM (all its parts), remembered for its receipts. */
   private async tell(e: RosterEntry, text: string): Promise<void> {
     const frames = await directFrames(this.me, e, text, Date.now, true);
@@ -267,14 +272,14 @@ export class Session {
       case 'list':
         return this.ui.show({ event: 'list', users: this.roster.list().map((e) => ({ ...refOf(e), self: e.userId === this.me.userId })) });
       case 'whois': {
-        const e = this.resolveUser(c.user);
+        const e = this.resolveKnown(c.user);
         if (e) this.ui.show({ event: 'whois', user: refOf(e), fingerprint: e.key.fingerprint(), self: e.userId === this.me.userId });
         if (e && this.pins?.isHeld(e.userId)) this.ui.show({ event: 'warning', code: 'KEY_CHANGED', detail: `pinned fingerprint was ${this.pins.pinnedFingerprint(e.userId)}; /trust ${labelOf(e)} only after comparing out of band` });
         return;
       }
       case 'tell': {
         // An offline contact seen this session: the DM may queue at their home server.
-        const e = (this.roster.resolve(c.user).kind === 'not-found' ? this.roster.resolveOffline(c.user) : undefined) ?? this.resolveUser(c.user);
+        const e = this.resolveKnown(c.user);
         if (!e || !this.checkLength(c.text) || this.offline()) return;
         if (this.pins?.isHeld(e.userId)) {
           const kept = this.pins.hold(e.userId, c.text);
