@@ -135,9 +135,10 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   if (bound !== undefined && bound !== pub) return no(fail('BAD_KEY', `user ${uid} is bound to another key`));
   const names = claimedNames(f.payload.meta);
   for (const n of names) {
+    // An account's name is its own, even while a user without an account shows it.
     const account = state.names.get(n);
     const online = state.onlineNames.get(n);
-    if ((account !== undefined && account !== uid) || (online !== undefined && online !== uid)) return no(fail('NAME_IN_USE', `name ${JSON.stringify(n)} is taken`));
+    if (account !== undefined ? account !== uid : online !== undefined && online !== uid) return no(fail('NAME_IN_USE', `name ${JSON.stringify(n)} is taken`));
   }
   if (state.localUsers.size >= MAX_LOCAL_USERS || (!state.directory.has(uid) && state.directory.size >= MAX_KNOWN_USERS)) return no(fail('SOCP_ERR_RATE_LIMITED', 'server is full'));
   if (proven && bound === undefined && state.userKeys.size >= MAX_USER_BINDINGS) return no(fail('SOCP_ERR_RATE_LIMITED', 'user binding table is full'));
@@ -156,7 +157,7 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
     state.userKeys.set(uid, pub);
     effects.push({ kind: 'persist', op: { op: 'bindUserKey', userId: uid, pubkey: pub } });
   }
-  if (!isAccount) for (const n of names) state.onlineNames.set(n, uid);
+  if (!isAccount) for (const n of names) if (!state.names.has(n)) state.onlineNames.set(n, uid);
   const meta: Record<string, unknown> = {};
   if (f.payload.meta?.display_name !== undefined) meta['display_name'] = f.payload.meta.display_name;
   if (f.payload.meta?.username !== undefined) meta['username'] = f.payload.meta.username;
@@ -173,7 +174,8 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   const adv = seal(advertiseFrame(entry, ctx.selfId, '*'));
   effects.push({ kind: 'broadcastServers', except: [], out: adv });
   effects.push({ kind: 'broadcastUsers', except: [uid], out: adv });
-  effects.push(...channelJoin(state, uid, pub, ctx));
+  // An unproven user is a member while online, but nothing of it is stored (its wrap neither).
+  effects.push(...channelJoin(state, uid, pub, ctx).filter((e) => proven || !(e.kind === 'persist' && e.op.op === 'channelMember')));
   effects.push({ kind: 'log', level: 'info', msg: 'user connected', fields: { userId: uid, proven } });
   return { accepted: true, effects };
 }

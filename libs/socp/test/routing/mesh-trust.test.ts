@@ -191,4 +191,13 @@ describe('user ids belong to their key holder', () => {
     expect(s.onlineNames.size).toBe(0);
     expect(handleUserHello(s, unprovenHello(CAROL, keys().alice.publicKey.toBase64Url(), { username: 'carol' }, NOW + 1), 'c6', ctx(NOW + 1)).accepted).toBe(true);
   });
+
+  test('a name shown by a user without an account does not block the account that owns it', () => {
+    const s = meshState();
+    handleUserHello(s, unprovenHello(CAROL, bobPub(), { username: 'zoe' }), 'c5', ctx());
+    s.names.set('zoe', ALICE); // zoe registered an account meanwhile
+    s.accounts.add(ALICE);
+    expect(handleUserHello(s, provenHello(ALICE, keys().alice, { username: 'zoe' }), 'c6', ctx()).accepted).toBe(true);
+    expect(s.localUsers.get(CAROL)).toBe('c5'); // the other keeps its session
+  });
 });
