@@ -89,6 +89,7 @@ export function onAdvertise(state: RoutingState, f: Verified<FrameOf<'USER_ADVER
   if (displaces && loc === 'local') evictLocal(state, uid, `this user id was claimed by the holder of its key at server ${sid}`, ctx, effects);
   const meta = keptMeta(f.payload.meta);
   const entry: DirectoryEntry = { userId: uid, serverId: sid, pubkey: pub, meta, ts: f.ts, proven };
+  if (encoded !== pub) entry.sentPubkey = encoded;
   state.userLocations.set(uid, sid);
   state.directory.set(uid, entry);
   if (proven && bound === undefined && state.userKeys.size < MAX_USER_BINDINGS) {

@@ -8,15 +8,16 @@ import type { UserAdvertisePayload } from '../messages';
 import { seal, type Effect } from './effects';
 import type { DirectoryEntry, RoutingCtx, RoutingState } from './state';
 
-/** Our advertisement form: pubkey at top level and in meta, meta.display_name + meta.username, and the hello `proof` of a user we host. */
+/** Our advertisement form: the user's key as it sent it, at top level and in meta; meta.display_name + meta.username; the hello `proof` of a user we host. */
 export function advertiseFrame(e: DirectoryEntry, from: string, to: string): UnsignedFrame<'USER_ADVERTISE'> {
   const name = typeof e.meta['display_name'] === 'string' ? e.meta['display_name'] : typeof e.meta['username'] === 'string' ? e.meta['username'] : undefined;
-  const meta: Record<string, unknown> = { ...e.meta, pubkey: e.pubkey };
+  const pubkey = e.sentPubkey ?? e.pubkey;
+  const meta: Record<string, unknown> = { ...e.meta, pubkey };
   if (name !== undefined) {
     meta['display_name'] ??= name;
     meta['username'] ??= name;
   }
-  const payload: UserAdvertisePayload = { user_id: e.userId, server_id: e.serverId, meta, pubkey: e.pubkey };
+  const payload: UserAdvertisePayload = { user_id: e.userId, server_id: e.serverId, meta, pubkey };
   // Extension: the user's own bound hello, so other servers can check it holds this key (routing/hello-proof.ts).
   if (e.proof !== undefined && e.serverId === from) payload.proof = { ...e.proof };
   return { type: 'USER_ADVERTISE', from, to, ts: e.ts, payload };

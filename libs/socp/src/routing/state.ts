@@ -15,8 +15,14 @@ export interface DirectoryEntry {
   userId: string;
   /** Hosting server id (our own id for local users). */
   serverId: string;
-  /** base64url(DER SPKI) of the user's key. */
+  /** base64url(DER SPKI) of the user's key (what keys are compared by). */
   pubkey: string;
+  /**
+   * The same key in the encoding the user sent it (or its server advertised it), when that is
+   * not `pubkey`: relayed as is, because some peers read only base64url(PEM) (SPEC.md profile
+   * additions, "Users' keys travel as the user sent them").
+   */
+  sentPubkey?: string;
   meta: Record<string, unknown>;
   /** ts of the advertisement we emit for this user (local) or received (remote). */
   ts: number;

@@ -164,6 +164,7 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   if (isAccount) meta['home'] = ctx.selfId; // offline DMs for this user queue here
   if (isAccount && wantsQueueAck(f.payload)) state.queueAcks.set(uid, { connId, pending: new Map(), bytes: 0, issued: 0 });
   const entry: DirectoryEntry = { userId: uid, serverId: ctx.selfId, pubkey: pub, meta, ts: ctx.now, proven };
+  if (f.payload.pubkey !== pub) entry.sentPubkey = f.payload.pubkey;
   const proof = proven ? helloProofOf(f) : undefined;
   if (proof !== undefined) entry.proof = proof;
   state.directory.set(uid, entry);

@@ -175,3 +175,12 @@ describe('SERVER_DELIVER', () => {
     expect(snapshot(s)).toEqual(before);
   });
 });
+
+test('a remote user\'s key is pushed to our users in the encoding its server advertised', () => {
+  const s = withAlice(meshState());
+  const pem = keys().bob.publicKey.toPemBase64Url();
+  const r = handleServerFrame(s, fromS2({ type: 'USER_ADVERTISE', from: S2, to: '*', ts: NOW, payload: { user_id: BOB, server_id: S2, meta: { pubkey: pem } } } as UnsignedFrame), S2, 'c2', ctx());
+  const pushed = sealedOf(r.effects, 'broadcastUsers', 'USER_ADVERTISE')[0]!.frame.payload as { pubkey: string; meta: { pubkey: string } };
+  expect([pushed.pubkey, pushed.meta.pubkey]).toEqual([pem, pem]);
+  expect(s.directory.get(BOB)!.pubkey).toBe(keys().bob.publicKey.toBase64Url());
+});

@@ -1,5 +1,5 @@
 /** Table-driven tests of the user side of the routing core: USER_HELLO rules, DMs, public channel, files. */
-import { authenticateUserFrame, checkHelloProof, handleUserFrame, handleUserGone, handleUserHello, importPublicKey, MAX_CLOCK_SKEW_MS, sealFrame, signContent, signKeyShare, type Frame, type Verified } from '@socp/protocol';
+import { authenticateUserFrame, checkHelloProof, handleUserFrame, withBind, handleUserGone, handleUserHello, importPublicKey, MAX_CLOCK_SKEW_MS, sealFrame, signContent, signKeyShare, type Frame, type Verified } from '@socp/protocol';
 import { testKeys } from '../helpers/fixtures';
 import { ALICE, BOB, CAROL, NOW, S2, SELF, ctx, dm, errorCodes, keys, meshState, provenHello, rejects, sealedOf, snapshot, unprovenHello, unsigned, withAlice, withRemoteBob } from './routing-fixture';
 
@@ -179,4 +179,15 @@ describe('MSG_DIRECT / files / public channel', () => {
     const notMine = { ...payload, creator_pub: keys().bob.publicKey.toBase64Url() };
     expect(rejects(handleUserFrame(s, unsigned({ type: 'PUBLIC_CHANNEL_KEY_SHARE', from: ALICE, to: '*', ts: NOW + 2, payload: notMine }), ALICE, 'c1', ctx()).effects)).toEqual(['BAD_KEY']);
   });
+});
+
+test('a user key goes out in the encoding the user sent it (PEM-b64url stays PEM-b64url), compared by value', () => {
+  const s = meshState();
+  const pem = keys().alice.publicKey.toPemBase64Url();
+  const r = handleUserHello(s, sealFrame(withBind({ type: 'USER_HELLO' as const, from: ALICE, to: SELF, ts: NOW, payload: { pubkey: pem } }), keys().alice) as Hello, 'c1', ctx());
+  expect(r.accepted).toBe(true);
+  const adv = sealedOf(r.effects, 'broadcastServers', 'USER_ADVERTISE')[0]!.frame.payload as { pubkey: string; meta: { pubkey: string } };
+  expect(adv.pubkey).toBe(pem);
+  expect(adv.meta.pubkey).toBe(pem);
+  expect(s.userKeys.get(ALICE)).toBe(keys().alice.publicKey.toBase64Url()); // bound by value
 });
