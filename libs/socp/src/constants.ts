@@ -15,7 +15,10 @@ export const RSA_BLOCK_BYTES = 512;
 export const RSA_BLOCK_B64URL_CHARS = 683;
 /** §5 [profile]: PSS salt = max for RSA-4096/SHA-256 (512 − 32 − 2). */
 export const PSS_MAX_SALT_BYTES = 478;
-/** Upper bound on an encoded public key (PEM-in-base64url is the longest tolerated form, ~1 KB). */
+/**
+ * Upper bound on an encoded public key, and on every field that may carry one (wrapped channel
+ * keys too): base64url of a PEM with CRLF line ends, the longest legal form, is ~1.1 KB.
+ */
 export const MAX_PUBKEY_CHARS = 2048;
 /** Upper bound on any base64url field that holds one RSA block (tolerates padding and a PEM-ish slack). */
 export const MAX_B64_BLOCK_CHARS = 700;

@@ -2,6 +2,7 @@
  * End-to-end encrypted content: DMs and the public channel (SPEC.md §10.2–10.3, §9.3).
  * Servers route these and never decrypt; `content_sig` is the sender's (see crypto/content-sig).
  */
+import { MAX_PUBKEY_CHARS } from '../constants';
 import { array, b64block, bool, id, int, obj, pubkey, str, type Check } from './schema';
 
 /** MSG_DIRECT (user → local server). G43 adds `public` and `sender`. */
@@ -33,6 +34,12 @@ export const msgPublicChannelPayload: Check<MsgPublicChannelPayload> = obj(
   { group_id: id, sender: id, orig_ts: int(0) },
 );
 
+/**
+ * A wrapped channel key: an OAEP block (683 chars) from us, but peers put other things there
+ * (one sends a 1,067-char PEM-b64url key): bounded like the longest legal key encoding.
+ */
+const wrapped = str(MAX_PUBKEY_CHARS);
+
 /** PUBLIC_CHANNEL_ADD. */
 export interface PublicChannelAddPayload { add: string[]; if_version: number }
 export const publicChannelAddPayload: Check<PublicChannelAddPayload> = obj({ add: array(id), if_version: int(0) });
@@ -42,14 +49,14 @@ export interface ChannelWrap { member_id: string; wrapped_key: string }
 export interface PublicChannelUpdatedPayload { version: number; wraps: ChannelWrap[] }
 export const publicChannelUpdatedPayload: Check<PublicChannelUpdatedPayload> = obj({
   version: int(0),
-  wraps: array(obj({ member_id: id, wrapped_key: str(1024) })),
+  wraps: array(obj({ member_id: id, wrapped_key: wrapped })),
 });
 
 /** PUBLIC_CHANNEL_KEY_SHARE. */
 export interface KeyShare { member: string; wrapped_public_channel_key: string }
 export interface PublicChannelKeySharePayload { shares: KeyShare[]; creator_pub: string; content_sig: string }
 export const publicChannelKeySharePayload: Check<PublicChannelKeySharePayload> = obj({
-  shares: array(obj({ member: id, wrapped_public_channel_key: b64block })),
+  shares: array(obj({ member: id, wrapped_public_channel_key: wrapped })),
   creator_pub: pubkey,
   content_sig: b64block,
 });

@@ -153,3 +153,10 @@ describe('payload helpers', () => {
     expect(innerTypeOf(file.payload)).toBe('FILE_END');
   });
 });
+
+test('a 1,067-char PEM-b64url key where a wrapped channel key goes is accepted (a peer does this); 2,049 chars is not', () => {
+  const pem = Buffer.from(`${'-----BEGIN PUBLIC KEY-----\n'}${'A'.repeat(770)}\n-----END PUBLIC KEY-----\n`).toString('base64url').slice(0, 1067);
+  const frame = (w: string) => JSON.stringify({ type: 'PUBLIC_CHANNEL_UPDATED', from: 'a1b2c3d4-0000-4000-8000-000000000001', to: '*', ts: 1, payload: { version: 1, wraps: [{ member_id: 'm', wrapped_key: w }] }, sig: '' });
+  expect(decodeFrame(frame(pem)).ok).toBe(true);
+  expect(decodeFrame(frame('A'.repeat(2049))).ok).toBe(false);
+});
