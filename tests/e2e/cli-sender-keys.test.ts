@@ -76,7 +76,8 @@ test('a queued DM whose sender_pub is not the pinned key is refused, not shown; 
   const warnings = cli.events.filter((e) => e.event === 'warning');
   expect(warnings).toEqual([expect.objectContaining({ code: 'BAD_KEY', detail: expect.stringMatching(/not the one pinned for them/) })]);
   // All three were handled for good: acknowledged, so the server may drop them.
-  await waitFor('the queue ACK', () => fake!.received.some((f) => f.type === 'ACK' && ((f.payload as { msg_refs?: string[] }).msg_refs ?? []).length === 3), 10_000);
+  const acked = (): string[] => fake!.received.flatMap((f) => (f.type === 'ACK' ? ((f.payload as { msg_refs?: string[] }).msg_refs ?? []) : []));
+  await waitFor('the queue ACKs', () => ['q1', 'q2', 'q3'].every((r) => acked().includes(r)), 10_000);
   // /whois finds the new contact (offline) with the key pinned on first use.
   cli.send(`/whois ${CAROL}`);
   expect(await cli.waitEvent((e) => e.event === 'whois', 'whois carol')).toMatchObject({ user_id: CAROL, fingerprint: carolKey.publicKey.fingerprint() });

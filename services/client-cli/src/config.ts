@@ -9,10 +9,15 @@
  *   --password-stdin                                         first stdin line is the password
  *                    SOCP_PASSWORD                           the password (scripts, tests)
  *                    SOCP_DEAD_AFTER_MS 45000                 a silent server socket is closed (then reconnected)
+ *   --server-key <k> SOCP_SERVER_KEY   (none)                the server's key out of band (b64url DER or PEM-b64url),
+ *                                                            for servers that send no hello ACK (docs/client.md)
+ *                    SOCP_CONTENT_SIG  auto                  content_sig variant we send: auto (per recipient), A, C
+ *                    SOCP_KEY_FORMAT   der                   our key in USER_HELLO: der (b64url DER SPKI) or pem (PEM-b64url)
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SocpError } from '@socp/protocol';
+import { importPublicKey, SocpError, type RsaPublicKey } from '@socp/protocol';
+import { CONTENT_SIG_SETTINGS, type ContentSigSetting } from './dialect';
 import { LINK_DEAD_AFTER_MS, MAX_LINK_DEAD_AFTER_MS, MIN_LINK_DEAD_AFTER_MS } from './limits';
 
 export interface ClientConfig {
@@ -24,9 +29,14 @@ export interface ClientConfig {
   readonly password: string | undefined;
   readonly name: string | undefined;
   readonly deadAfterMs: number;
+  /** The server's key given out of band (--server-key): a server that sends no hello ACK is verified by it. */
+  readonly serverKey: RsaPublicKey | undefined;
+  readonly contentSig: ContentSigSetting;
+  /** Our public key in USER_HELLO: b64url DER (the profile) or PEM-b64url (for peers that read only PEM). */
+  readonly keyFormat: 'der' | 'pem';
 }
 
-export interface CliOptions { server?: string; home?: string; downloads?: string; json?: boolean; passwordStdin?: boolean; name?: string }
+export interface CliOptions { server?: string; home?: string; downloads?: string; json?: boolean; passwordStdin?: boolean; name?: string; serverKey?: string }
 
 export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConfig {
   const problems: string[] = [];
@@ -46,6 +56,20 @@ export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConf
   if (!Number.isInteger(deadAfterMs) || deadAfterMs < MIN_LINK_DEAD_AFTER_MS || deadAfterMs > MAX_LINK_DEAD_AFTER_MS) {
     problems.push(`SOCP_DEAD_AFTER_MS must be an integer from ${MIN_LINK_DEAD_AFTER_MS} to ${MAX_LINK_DEAD_AFTER_MS} (got ${JSON.stringify(dead)})`);
   }
+  const keyText = opts.serverKey ?? env['SOCP_SERVER_KEY'];
+  let serverKey: RsaPublicKey | undefined;
+  try {
+    serverKey = keyText === undefined ? undefined : importPublicKey(keyText);
+  } catch (e) {
+    problems.push(`--server-key / SOCP_SERVER_KEY is not a usable RSA-4096 public key (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const contentSig = (env['SOCP_CONTENT_SIG'] ?? 'auto') as ContentSigSetting;
+  if (!CONTENT_SIG_SETTINGS.includes(contentSig)) problems.push(`SOCP_CONTENT_SIG must be one of ${CONTENT_SIG_SETTINGS.join(', ')} (got ${JSON.stringify(contentSig)})`);
+  const keyFormat = env['SOCP_KEY_FORMAT'] ?? 'der';
+  if (keyFormat !== 'der' && keyFormat !== 'pem') problems.push(`SOCP_KEY_FORMAT must be der or pem (got ${JSON.stringify(keyFormat)})`);
   if (problems.length) throw new SocpError('SOCP_ERR_CONFIG', problems.join('; '));
-  return Object.freeze({ serverUrl, home, downloads, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name, deadAfterMs });
+  return Object.freeze({
+    serverUrl, home, downloads, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name, deadAfterMs,
+    serverKey, contentSig, keyFormat: keyFormat as 'der' | 'pem',
+  });
 }

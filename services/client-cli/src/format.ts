@@ -71,8 +71,11 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
       ].join('\n');
     case 'file-offered':
       return c.dim(`${who(e.from)} is sending "${safeLabel(e.transfer.offeredName)}" (${humanBytes(e.transfer.size)})…`);
-    case 'file-received':
-      return c.green(`✓ received "${safeLabel(e.transfer.name)}" from ${who(e.from)} (${e.transfer.size} bytes, sha256 ok) → ${safeText(e.path)}`);
+    case 'file-received': {
+      const line = c.green(`✓ received "${safeLabel(e.transfer.name)}" from ${who(e.from)} (${e.transfer.size} bytes, sha256 ok) → ${safeText(e.path)}`);
+      if (e.transfer.unsignedChunks === 0) return line;
+      return `${line}\n${c.yellow(`  sender not verified: ${e.transfer.unsignedChunks} chunk(s) carried no signature (a spec-form sender); only the manifest's size and SHA-256, vouched for by your server, hold this file together`)}`;
+    }
     case 'file-failed':
       return c.red(`✗ file "${safeLabel(e.transfer.offeredName)}" discarded: ${safeText(e.detail)}`);
     case 'file-sent':

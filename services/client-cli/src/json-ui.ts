@@ -32,7 +32,7 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
     case 'file-offered':
       return { event: e.event, file_id: e.transfer.fileId, from: e.from.userId, name: e.transfer.name, offered_name: e.transfer.offeredName, size: e.transfer.size };
     case 'file-received':
-      return { event: e.event, file_id: e.transfer.fileId, from: e.from.userId, name: e.transfer.name, path: e.path, size: e.transfer.size, sha256: e.transfer.sha256 };
+      return { event: e.event, file_id: e.transfer.fileId, from: e.from.userId, name: e.transfer.name, path: e.path, size: e.transfer.size, sha256: e.transfer.sha256, sender_verified: e.transfer.unsignedChunks === 0 };
     case 'file-failed':
       return { event: e.event, file_id: e.transfer.fileId, from: e.transfer.sender, name: e.transfer.name, reason: e.reason, detail: e.detail };
     case 'file-sent':

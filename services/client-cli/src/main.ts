@@ -8,7 +8,7 @@
 import './wasm-flags';
 import { SocpError } from '@socp/protocol';
 import { loadConfig, type CliOptions, type ClientConfig } from './config';
-import { Connection } from './connection';
+import { Connection, type OpenOptions } from './connection';
 import { loginRemote, registerRemote } from './account-remote';
 import { JsonUi } from './json-ui';
 import { accountExists, newAccount, openAccount, saveAccount, type Account } from './keystore';
@@ -63,11 +63,14 @@ async function askPassword(io: Io, confirm: boolean): Promise<string> {
   }
 }
 
+/** How every connection of this run is opened (the server key given out of band, our key's encoding). */
+const dialOptions = (cfg: ClientConfig): Pick<OpenOptions, 'serverKey' | 'keyFormat'> => ({ serverKey: cfg.serverKey, keyFormat: cfg.keyFormat });
+
 async function connectAndRun(io: Io, account: Account, conn: Connection, password: string): Promise<number> {
   const me = { userId: account.userId, name: account.name, key: account.key };
   const ui = io.cfg.json ? new JsonUi(io.reader ?? new LineReader(process.stdin)) : new TerminalUi(io.tty, `${account.name}> `, io.reader);
-  const redial = redialer(io.cfg.serverUrl, io.cfg.home, account, password);
-  return new Session(conn, me, ui, io.cfg.downloads, { home: io.cfg.home, redial, deadAfterMs: io.cfg.deadAfterMs }).run();
+  const redial = redialer(io.cfg.serverUrl, io.cfg.home, account, password, dialOptions(io.cfg));
+  return new Session(conn, me, ui, io.cfg.downloads, { home: io.cfg.home, redial, deadAfterMs: io.cfg.deadAfterMs, contentSig: io.cfg.contentSig }).run();
 }
 
 async function signup(io: Io): Promise<number> {
@@ -80,8 +83,8 @@ async function signup(io: Io): Promise<number> {
   for (;;) {
     try {
       // The home server keeps the account (OPAQUE record + privkey_store): log in from anywhere later.
-      const pre = await registerRemote(io.cfg.serverUrl, io.cfg.home, account, password);
-      const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home, undefined, pre);
+      const pre = await registerRemote(io.cfg.serverUrl, io.cfg.home, account, password, io.cfg.serverKey);
+      const conn = await Connection.open(io.cfg.serverUrl, account, { ...dialOptions(io.cfg), home: io.cfg.home, pre });
       await saveAccount(io.cfg.home, account, password);
       io.note(`account ${name} saved in ${io.cfg.home} (private key encrypted with your password)`);
       return await connectAndRun(io, account, conn, password);
@@ -103,14 +106,14 @@ async function login(io: Io): Promise<number> {
   const password = await askPassword(io, false);
   // A local keystore is opened first: a wrong password fails here, before any connection.
   const local = (await accountExists(io.cfg.home, name)) ? await openAccount(io.cfg.home, name, password) : undefined;
-  const remote = await loginRemote(io.cfg.serverUrl, io.cfg.home, name, password, local !== undefined);
+  const remote = await loginRemote(io.cfg.serverUrl, io.cfg.home, name, password, local !== undefined, io.cfg.serverKey);
   const account = remote.account ?? local;
   if (account === undefined) throw new SocpError('SOCP_ERR_KEYSTORE', 'login failed: wrong user name or password');
   if (local && remote.account && !local.key.publicKey.equals(remote.account.key.publicKey)) {
-    remote.ws.terminate();
+    remote.ws?.terminate();
     throw new SocpError('BAD_KEY', `the server's account ${name} holds another key than your keystore in ${io.cfg.home}`);
   }
-  const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home, undefined, remote);
+  const conn = await Connection.open(io.cfg.serverUrl, account, { ...dialOptions(io.cfg), home: io.cfg.home, pre: remote });
   if (!local) {
     await ensurePrivateDir(join(io.cfg.home, 'accounts'));
     await saveAccount(io.cfg.home, account, password);
@@ -154,7 +157,8 @@ async function main(): Promise<void> {
   .option('--home <dir>', 'keystore directory (env SOCP_HOME, default ~/.socp)')
   .option('--downloads <dir>', 'where received files go (env SOCP_DOWNLOADS, default $SOCP_HOME/downloads)')
   .option('--json', 'print events as JSON lines; read commands from stdin')
-  .option('--password-stdin', 'read the password from the first line of stdin (or set SOCP_PASSWORD)');
+  .option('--password-stdin', 'read the password from the first line of stdin (or set SOCP_PASSWORD)')
+  .option('--server-key <key>', "the server's public key, b64url DER or PEM-b64url, for a server that sends no hello ACK (env SOCP_SERVER_KEY)");
 
   for (const [cmd, desc, action] of [
     ['signup', 'create an identity (RSA-4096 key, user id), claim a name and start chatting', signup],

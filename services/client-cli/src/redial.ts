@@ -13,17 +13,17 @@
  */
 import { SocpError } from '@socp/protocol';
 import { loginRemote } from './account-remote';
-import { Connection } from './connection';
+import { Connection, type OpenOptions } from './connection';
 import type { Account } from './keystore';
 
-export function redialer(url: string, home: string, account: Account, password: string): () => Promise<Connection> {
+export function redialer(url: string, home: string, account: Account, password: string, o: Pick<OpenOptions, 'serverKey' | 'keyFormat'> = {}): () => Promise<Connection> {
   return async () => {
-    const remote = await loginRemote(url, home, account.name, password, true);
+    const remote = await loginRemote(url, home, account.name, password, true, o.serverKey);
     const theirs = remote.account;
     if (theirs && (theirs.userId !== account.userId || !theirs.key.publicKey.equals(account.key.publicKey))) {
-      remote.ws.terminate();
+      remote.ws?.terminate();
       throw new SocpError('BAD_KEY', `the server's account ${account.name} is no longer ours (another user id or key)`);
     }
-    return Connection.open(url, account, home, undefined, remote);
+    return Connection.open(url, account, { ...o, home, pre: remote });
   };
 }

@@ -2,7 +2,7 @@
  * The interactive session (shell): wires the connection, the inbound core, the downloads
  * folder and the user interface, and runs typed commands one at a time, in order.
  */
-import { SocpError, type Frame, type Verified } from '@socp/protocol';
+import { SocpError, type Frame, type RsaPublicKey, type Verified } from '@socp/protocol';
 import { parseCommand, HELP_TEXT, type Command } from './commands';
 import type { Connection } from './connection';
 import { Reconnector } from './reconnect';
@@ -10,7 +10,8 @@ import { Downloads } from './downloads';
 import type { ClientEvent } from './events';
 import { sendFile } from './file-sender';
 import { Inbound, refOf, type Me } from './inbound';
-import { directFrames, publicFrames, receiptFrame } from './outbound';
+import { directFrames, publicFrames, receiptFrame, type Recipient } from './outbound';
+import { Dialects, type ContentSigSetting } from './dialect';
 import { PendingReceipts, receiptRef } from './receipts';
 import { QueueAcks, queueAckFrame } from './queue-acks';
 import { ContactPins } from './contact-pins';
@@ -41,17 +42,18 @@ export class Session {
 
   /**
    * `opts.redial` opens a new connection to the same server with the same identity (main.ts);
-   * `opts.deadAfterMs`: a server socket silent this long is closed (connection.ts).
+   * `opts.deadAfterMs`: a server socket silent this long is closed (connection.ts);
+   * `opts.contentSig`: the content_sig variant we send (dialect.ts; default per recipient).
    */
   constructor(
     private conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string,
-    opts: { home?: string; redial?: () => Promise<Connection>; deadAfterMs?: number } = {},
+    opts: { home?: string; redial?: () => Promise<Connection>; deadAfterMs?: number; contentSig?: ContentSigSetting } = {},
   ) {
     const { home, redial } = opts;
     this.deadAfterMs = opts.deadAfterMs;
     this.shownQueued = home === undefined ? undefined : new ShownQueued(home, me.name);
     this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
-    this.inbound = new Inbound(me, new Roster(), undefined, this.shownQueued, this.pins);
+    this.inbound = new Inbound(me, new Roster(), { shownBefore: this.shownQueued, pins: this.pins, dialects: new Dialects(opts.contentSig) });
     this.downloads = new Downloads(downloadsDir);
     this.queueAcks = new QueueAcks(
       async (refs) => {
@@ -192,7 +194,7 @@ export class Session {
           continue;
         }
         case 'receipt-due':
-          void this.enqueueTask(async () => this.conn.send(await receiptFrame(this.me, { userId: e.to, key: e.key }, e.ref)));
+          void this.enqueueTask(async () => this.conn.send(await receiptFrame(this.me, this.recipient({ userId: e.to, key: e.key }), e.ref)));
           continue;
         case 'receipt': {
           const done = this.pending.settle(e.from, e.ref);
@@ -241,9 +243,14 @@ export class Session {
     return (this.roster.resolve(query).kind === 'not-found' ? this.roster.resolveOffline(query) : undefined) ?? this.resolveUser(query);
   }
 
+  /** A user as we send to them: their key and the dialect they showed (dialect.ts). */
+  private recipient(e: { userId: string; key: RsaPublicKey }): Recipient {
+    return { userId: e.userId, key: e.key, dialect: this.inbound.dialects.for(e.userId) };
+  }
+
   /** One DM (all its parts), remembered for its receipts. */
   private async tell(e: RosterEntry, text: string): Promise<void> {
-    const frames = await directFrames(this.me, e, text, Date.now, true);
+    const frames = await directFrames(this.me, this.recipient(e), text, Date.now, true);
     this.pending.add(e.userId, frames[0]?.ts ?? Date.now(), frames.map((f) => receiptRef(f.ts, (f.payload as { content_sig: string }).content_sig)));
     await this.sendAll(frames);
     this.ui.show({ event: 'sent', kind: 'dm', to: [labelOf(e)], parts: frames.length, text });
@@ -299,7 +306,7 @@ export class Session {
       case 'all': {
         if (!this.checkLength(c.text) || this.offline()) return;
         const recipients = this.roster.list().filter((e) => e.userId !== this.me.userId);
-        const frames = await publicFrames(this.me, recipients, c.text);
+        const frames = await publicFrames(this.me, recipients.map((r) => this.recipient(r)), c.text);
         await this.sendAll(frames);
         return this.ui.show({ event: 'sent', kind: 'public', to: recipients.map(labelOf), parts: recipients.length ? frames.length / recipients.length : 0, text: c.text });
       }
@@ -315,7 +322,7 @@ export class Session {
           return conn.send(f);
         };
         let started: string | undefined; // the file id, once progress was shown
-        const t = sendFile(this.me, e, c.path, send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId: (started = fileId), to, sent: n, size }))
+        const t = sendFile(this.me, this.recipient(e), c.path, send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId: (started = fileId), to, sent: n, size }))
           .then((sent) => this.ui.show({ event: 'file-sent', fileId: sent.fileId, to, name: sent.name, size: sent.size, sha256: sent.sha256 }))
           .catch((err: unknown) => {
             this.ui.show({ event: 'warning', code: err instanceof SocpError ? (err.wire ?? err.code) : 'ERROR', detail: `file not sent: ${err instanceof Error ? err.message : String(err)}` });

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPair } from '@socp/protocol';
 import { loadConfig } from '../src/config';
 
 describe('loadConfig', () => {
@@ -7,6 +8,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}, {})).toEqual({
       serverUrl: 'ws://127.0.0.1:9101', home: join(homedir(), '.socp'), downloads: join(homedir(), '.socp', 'downloads'),
       json: false, passwordStdin: false, password: undefined, name: undefined, deadAfterMs: 45_000,
+      serverKey: undefined, contentSig: 'auto', keyFormat: 'der',
     });
   });
   it('options win over the environment', () => {
@@ -21,5 +23,15 @@ describe('loadConfig', () => {
   it('SOCP_DEAD_AFTER_MS: a whole number of ms within bounds', () => {
     expect(loadConfig({}, { SOCP_DEAD_AFTER_MS: '3000' }).deadAfterMs).toBe(3_000);
     for (const bad of ['', 'soon', '1.5', '999', '600001']) expect(() => loadConfig({}, { SOCP_DEAD_AFTER_MS: bad })).toThrow(/SOCP_DEAD_AFTER_MS must be an integer from 1000 to 600000/);
+  });
+  it('--server-key / SOCP_SERVER_KEY: a usable RSA-4096 key, b64url DER or PEM-b64url', async () => {
+    const key = (await generateKeyPair()).publicKey;
+    expect(loadConfig({ serverKey: key.b64url }, {}).serverKey?.equals(key)).toBe(true);
+    expect(loadConfig({}, { SOCP_SERVER_KEY: key.toPemBase64Url() }).serverKey?.equals(key)).toBe(true);
+    expect(() => loadConfig({ serverKey: 'MIIBIjAN' }, {})).toThrow(/--server-key \/ SOCP_SERVER_KEY is not a usable RSA-4096 public key/);
+  }, 60_000);
+  it('SOCP_CONTENT_SIG and SOCP_KEY_FORMAT take only their listed values', () => {
+    expect(loadConfig({}, { SOCP_CONTENT_SIG: 'A', SOCP_KEY_FORMAT: 'pem' })).toMatchObject({ contentSig: 'A', keyFormat: 'pem' });
+    expect(() => loadConfig({}, { SOCP_CONTENT_SIG: 'B', SOCP_KEY_FORMAT: 'xml' })).toThrow(/SOCP_CONTENT_SIG must be one of auto, A, C.*SOCP_KEY_FORMAT must be der or pem/);
   });
 });
