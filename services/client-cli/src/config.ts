@@ -5,6 +5,7 @@
  *   --server <url>   SOCP_SERVER_URL   ws://127.0.0.1:9101   the server to connect to
  *   --home <dir>     SOCP_HOME         ~/.socp               keystore, pinned server keys
  *   --downloads <d>  SOCP_DOWNLOADS    $SOCP_HOME/downloads  where received files go
+ *                    SOCP_SEND_DIR     the current directory  what a relative /file path is relative to
  *   --json                                                   JSON-lines events, commands on stdin
  *   --password-stdin                                         first stdin line is the password
  *                    SOCP_PASSWORD                           the password (scripts, tests)
@@ -24,6 +25,8 @@ export interface ClientConfig {
   readonly serverUrl: string;
   readonly home: string;
   readonly downloads: string;
+  /** A relative `/file` path is resolved against this folder (SOCP_SEND_DIR; the client container's transfer folder). */
+  readonly sendDir: string;
   readonly json: boolean;
   readonly passwordStdin: boolean;
   readonly password: string | undefined;
@@ -49,6 +52,7 @@ export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConf
   }
   const home = resolve(opts.home ?? env['SOCP_HOME'] ?? join(homedir(), '.socp'));
   const downloads = resolve(opts.downloads ?? env['SOCP_DOWNLOADS'] ?? join(home, 'downloads'));
+  const sendDir = resolve(env['SOCP_SEND_DIR'] ?? '.');
   const password = env['SOCP_PASSWORD'];
   if (password !== undefined && password.length === 0) problems.push('SOCP_PASSWORD is set but empty');
   const dead = env['SOCP_DEAD_AFTER_MS'];
@@ -69,7 +73,7 @@ export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConf
   if (keyFormat !== 'der' && keyFormat !== 'pem') problems.push(`SOCP_KEY_FORMAT must be der or pem (got ${JSON.stringify(keyFormat)})`);
   if (problems.length) throw new SocpError('SOCP_ERR_CONFIG', problems.join('; '));
   return Object.freeze({
-    serverUrl, home, downloads, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name, deadAfterMs,
+    serverUrl, home, downloads, sendDir, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name, deadAfterMs,
     serverKey, contentSig, keyFormat: keyFormat as 'der' | 'pem',
   });
 }

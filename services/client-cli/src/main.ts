@@ -70,7 +70,7 @@ async function connectAndRun(io: Io, account: Account, conn: Connection, passwor
   const me = { userId: account.userId, name: account.name, key: account.key };
   const ui = io.cfg.json ? new JsonUi(io.reader ?? new LineReader(process.stdin)) : new TerminalUi(io.tty, `${account.name}> `, io.reader);
   const redial = redialer(io.cfg.serverUrl, io.cfg.home, account, password, dialOptions(io.cfg));
-  return new Session(conn, me, ui, io.cfg.downloads, { home: io.cfg.home, redial, deadAfterMs: io.cfg.deadAfterMs, contentSig: io.cfg.contentSig }).run();
+  return new Session(conn, me, ui, io.cfg.downloads, { home: io.cfg.home, redial, deadAfterMs: io.cfg.deadAfterMs, contentSig: io.cfg.contentSig, sendDir: io.cfg.sendDir }).run();
 }
 
 async function signup(io: Io): Promise<number> {

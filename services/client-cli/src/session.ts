@@ -2,6 +2,7 @@
  * The interactive session (shell): wires the connection, the inbound core, the downloads
  * folder and the user interface, and runs typed commands one at a time, in order.
  */
+import { resolve } from 'node:path';
 import { SocpError, type Frame, type RsaPublicKey, type Verified } from '@socp/protocol';
 import { parseCommand, HELP_TEXT, type Command } from './commands';
 import type { Connection } from './connection';
@@ -39,18 +40,21 @@ export class Session {
   private readonly reconnector: Reconnector<Connection> | undefined;
 
   private readonly deadAfterMs: number | undefined;
+  private readonly sendDir: string;
 
   /**
    * `opts.redial` opens a new connection to the same server with the same identity (main.ts);
    * `opts.deadAfterMs`: a server socket silent this long is closed (connection.ts);
-   * `opts.contentSig`: the content_sig variant we send (dialect.ts; default per recipient).
+   * `opts.contentSig`: the content_sig variant we send (dialect.ts; default per recipient);
+   * `opts.sendDir`: what a relative /file path is relative to (default the current directory).
    */
   constructor(
     private conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string,
-    opts: { home?: string; redial?: () => Promise<Connection>; deadAfterMs?: number; contentSig?: ContentSigSetting } = {},
+    opts: { home?: string; redial?: () => Promise<Connection>; deadAfterMs?: number; contentSig?: ContentSigSetting; sendDir?: string } = {},
   ) {
     const { home, redial } = opts;
     this.deadAfterMs = opts.deadAfterMs;
+    this.sendDir = opts.sendDir ?? '.';
     this.shownQueued = home === undefined ? undefined : new ShownQueued(home, me.name);
     this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
     this.inbound = new Inbound(me, new Roster(), { shownBefore: this.shownQueued, pins: this.pins, dialects: new Dialects(opts.contentSig) });
@@ -322,7 +326,7 @@ export class Session {
           return conn.send(f);
         };
         let started: string | undefined; // the file id, once progress was shown
-        const t = sendFile(this.me, this.recipient(e), c.path, send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId: (started = fileId), to, sent: n, size }))
+        const t = sendFile(this.me, this.recipient(e), resolve(this.sendDir, c.path), send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId: (started = fileId), to, sent: n, size }))
           .then((sent) => this.ui.show({ event: 'file-sent', fileId: sent.fileId, to, name: sent.name, size: sent.size, sha256: sent.sha256 }))
           .catch((err: unknown) => {
             this.ui.show({ event: 'warning', code: err instanceof SocpError ? (err.wire ?? err.code) : 'ERROR', detail: `file not sent: ${err instanceof Error ? err.message : String(err)}` });

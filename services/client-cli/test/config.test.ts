@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   it('defaults: local server, ~/.socp, downloads inside it', () => {
     expect(loadConfig({}, {})).toEqual({
       serverUrl: 'ws://127.0.0.1:9101', home: join(homedir(), '.socp'), downloads: join(homedir(), '.socp', 'downloads'),
-      json: false, passwordStdin: false, password: undefined, name: undefined, deadAfterMs: 45_000,
+      sendDir: process.cwd(), json: false, passwordStdin: false, password: undefined, name: undefined, deadAfterMs: 45_000,
       serverKey: undefined, contentSig: 'auto', keyFormat: 'der',
     });
   });
@@ -33,5 +33,9 @@ describe('loadConfig', () => {
   it('SOCP_CONTENT_SIG and SOCP_KEY_FORMAT take only their listed values', () => {
     expect(loadConfig({}, { SOCP_CONTENT_SIG: 'A', SOCP_KEY_FORMAT: 'pem' })).toMatchObject({ contentSig: 'A', keyFormat: 'pem' });
     expect(() => loadConfig({}, { SOCP_CONTENT_SIG: 'B', SOCP_KEY_FORMAT: 'xml' })).toThrow(/SOCP_CONTENT_SIG must be one of auto, A, C.*SOCP_KEY_FORMAT must be der or pem/);
+  });
+  it('SOCP_SEND_DIR: relative /file paths resolve against it (default: the current directory)', () => {
+    expect(loadConfig({}, { SOCP_SEND_DIR: '/transfer' }).sendDir).toBe('/transfer');
+    expect(loadConfig({}, { SOCP_SEND_DIR: 'out' }).sendDir).toBe(join(process.cwd(), 'out'));
   });
 });

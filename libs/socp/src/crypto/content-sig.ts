@@ -57,7 +57,7 @@ const ACCEPTED: readonly ContentSigVariant[] = ['C', 'D', 'B', 'A', 'A-hash'];
 /**
  * Make a content signature (base64url): variant C unless a recipient verifies only another
  * ([profile] "Content signatures follow the recipient", e.g. variant A for PEM-key peers).
- * Throws (SocpError-free TypeError) only for a ciphertext that is not base64url in C/D.
+ * Throws a TypeError for a ciphertext that is not base64url (variants C and D sign its bytes).
  */
 export function signContent(key: RsaPrivateKey, i: ContentSigInput, variant: ContentSigVariant = 'C'): string {
   return b64urlEncode(key.sign(signable(i, variant)));
