@@ -47,7 +47,7 @@ export interface OpenOptions {
 export class Connection {
   private handlers: ConnectionHandlers | undefined;
   private closing = false;
-  private constructor(private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
+  private constructor(readonly url: string, private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
 
   /** Frames between the ACK and start() (the caller may save the keystore in between). */
   private readonly holdEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
@@ -96,7 +96,7 @@ export class Connection {
         settled = true;
         clearTimeout(timer);
         ws.removeAllListeners();
-        const conn = new Connection(ws, me, { serverId, serverKey: key, pinned }, early);
+        const conn = new Connection(url, ws, me, { serverId, serverKey: key, pinned }, early);
         // Until start(), keep what arrives (the presence snapshot follows the ACK at once).
         ws.on('message', conn.holdEarly);
         ws.on('error', () => undefined);

@@ -85,6 +85,6 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
     case 'reconnecting':
       return c.dim(`… connection lost (${safeText(e.reason)}); reconnecting in ${Math.max(1, Math.round(e.delayMs / 1000))} s (attempt ${e.attempt})`);
     case 'reconnected':
-      return c.dim(`reconnected to server ${short(e.serverId)} (key matches the pinned one, ${groupedFingerprint(e.serverFingerprint.slice(0, 16))}…)`);
+      return c.dim(`reconnected to server ${short(e.serverId)} at ${safeText(e.url)} (key matches the one pinned for it, ${groupedFingerprint(e.serverFingerprint.slice(0, 16))}…)`);
   }
 }

@@ -42,7 +42,7 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
     case 'reconnecting':
       return { event: e.event, attempt: e.attempt, delay_ms: e.delayMs, reason: e.reason };
     case 'reconnected':
-      return { event: e.event, attempt: e.attempt, server_id: e.serverId, server_fingerprint: e.serverFingerprint };
+      return { event: e.event, attempt: e.attempt, server_id: e.serverId, server_fingerprint: e.serverFingerprint, url: e.url };
     case 'delivery':
       return { event: e.event, status: e.status, to: e.to, ts: e.ts, ...(e.code !== undefined ? { code: e.code } : {}) };
   }

@@ -36,21 +36,21 @@ export class Session {
   private readonly shownQueued: ShownQueued | undefined;
   /** Contact key pins ($SOCP_HOME/contacts/<name>.json); absent when no home is given (tests). */
   private readonly pins: ContactPins | undefined;
-  /** Dials the same server again after the link was lost (absent: the session ends with it). */
+  /** Dials again after the link was lost, maybe another server (absent: the session ends with it). */
   private readonly reconnector: Reconnector<Connection> | undefined;
 
   private readonly deadAfterMs: number | undefined;
   private readonly sendDir: string;
 
   /**
-   * `opts.redial` opens a new connection to the same server with the same identity (main.ts);
+   * `opts.redial` opens a new connection with the same identity, to the same server or another (redial.ts);
    * `opts.deadAfterMs`: a server socket silent this long is closed (connection.ts);
    * `opts.contentSig`: the content_sig variant we send (dialect.ts; default per recipient);
    * `opts.sendDir`: what a relative /file path is relative to (default the current directory).
    */
   constructor(
     private conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string,
-    opts: { home?: string; redial?: () => Promise<Connection>; deadAfterMs?: number; contentSig?: ContentSigSetting; sendDir?: string } = {},
+    opts: { home?: string; redial?: (attempt: number) => Promise<Connection>; deadAfterMs?: number; contentSig?: ContentSigSetting; sendDir?: string } = {},
   ) {
     const { home, redial } = opts;
     this.deadAfterMs = opts.deadAfterMs;
@@ -125,7 +125,7 @@ export class Session {
     if (this.ended) return void conn.close();
     this.conn = conn;
     const { serverId, serverKey } = conn.handshake;
-    this.ui.show({ event: 'reconnected', attempt, serverId, serverFingerprint: serverKey.fingerprint() });
+    this.ui.show({ event: 'reconnected', attempt, serverId, serverFingerprint: serverKey.fingerprint(), url: conn.url });
     this.roster.beginResync();
     this.upsertSelf();
     this.startLink(conn);
