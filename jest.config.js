@@ -12,6 +12,7 @@ module.exports = {
     { ...common, displayName: 'service', testMatch: ['<rootDir>/services/*/test/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
+    { ...common, displayName: 'interop', testMatch: ['<rootDir>/tests/interop/**/*.test.ts'] },
     { ...common, displayName: 'containers', testMatch: ['<rootDir>/tests/containers/**/*.test.ts'] },
   ],
 };

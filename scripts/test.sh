@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # THE test command (README, .ci/run): installs what it needs, builds, runs every lane.
-#   bash scripts/test.sh            all lanes (unit, service, integration, e2e, containers)
+#   bash scripts/test.sh            all lanes (unit, service, integration, e2e, interop, containers)
 #   bash scripts/test.sh unit       one or more lanes
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -17,7 +17,7 @@ npm run typecheck:tests --silent
 log "reverse vectors: frames signed by our library, verified by Python cryptography"
 if [ -f tests/vectors/check-ours.sh ]; then bash tests/vectors/check-ours.sh; fi
 lanes=("$@")
-[ ${#lanes[@]} -eq 0 ] && lanes=(unit service integration e2e containers)
+[ ${#lanes[@]} -eq 0 ] && lanes=(unit service integration e2e interop containers)
 args=()
 for l in "${lanes[@]}"; do args+=(--selectProjects "$l"); done
 log "jest ${lanes[*]}"

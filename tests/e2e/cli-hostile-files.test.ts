@@ -5,34 +5,21 @@
  * file) and after it ends (the final name), on the folder's parents too.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { b64urlEncode, generateKeyPair, importPublicKey, signContent, type RsaPrivateKey } from '@socp/protocol';
+import { b64urlEncode, importPublicKey, signContent, type RsaPrivateKey } from '@socp/protocol';
 import { randomSecret } from '../harness/secrets';
 import { waitFor } from '../harness/wait';
 import { CliProcess } from './helpers/cli-process';
 import { ScriptedServer } from './helpers/scripted-server';
+import { useScriptedFixture } from './helpers/scripted-fixture';
 
 jest.setTimeout(120_000);
 
 const BOB = randomUUID();
 const CHUNK_BYTES = 446;
-let serverKey: RsaPrivateKey;
-let bobKey: RsaPrivateKey;
-let dir: string;
-let fake: ScriptedServer | undefined;
-let cli: CliProcess | undefined;
-
-beforeAll(async () => {
-  [serverKey, bobKey] = await Promise.all([generateKeyPair(), generateKeyPair()]);
-  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-hostile-files-'));
-});
-afterAll(async () => {
-  cli?.kill();
-  await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useScriptedFixture('hostile-files', 1);
+const bobKey = (): RsaPrivateKey => fx.keys[0]!;
 
 /** Every entry below `root` except the CLI's home, as relative paths. */
 const tree = (root: string): string[] =>
@@ -46,8 +33,8 @@ function offer(s: ScriptedServer, fileId: string, name: string, data: Buffer): v
   for (let i = 0; i * CHUNK_BYTES < data.length; i++) {
     const ts = Date.now();
     const ciphertext = b64urlEncode(alicePub.encrypt(data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)));
-    const content_sig = signContent(bobKey, { ciphertext, from: BOB, to: alice, ts });
-    s.push('FILE_CHUNK', { file_id: fileId, index: i, ciphertext, sender: BOB, sender_pub: bobKey.publicKey.b64url, content_sig }, { from: BOB, ts });
+    const content_sig = signContent(bobKey(), { ciphertext, from: BOB, to: alice, ts });
+    s.push('FILE_CHUNK', { file_id: fileId, index: i, ciphertext, sender: BOB, sender_pub: bobKey().publicKey.b64url, content_sig }, { from: BOB, ts });
   }
 }
 const end = (s: ScriptedServer, fileId: string): void => s.push('FILE_END', { file_id: fileId, sender: BOB }, { from: BOB });
@@ -56,12 +43,13 @@ const end = (s: ScriptedServer, fileId: string): void => s.push('FILE_END', { fi
 async function barrier(s: ScriptedServer, c: CliProcess, text: string): Promise<void> {
   const ts = Date.now();
   const ciphertext = b64urlEncode(importPublicKey(s.user!.pub).encrypt(Buffer.from(text)));
-  const content_sig = signContent(bobKey, { ciphertext, from: BOB, to: s.user!.id, ts });
-  s.push('USER_DELIVER', { ciphertext, sender: BOB, sender_pub: bobKey.publicKey.b64url, content_sig, orig_ts: ts });
+  const content_sig = signContent(bobKey(), { ciphertext, from: BOB, to: s.user!.id, ts });
+  s.push('USER_DELIVER', { ciphertext, sender: BOB, sender_pub: bobKey().publicKey.b64url, content_sig, orig_ts: ts });
   await c.waitEvent((e) => e.event === 'message' && e['text'] === text, text);
 }
 
 test('file_id and name with path traversal, and symlinks in the folder: nothing is written outside the downloads folder', async () => {
+  const dir = fx.dir;
   const downloads = join(dir, 'a', 'b', 'downloads');
   mkdirSync(downloads, { recursive: true });
   writeFileSync(join(dir, 'precious.txt'), 'precious');
@@ -69,10 +57,10 @@ test('file_id and name with path traversal, and symlinks in the folder: nothing 
   symlinkSync(join(dir, 'a', 'dangling.txt'), join(downloads, 'notes.txt'));
   const before = tree(dir);
 
-  fake = await ScriptedServer.listen(serverKey);
-  cli = CliProcess.start(['--server', fake.url, '--home', join(dir, 'home'), '--downloads', downloads, 'signup', '--name', 'alice'], { SOCP_PASSWORD: randomSecret() });
+  const fake = (fx.server = await ScriptedServer.listen(fx.serverKey));
+  const cli = (fx.cli = CliProcess.start(['--server', fake.url, '--home', join(dir, 'home'), '--downloads', downloads, 'signup', '--name', 'alice'], { SOCP_PASSWORD: randomSecret() }));
   await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
-  fake.push('USER_ADVERTISE', { user_id: BOB, server_id: fake.serverId, meta: { display_name: 'bob' }, pubkey: bobKey.publicKey.b64url });
+  fake.push('USER_ADVERTISE', { user_id: BOB, server_id: fake.serverId, meta: { display_name: 'bob' }, pubkey: bobKey().publicKey.b64url });
   await cli.waitEvent((e) => e.event === 'presence' && e['user_id'] === BOB, 'bob online');
 
   // Open transfers (no FILE_END yet; at most MAX_CONCURRENT_TRANSFERS = 4 at once): their data is on disk now, in temp files.
@@ -88,7 +76,7 @@ test('file_id and name with path traversal, and symlinks in the folder: nothing 
     expect(open).toEqual(Array(transfers.length).fill(expect.stringMatching(/^a\/b\/downloads\/\.socp-[0-9a-f-]{36}\.part$/)));
     for (const [id] of transfers) end(fake, id);
   }
-  await waitFor('five transfers to end', () => cli!.events.filter((e) => e.event === 'file-received' || e.event === 'file-failed').length >= 5, 30_000);
+  await waitFor('five transfers to end', () => cli.events.filter((e) => e.event === 'file-received' || e.event === 'file-failed').length >= 5, 30_000);
   const received = cli.events.filter((e) => e.event === 'file-received');
   // `name` is the sanitized offered name; `path` where it was stored (the next free name beside a planted link).
   expect(received.map((e) => e['name'])).toEqual(['safe.txt', 'pwned3', expect.stringMatching(/^file-[0-9a-f]{12}$/), 'report.txt', 'notes.txt']);

@@ -23,7 +23,7 @@ test('a server restart shows one line per attempt and "reconnected"; the session
   await t.waitFor(/connected as dana \(/, 60_000);
   await fx.mesh.restart(0);
   await t.waitFor(/^… connection lost \(server closed the connection \(\d+[^)]*\)\); reconnecting in 1 s \(attempt 1\)$/m, 30_000);
-  await t.waitFor(new RegExp(`^reconnected to server ${fx.mesh.servers[0]!.id.slice(0, 8)} \\(key matches the pinned one`, 'm'), 90_000);
+  await t.waitFor(new RegExp(`^reconnected to server ${fx.mesh.servers[0]!.id.slice(0, 8)} at \\S+ \\(key matches the one pinned for it`, 'm'), 90_000);
   expect(t.screen()).not.toMatch(/password:/);
   t.line('/list');
   await t.waitFor(/1 online:\n\s+dana\s+server [0-9a-f]{8}\s+\S+ \(you\)/);

@@ -6,37 +6,20 @@
  * while bob's genuine queued DM and a first contact's DM (marked as such) are shown.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { b64urlEncode, generateKeyPair, importPublicKey, signContent, type RsaPrivateKey } from '@socp/protocol';
+import { b64urlEncode, importPublicKey, signContent, type RsaPrivateKey } from '@socp/protocol';
 import { randomSecret } from '../harness/secrets';
 import { waitFor } from '../harness/wait';
 import { CliProcess } from './helpers/cli-process';
 import { ScriptedServer } from './helpers/scripted-server';
+import { useScriptedFixture } from './helpers/scripted-fixture';
 
 jest.setTimeout(120_000);
 
 const PASSWORD = randomSecret();
 const BOB = randomUUID();
 const CAROL = randomUUID();
-let serverKey: RsaPrivateKey;
-let bobKey: RsaPrivateKey;
-let carolKey: RsaPrivateKey;
-let malloryKey: RsaPrivateKey;
-let dir: string;
-let fake: ScriptedServer | undefined;
-let cli: CliProcess | undefined;
-
-beforeAll(async () => {
-  [serverKey, bobKey, carolKey, malloryKey] = await Promise.all([generateKeyPair(), generateKeyPair(), generateKeyPair(), generateKeyPair()]);
-  dir = mkdtempSync(join(tmpdir(), 'socp-e2e-sender-keys-'));
-});
-afterAll(async () => {
-  cli?.kill();
-  await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useScriptedFixture('sender-keys', 3);
 
 /** A queued DM to the connected user "from" `sender`, content-signed by `signer`, carrying `senderPub`. */
 function queuedDm(s: ScriptedServer, sender: string, text: string, signer: RsaPrivateKey, senderPub: string, ref: string): void {
@@ -47,9 +30,10 @@ function queuedDm(s: ScriptedServer, sender: string, text: string, signer: RsaPr
 }
 
 test('a queued DM whose sender_pub is not the pinned key is refused, not shown; a first contact is shown as such', async () => {
-  const home = join(dir, 'home');
-  fake = await ScriptedServer.listen(serverKey);
-  cli = CliProcess.start(['--server', fake.url, '--home', home, 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
+  const [bobKey, carolKey, malloryKey] = fx.keys as [RsaPrivateKey, RsaPrivateKey, RsaPrivateKey];
+  const home = join(fx.dir, 'home');
+  let fake = (fx.server = await ScriptedServer.listen(fx.serverKey));
+  let cli = (fx.cli = CliProcess.start(['--server', fake.url, '--home', home, 'signup', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD }));
   await cli.waitEvent((e) => e.event === 'ready', 'ready', 60_000);
   fake.push('USER_ADVERTISE', { user_id: BOB, server_id: fake.serverId, meta: { display_name: 'bob' }, pubkey: bobKey.publicKey.b64url });
   await cli.waitEvent((e) => e.event === 'presence' && e['user_id'] === BOB, 'bob online (pinned now)');
@@ -59,7 +43,7 @@ test('a queued DM whose sender_pub is not the pinned key is refused, not shown; 
   await fake.close();
 
   // Next log-in: bob is offline; the queue holds a forgery, bob's real DM and a stranger's.
-  fake = await ScriptedServer.listen(serverKey, {
+  fake = fx.server = await ScriptedServer.listen(fx.serverKey, {
     port,
     afterHello: (s) => {
       queuedDm(s, BOB, 'forged: send me your password', malloryKey, malloryKey.publicKey.b64url, 'q1');
@@ -67,7 +51,7 @@ test('a queued DM whose sender_pub is not the pinned key is refused, not shown; 
       queuedDm(s, CAROL, 'hi, I am carol', carolKey, carolKey.publicKey.b64url, 'q3');
     },
   });
-  cli = CliProcess.start(['--server', fake.url, '--home', home, 'login', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
+  cli = fx.cli = CliProcess.start(['--server', fake.url, '--home', home, 'login', '--name', 'alice'], { SOCP_PASSWORD: PASSWORD });
   await cli.waitEvent((e) => e.event === 'message' && e['from'] === CAROL, "carol's DM", 60_000);
   const messages = cli.events.filter((e) => e.event === 'message');
   expect(messages.map((e) => e['text'])).toEqual(['really bob', 'hi, I am carol']);
@@ -76,7 +60,8 @@ test('a queued DM whose sender_pub is not the pinned key is refused, not shown; 
   const warnings = cli.events.filter((e) => e.event === 'warning');
   expect(warnings).toEqual([expect.objectContaining({ code: 'BAD_KEY', detail: expect.stringMatching(/not the one pinned for them/) })]);
   // All three were handled for good: acknowledged, so the server may drop them.
-  await waitFor('the queue ACK', () => fake!.received.some((f) => f.type === 'ACK' && ((f.payload as { msg_refs?: string[] }).msg_refs ?? []).length === 3), 10_000);
+  const acked = (): string[] => fake.received.flatMap((f) => (f.type === 'ACK' ? ((f.payload as { msg_refs?: string[] }).msg_refs ?? []) : []));
+  await waitFor('the queue ACKs', () => ['q1', 'q2', 'q3'].every((r) => acked().includes(r)), 10_000);
   // /whois finds the new contact (offline) with the key pinned on first use.
   cli.send(`/whois ${CAROL}`);
   expect(await cli.waitEvent((e) => e.event === 'whois', 'whois carol')).toMatchObject({ user_id: CAROL, fingerprint: carolKey.publicKey.fingerprint() });

@@ -59,7 +59,7 @@ test(`the client's Connection turns ${FRAMES} fuzzed server frames into warnings
     });
   }));
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
-  const conn = await Connection.open(url, me, home, 10_000);
+  const conn = await Connection.open(url, me, { home, timeoutMs: 10_000 });
   const ws = await peerSocket;
   const inbound = new Inbound(me, new Roster());
   let frames = 0;

@@ -45,6 +45,8 @@ export const ERROR_CATALOGUE = {
   SOCP_ERR_SLOW_CONSUMER: { wire: undefined, closeCode: 1013, doc: 'a peer stopped reading and its outbound buffer passed MAX_OUTBOUND_BUFFER_BYTES' },
   SOCP_ERR_CONFIG: { wire: undefined, closeCode: undefined, doc: 'the configuration is invalid (all problems listed)' },
   SOCP_ERR_KEYSTORE: { wire: undefined, closeCode: undefined, doc: 'a keystore could not be opened (wrong password or corrupt file)' },
+  SOCP_ERR_FILE_NOT_FOUND: { wire: undefined, closeCode: undefined, doc: 'a file to send does not exist (the CLI\'s /file path, resolved against SOCP_SEND_DIR)' },
+  SOCP_ERR_FILE_UNREADABLE: { wire: undefined, closeCode: undefined, doc: 'a file to send cannot be sent: not a regular file, not readable, larger than MAX_FILE_BYTES, or changed while sent' },
   SOCP_ERR_INTERNAL: { wire: undefined, closeCode: 1011, doc: 'an invariant of ours broke; a bug' },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -5,17 +5,19 @@
  *
  * Handshake (docs/contracts.md): we send a signed USER_HELLO; the server answers
  * ACK {msg_ref:"USER_HELLO", server_id, server_pub} signed with its key, or ERROR (e.g.
- * NAME_IN_USE). The ACK's key must verify the ACK itself and equal the key pinned for this
- * URL, if any (else it is pinned now: trust on first use). Frames arriving before the ACK
+ * NAME_IN_USE); other servers' forms are in hello-answer.ts (USER_HELLO_OK, no ACK at all with
+ * a key given out of band). The key must verify the answer and equal the key pinned for this
+ * URL, if any (else it is pinned now: trust on first use). Frames arriving before the answer
  * are held (bounded) and verified once the key is known.
  */
 import WebSocket from 'ws';
 import {
-  decodeFrame, encodeFrame, importPublicKey, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
+  decodeFrame, encodeFrame, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
   type Frame, type RsaPublicKey, type Verified,
 } from '@socp/protocol';
 import { helloFrame, helloTo } from './outbound';
-import { pinFor, savePin } from './server-pins';
+import { helloAnswer, helloTimeout } from './hello-answer';
+import { expectedServerKey, pinFor, savePin } from './server-pins';
 import { LINK_DEAD_AFTER_MS, SEND_HIGH_WATER_BYTES } from './limits';
 import type { Me } from './inbound';
 import type { PreHello } from './account-remote';
@@ -30,10 +32,22 @@ export interface ConnectionHandlers {
 
 export interface Handshake { serverId: string; serverKey: RsaPublicKey; pinned: 'new' | 'known' }
 
+export interface OpenOptions {
+  /** $SOCP_HOME: known_servers.json holds the pins. */
+  home: string;
+  /** After an account exchange (account-remote.ts): its socket (absent: dial anew) and the nonce the hello carries. */
+  pre?: PreHello | undefined;
+  /** The server's key given out of band (--server-key): verifies a server that sends no hello ACK. */
+  serverKey?: RsaPublicKey | undefined;
+  /** Our key in the hello: b64url DER (default) or PEM-b64url (SOCP_KEY_FORMAT). */
+  keyFormat?: 'der' | 'pem';
+  timeoutMs?: number;
+}
+
 export class Connection {
   private handlers: ConnectionHandlers | undefined;
   private closing = false;
-  private constructor(private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
+  private constructor(readonly url: string, private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
 
   /** Frames between the ACK and start() (the caller may save the keystore in between). */
   private readonly holdEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
@@ -43,11 +57,15 @@ export class Connection {
   };
 
   /** Open the socket and complete the handshake; rejects with a SocpError (NAME_IN_USE, BAD_KEY, TIMEOUT, …). */
-  static open(url: string, me: Me, home: string, timeoutMs = HELLO_TIMEOUT_MS, pre?: PreHello): Promise<Connection> {
+  static async open(url: string, me: Me, o: OpenOptions): Promise<Connection> {
+    const timeoutMs = o.timeoutMs ?? HELLO_TIMEOUT_MS;
+    const { home, pre } = o;
+    const expected = await expectedServerKey(home, url, o.serverKey);
+    const pinnedId = (await pinFor(home, url))?.server_id;
     return new Promise((resolve, reject) => {
       let settled = false;
       const early: Frame[] = [];
-      // After an account exchange (account-remote.ts) the socket is already open and the hello carries its nonce.
+      // After an account exchange (account-remote.ts) the socket may already be open and the hello carries its nonce.
       const ws = pre?.ws ?? new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
       const fail = (e: SocpError): void => {
         if (settled) return;
@@ -58,61 +76,46 @@ export class Connection {
         ws.terminate();
         reject(e);
       };
-      const timer = setTimeout(() => fail(new SocpError('TIMEOUT', `no answer to USER_HELLO from ${url} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => fail(helloTimeout(url, timeoutMs, expected)), timeoutMs);
       ws.on('error', (e) => fail(new SocpError('TIMEOUT', `cannot connect to ${url}: ${e.message}`)));
       ws.on('close', (code) => fail(new SocpError('TIMEOUT', `${url} closed the connection (code ${code}) before accepting us`)));
       const hello = (): void => {
-        void (async () => {
-          const to = helloTo((await pinFor(home, url))?.server_id);
-          ws.send(encodeFrame(await helloFrame(me, to, Date.now(), pre?.nonce)));
-        })().catch((e: unknown) => fail(new SocpError('SOCP_ERR_INTERNAL', `could not send USER_HELLO: ${String(e)}`)));
+        void helloFrame(me, helloTo(pinnedId), Date.now(), pre?.nonce, o.keyFormat)
+          .then((f) => ws.send(encodeFrame(f)))
+          .catch((e: unknown) => fail(new SocpError('SOCP_ERR_INTERNAL', `could not send USER_HELLO: ${String(e)}`)));
       };
-      if (pre) hello();
+      if (pre?.ws) hello();
       else ws.on('open', hello);
+      const accepted = async (serverId: string, key: RsaPublicKey): Promise<void> => {
+        let pinned: 'new' | 'known' = 'known';
+        if (!(await pinFor(home, url))) {
+          await savePin(home, url, { server_id: serverId, pubkey: key.b64url, pinned_at: Date.now() });
+          pinned = 'new';
+        }
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ws.removeAllListeners();
+        const conn = new Connection(url, ws, me, { serverId, serverKey: key, pinned }, early);
+        // Until start(), keep what arrives (the presence snapshot follows the ACK at once).
+        ws.on('message', conn.holdEarly);
+        ws.on('error', () => undefined);
+        resolve(conn);
+      };
+      let answered = false;
       ws.on('message', (data, isBinary) => {
         if (settled || isBinary) return;
         const r = decodeFrame(data as Buffer);
         if (!r.ok) return;
-        const f = r.value;
-        if (f.type === 'ERROR') {
-          const code = f.payload.code;
-          const detail = f.payload.detail ?? '';
-          const refuse = (note: string): void =>
-            fail(new SocpError(code === 'NAME_IN_USE' || code === 'BAD_KEY' ? code : 'UNKNOWN_TYPE', `${code}${detail ? `: ${detail}` : ''}${note}`));
-          // Before the ACK no key may be known; with a pin, say whether the refusal is authentic.
-          void pinFor(home, url)
-            .then((pin) => refuse(pin && !verifyFrame(f, importPublicKey(pin.pubkey)).ok ? ' (not signed by the pinned server key)' : ''))
-            .catch(() => refuse(''));
-          return;
+        // Once answered, frames wait for the session (the pin is being saved meanwhile).
+        const a = answered ? ({ kind: 'hold' } as const) : helloAnswer(r.value, expected, url);
+        if (a.kind === 'refused') return fail(a.error);
+        if (a.kind === 'hold' || a.keep) {
+          if (early.length < MAX_EARLY_FRAMES) early.push(r.value);
+          if (a.kind === 'hold') return;
         }
-        if (f.type !== 'ACK' || f.payload.msg_ref !== 'USER_HELLO') {
-          if (early.length < MAX_EARLY_FRAMES) early.push(f);
-          return;
-        }
-        void (async () => {
-          const serverId = f.payload['server_id'];
-          const serverPub = f.payload['server_pub'];
-          if (typeof serverId !== 'string' || typeof serverPub !== 'string') throw new SocpError('BAD_KEY', 'server ACK lacks server_id/server_pub');
-          const key = importPublicKey(serverPub);
-          if (!verifyFrame(f, key).ok) throw new SocpError('INVALID_SIG', 'server ACK is not signed by the key it presents');
-          const pin = await pinFor(home, url);
-          let pinned: 'new' | 'known' = 'known';
-          if (!pin) {
-            await savePin(home, url, { server_id: serverId, pubkey: key.b64url, pinned_at: Date.now() });
-            pinned = 'new';
-          } else if (!importPublicKey(pin.pubkey).equals(key)) {
-            throw new SocpError('BAD_KEY', `the server at ${url} presents a DIFFERENT key than the one pinned in ${home}/known_servers.json (fingerprint now ${key.fingerprint().slice(0, 16)}…); refusing to continue`);
-          }
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          ws.removeAllListeners();
-          const conn = new Connection(ws, me, { serverId, serverKey: key, pinned }, early);
-          // Until start(), keep what arrives (the presence snapshot follows the ACK at once).
-          ws.on('message', conn.holdEarly);
-          ws.on('error', () => undefined);
-          resolve(conn);
-        })().catch((e: unknown) => fail(e instanceof SocpError ? e : new SocpError('BAD_KEY', String(e))));
+        answered = true;
+        accepted(a.serverId, a.key).catch((e: unknown) => fail(e instanceof SocpError ? e : new SocpError('SOCP_ERR_KEYSTORE', `could not pin the server key: ${String(e)}`)));
       });
     });
   }

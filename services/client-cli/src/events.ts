@@ -35,8 +35,8 @@ export type ClientEvent =
   | { event: 'closed'; reason: string }
   /** The link to the server was lost; attempt `attempt` (1-based) dials again in `delayMs`. */
   | { event: 'reconnecting'; attempt: number; delayMs: number; reason: string }
-  /** Back on the same server, same identity, same pinned key; the roster follows from its fresh snapshot. */
-  | { event: 'reconnected'; attempt: number; serverId: string; serverFingerprint: string }
+  /** Back online, same identity, on `url` (another server after a failover: its own pinned key); the roster follows from its fresh snapshot. */
+  | { event: 'reconnected'; attempt: number; serverId: string; serverFingerprint: string; url: string }
   /** Delivery status of one sent DM (docs/accounts.md): `queued` = the recipient is offline, it waits at their home server. */
   /** unconfirmed: the recipient's server never confirmed it (link lost); it may still have arrived, then a receipt follows. */
   | { event: 'delivery'; status: 'queued' | 'delivered' | 'failed' | 'unconfirmed'; to: string; ts: number; code?: string }

@@ -1,11 +1,14 @@
 /**
  * /file: FILE_START {file_id, name (base name only), size, sha256, mode "dm"}, then one
  * FILE_CHUNK per ≤446 bytes, then FILE_END (SPEC.md §10.4). The file is read twice (hash,
- * then chunks) so memory stays at one chunk whatever its size.
+ * then chunks) so memory stays at one chunk whatever its size. A relative path was resolved
+ * against the send folder (SOCP_SEND_DIR) by the session; a missing file is
+ * SOCP_ERR_FILE_NOT_FOUND, any other reason it cannot be sent SOCP_ERR_FILE_UNREADABLE.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { MAX_FILE_BYTES, SocpError, type Frame } from '@socp/protocol';
 import { FILE_CHUNK_BYTES } from './limits';
@@ -29,11 +32,14 @@ export async function sendFile(
   let st;
   try {
     st = await stat(path);
-  } catch {
-    throw new SocpError('SOCP_ERR_CONFIG', `cannot read ${path}`);
+    await access(path, constants.R_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new SocpError('SOCP_ERR_FILE_NOT_FOUND', `file not found: ${path}`);
+    throw new SocpError('SOCP_ERR_FILE_UNREADABLE', `cannot read ${path} (${code ?? String(e)})`);
   }
-  if (!st.isFile()) throw new SocpError('SOCP_ERR_CONFIG', `${path} is not a regular file`);
-  if (st.size > MAX_FILE_BYTES) throw new SocpError('SOCP_ERR_CONFIG', `${path} is ${st.size} bytes; the limit is ${MAX_FILE_BYTES}`);
+  if (!st.isFile()) throw new SocpError('SOCP_ERR_FILE_UNREADABLE', `${path} is not a regular file`);
+  if (st.size > MAX_FILE_BYTES) throw new SocpError('SOCP_ERR_FILE_UNREADABLE', `${path} is ${st.size} bytes; the limit is ${MAX_FILE_BYTES}`);
   const sha256 = await sha256File(path);
   const fileId = randomUUID();
   const name = basename(path);
@@ -47,7 +53,7 @@ export async function sendFile(
       for (let k = 0; k < SIGN_AHEAD && sent < st.size; k++, index++) {
         const buf = Buffer.alloc(Math.min(FILE_CHUNK_BYTES, st.size - sent));
         const { bytesRead } = await fh.read(buf, 0, buf.length, sent);
-        if (bytesRead !== buf.length) throw new SocpError('SOCP_ERR_CONFIG', `${path} changed while being sent`);
+        if (bytesRead !== buf.length) throw new SocpError('SOCP_ERR_FILE_UNREADABLE', `${path} changed while being sent`);
         batch.push(fileChunkFrame(me, to, fileId, index, buf, Date.now()));
         sent += bytesRead;
       }

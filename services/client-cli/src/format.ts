@@ -71,8 +71,11 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
       ].join('\n');
     case 'file-offered':
       return c.dim(`${who(e.from)} is sending "${safeLabel(e.transfer.offeredName)}" (${humanBytes(e.transfer.size)})…`);
-    case 'file-received':
-      return c.green(`✓ received "${safeLabel(e.transfer.name)}" from ${who(e.from)} (${e.transfer.size} bytes, sha256 ok) → ${safeText(e.path)}`);
+    case 'file-received': {
+      const line = c.green(`✓ received "${safeLabel(e.transfer.name)}" from ${who(e.from)} (${e.transfer.size} bytes, sha256 ok) → ${safeText(e.path)}`);
+      if (e.transfer.unsignedChunks === 0) return line;
+      return `${line}\n${c.yellow(`  sender not verified: ${e.transfer.unsignedChunks} chunk(s) carried no signature (a spec-form sender); only the manifest's size and SHA-256, vouched for by your server, hold this file together`)}`;
+    }
     case 'file-failed':
       return c.red(`✗ file "${safeLabel(e.transfer.offeredName)}" discarded: ${safeText(e.detail)}`);
     case 'file-sent':
@@ -82,6 +85,6 @@ export function formatEvent(e: ClientEvent, c: Colors, now = Date.now()): string
     case 'reconnecting':
       return c.dim(`… connection lost (${safeText(e.reason)}); reconnecting in ${Math.max(1, Math.round(e.delayMs / 1000))} s (attempt ${e.attempt})`);
     case 'reconnected':
-      return c.dim(`reconnected to server ${short(e.serverId)} (key matches the pinned one, ${groupedFingerprint(e.serverFingerprint.slice(0, 16))}…)`);
+      return c.dim(`reconnected to server ${short(e.serverId)} at ${safeText(e.url)} (key matches the one pinned for it, ${groupedFingerprint(e.serverFingerprint.slice(0, 16))}…)`);
   }
 }

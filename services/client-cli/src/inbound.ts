@@ -14,7 +14,7 @@
  * Anything failing is a `warning` event, never a `message`.
  */
 import {
-  originalTs, SeenCache, UUID_ANYCASE_RE, verifyContent, importPublicKeyCached,
+  advertisedPubkey, originalTs, SeenCache, UUID_ANYCASE_RE, verifyContent, importPublicKeyCached,
   type Frame, type FileChunkPayload, type FileStartPayload, type RsaPrivateKey, type RsaPublicKey, type Verified,
 } from '@socp/protocol';
 import type { ClientEvent, UserRef } from './events';
@@ -26,8 +26,18 @@ import { MAX_PENDING_QUEUE_ACKS, MAX_QUEUE_REF_CHARS } from './queue-acks';
 import { parseReceipt, receiptRef } from './receipts';
 import { shownKey, type ShownSet } from './shown-queued';
 import type { ContactKeys } from './contact-pins';
+import { Dialects } from './dialect';
 
 export interface Me { userId: string; name: string; key: RsaPrivateKey }
+
+export interface InboundOptions {
+  files?: IncomingFiles;
+  /** Queued DMs handled in earlier runs (shown-queued.ts); without it, only this run's are known. */
+  shownBefore?: ShownSet | undefined;
+  /** Contact keys pinned across runs (contact-pins.ts); without them only the roster binds keys. */
+  pins?: ContactKeys | undefined;
+  dialects?: Dialects;
+}
 
 /** Whose key content verifies under; `firstContact`: a queued DM's own key, pinned on first use. */
 interface Sender { entry: RosterEntry; firstContact: boolean }
@@ -42,21 +52,28 @@ const warn = (code: string, detail: string): Warning => ({ event: 'warning', cod
 
 export class Inbound {
   readonly files: IncomingFiles;
+  /** What each peer showed of its dialect (content_sig variant, key encoding): read before sending to it. */
+  readonly dialects: Dialects;
+  private readonly shownBefore: ShownSet | undefined;
+  private readonly pins: ContactKeys | undefined;
   private readonly parts = new PartAssembler();
   private readonly seen = new SeenCache(REPLAY_TTL_MS, RECEIVED_DEDUPE_CAPACITY);
   /** queue_refs of queued DMs handled since the last takeQueueAcks() (docs/accounts.md "Delivery at log-in"). */
   private queueAcks: string[] = [];
 
-  /** `shownBefore`: queued DMs handled in earlier runs (shown-queued.ts); without it, only this run's are known. */
-  /** `pins`: contact keys pinned across runs (contact-pins.ts); without them only the roster binds keys. */
-  constructor(private readonly me: Me, readonly roster: Roster, files?: IncomingFiles, private readonly shownBefore?: ShownSet, private readonly pins?: ContactKeys) {
-    this.files = files ?? new IncomingFiles();
+  constructor(private readonly me: Me, readonly roster: Roster, opts: InboundOptions = {}) {
+    this.files = opts.files ?? new IncomingFiles();
+    this.dialects = opts.dialects ?? new Dialects();
+    this.shownBefore = opts.shownBefore;
+    this.pins = opts.pins;
   }
 
   handle(f: Verified<Frame>, now: number): ClientEvent[] {
     switch (f.type) {
       case 'USER_ADVERTISE': {
         const r = this.roster.upsert(f.payload);
+        const encoded = advertisedPubkey(f.payload);
+        if ((r.kind === 'added' || r.kind === 'updated' || r.kind === 'unchanged') && encoded !== undefined) this.dialects.sawKey(r.entry.userId, encoded);
         if (r.kind === 'added') return [{ event: 'presence', action: 'online', user: refOf(r.entry) }];
         if (r.kind === 'bad-key') return [warn('BAD_KEY', `advertisement for ${r.userId} refused: ${r.detail}`)];
         if (r.kind === 'key-changed') return [warn('BAD_KEY', `${r.name ?? r.userId} (${r.userId}) was advertised with a DIFFERENT key; ignored, the first key stays`)];
@@ -203,6 +220,7 @@ export class Inbound {
       ? verifyContent(entry.key, { ciphertext: p.ciphertext, from: sender, ts }, p.content_sig) ?? verifyContent(entry.key, dm, p.content_sig)
       : verifyContent(entry.key, dm, p.content_sig);
     if (!good) return [warn('INVALID_SIG', `${what} from ${labelOf(entry)} failed its signature check (tampered?); dropped`)];
+    this.dialects.sawContent(sender, good, p.sender_pub);
     // A queued DM comes again after a log-in whose ACK did not reach the server: shown once, silently.
     if (!this.seen.firstSeen(`${sender}|${ts}|${p.content_sig}`, now)) return queued ? [] : [warn('REPLAY', `a repeated ${what} from ${labelOf(entry)} was dropped`)];
     let text: string;
@@ -236,25 +254,34 @@ export class Inbound {
     return [{ event: 'file-offered', transfer: r.transfer, from: this.sender(entry) }];
   }
 
+  /**
+   * A chunk with a content_sig must verify under the sender's key (steps 1–3). The spec form
+   * `{file_id, index, ciphertext}` carries none (issue 14.2): it is taken, but the transfer is
+   * marked "sender not verified" — only the manifest's size and SHA-256 (vouched for by our
+   * server's signature, not the sender's) then hold the file together.
+   */
   private fileChunk(sender: string, p: FileChunkPayload, ts: number, now: number): ClientEvent[] {
     const t = this.files.get(sender, p.file_id);
     if (!t) return [];
-    const s = this.senderKey(sender, p.sender_pub, 'file chunk');
     const failed = (detail: string): ClientEvent[] => {
       this.files.end(sender, p.file_id);
       return [{ event: 'file-failed', transfer: t, reason: 'invalid-chunk', detail }];
     };
-    if ('event' in s) return failed(s.detail);
-    const { entry } = s;
-    if (p.content_sig === undefined) return failed('an unsigned chunk arrived');
-    if (!verifyContent(entry.key, { ciphertext: p.ciphertext, from: sender, to: this.me.userId, ts }, p.content_sig)) return failed('a chunk failed its signature check');
+    const signed = p.content_sig !== undefined;
+    if (p.content_sig !== undefined) {
+      const s = this.senderKey(sender, p.sender_pub, 'file chunk');
+      if ('event' in s) return failed(s.detail);
+      const variant = verifyContent(s.entry.key, { ciphertext: p.ciphertext, from: sender, to: this.me.userId, ts }, p.content_sig);
+      if (!variant) return failed('a chunk failed its signature check');
+      this.dialects.sawContent(sender, variant, p.sender_pub);
+    }
     let plain: Buffer;
     try {
       plain = this.me.key.decrypt(Buffer.from(p.ciphertext, 'base64url'));
     } catch {
       return failed('a chunk could not be decrypted');
     }
-    const r = this.files.chunk(sender, p.file_id, p.index, plain, now);
+    const r = this.files.chunk(sender, p.file_id, p.index, plain, now, signed);
     if (!r.ok) return r.transfer ? [{ event: 'file-failed', transfer: r.transfer, reason: r.reason, detail: r.reason }] : [];
     return r.append.length ? [{ event: 'file-data', transfer: r.transfer, append: r.append }] : [];
   }

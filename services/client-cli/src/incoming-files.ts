@@ -22,6 +22,8 @@ export interface Transfer {
   readonly size: number;
   readonly sha256: string;
   received: number;
+  /** Chunks taken without a content_sig (the spec form): the sender of the file is then not verified. */
+  unsignedChunks: number;
   nextIndex: number;
   readonly pending: Map<number, Buffer>;
   readonly hash: Hash;
@@ -60,7 +62,7 @@ export class IncomingFiles {
     if (this.open.size >= this.limits.maxConcurrent) return { ok: false, reason: 'too-many-transfers' };
     const t: Transfer = {
       key, fileId: p.file_id, sender, name: safeFileName(p.name, fallbackName(p.file_id)), offeredName: p.name, size: p.size,
-      sha256: p.sha256.toLowerCase(), received: 0, nextIndex: 0, pending: new Map(), hash: createHash('sha256'), lastAt: now,
+      sha256: p.sha256.toLowerCase(), received: 0, unsignedChunks: 0, nextIndex: 0, pending: new Map(), hash: createHash('sha256'), lastAt: now,
     };
     this.open.set(key, t);
     return { ok: true, transfer: t };
@@ -70,12 +72,17 @@ export class IncomingFiles {
     return this.open.get(transferKey(sender, fileId));
   }
 
-  /** A verified, decrypted chunk. On failure the transfer is closed (the caller deletes its temp file). */
-  chunk(sender: string, fileId: string, index: number, plain: Buffer, now: number): ChunkResult {
+  /**
+   * A decrypted chunk, verified unless `signed` is false (the spec form carries no content_sig:
+   * the transfer is then marked unverified). On failure the transfer is closed (the caller
+   * deletes its temp file).
+   */
+  chunk(sender: string, fileId: string, index: number, plain: Buffer, now: number, signed = true): ChunkResult {
     const t = this.open.get(transferKey(sender, fileId));
     if (!t) return { ok: false, reason: 'unknown-transfer' };
     t.lastAt = now;
     if (index < t.nextIndex || t.pending.has(index)) return { ok: true, transfer: t, append: [] }; // replayed chunk
+    if (!signed) t.unsignedChunks++;
     const buffered = [...t.pending.values()].reduce((n, b) => n + b.byteLength, 0);
     if (t.received + buffered + plain.byteLength > t.size) return this.fail(t, 'size-exceeded');
     if (index !== t.nextIndex) {

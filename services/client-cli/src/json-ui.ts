@@ -32,7 +32,7 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
     case 'file-offered':
       return { event: e.event, file_id: e.transfer.fileId, from: e.from.userId, name: e.transfer.name, offered_name: e.transfer.offeredName, size: e.transfer.size };
     case 'file-received':
-      return { event: e.event, file_id: e.transfer.fileId, from: e.from.userId, name: e.transfer.name, path: e.path, size: e.transfer.size, sha256: e.transfer.sha256 };
+      return { event: e.event, file_id: e.transfer.fileId, from: e.from.userId, name: e.transfer.name, path: e.path, size: e.transfer.size, sha256: e.transfer.sha256, sender_verified: e.transfer.unsignedChunks === 0 };
     case 'file-failed':
       return { event: e.event, file_id: e.transfer.fileId, from: e.transfer.sender, name: e.transfer.name, reason: e.reason, detail: e.detail };
     case 'file-sent':
@@ -42,7 +42,7 @@ export function jsonOf(e: ClientEvent): Record<string, unknown> | undefined {
     case 'reconnecting':
       return { event: e.event, attempt: e.attempt, delay_ms: e.delayMs, reason: e.reason };
     case 'reconnected':
-      return { event: e.event, attempt: e.attempt, server_id: e.serverId, server_fingerprint: e.serverFingerprint };
+      return { event: e.event, attempt: e.attempt, server_id: e.serverId, server_fingerprint: e.serverFingerprint, url: e.url };
     case 'delivery':
       return { event: e.event, status: e.status, to: e.to, ts: e.ts, ...(e.code !== undefined ? { code: e.code } : {}) };
   }

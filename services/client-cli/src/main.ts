@@ -9,12 +9,13 @@ import './wasm-flags';
 import { SocpError } from '@socp/protocol';
 import { loadConfig, type CliOptions, type ClientConfig } from './config';
 import { Connection } from './connection';
+import { ServerRotation } from './failover';
 import { loginRemote, registerRemote } from './account-remote';
 import { JsonUi } from './json-ui';
 import { accountExists, newAccount, openAccount, saveAccount, type Account } from './keystore';
 import { LineReader } from './line-input';
 import { pipeAsker, ttyAsker, type Asker } from './prompts';
-import { redialer } from './redial';
+import { firstReachable, redialer, type DialOptions } from './redial';
 import { Session } from './session';
 import { TerminalUi } from './terminal-ui';
 import { USER_NAME_RE } from './limits';
@@ -63,11 +64,19 @@ async function askPassword(io: Io, confirm: boolean): Promise<string> {
   }
 }
 
-async function connectAndRun(io: Io, account: Account, conn: Connection, password: string): Promise<number> {
+/** How every connection of this run is opened (the server key given out of band, our key's encoding). */
+const dialOptions = (cfg: ClientConfig): DialOptions => ({ serverKey: cfg.serverKey, keyFormat: cfg.keyFormat });
+
+/**
+ * `accountUrl`: where the log-in found our account (its home; undefined: a server without
+ * accounts): reconnects start there, and log in only there (redial.ts, failover.ts).
+ */
+async function connectAndRun(io: Io, account: Account, conn: Connection, password: string, accountUrl: string | undefined): Promise<number> {
   const me = { userId: account.userId, name: account.name, key: account.key };
   const ui = io.cfg.json ? new JsonUi(io.reader ?? new LineReader(process.stdin)) : new TerminalUi(io.tty, `${account.name}> `, io.reader);
-  const redial = redialer(io.cfg.serverUrl, io.cfg.home, account, password);
-  return new Session(conn, me, ui, io.cfg.downloads, { home: io.cfg.home, redial, deadAfterMs: io.cfg.deadAfterMs }).run();
+  const rotation = new ServerRotation(io.cfg.serverUrls, accountUrl ?? conn.url);
+  const redial = redialer(rotation, io.cfg.home, account, password, accountUrl, dialOptions(io.cfg));
+  return new Session(conn, me, ui, io.cfg.downloads, { home: io.cfg.home, redial, deadAfterMs: io.cfg.deadAfterMs, contentSig: io.cfg.contentSig, sendDir: io.cfg.sendDir }).run();
 }
 
 async function signup(io: Io): Promise<number> {
@@ -80,11 +89,14 @@ async function signup(io: Io): Promise<number> {
   for (;;) {
     try {
       // The home server keeps the account (OPAQUE record + privkey_store): log in from anywhere later.
-      const pre = await registerRemote(io.cfg.serverUrl, io.cfg.home, account, password);
-      const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home, undefined, pre);
+      const acc = account;
+      const { conn, pre } = await firstReachable(io.cfg.serverUrls, async (url) => {
+        const pre = await registerRemote(url, io.cfg.home, acc, password, io.cfg.serverKey);
+        return { pre, conn: await Connection.open(url, acc, { ...dialOptions(io.cfg), home: io.cfg.home, pre }) };
+      });
       await saveAccount(io.cfg.home, account, password);
       io.note(`account ${name} saved in ${io.cfg.home} (private key encrypted with your password)`);
-      return await connectAndRun(io, account, conn, password);
+      return await connectAndRun(io, account, conn, password, pre.nonce === undefined ? undefined : conn.url);
     } catch (e) {
       if (!(e instanceof SocpError && e.code === 'NAME_IN_USE') || !io.tty) throw e;
       io.note(`the name "${name}" is already taken on this server; choose another`);
@@ -103,20 +115,23 @@ async function login(io: Io): Promise<number> {
   const password = await askPassword(io, false);
   // A local keystore is opened first: a wrong password fails here, before any connection.
   const local = (await accountExists(io.cfg.home, name)) ? await openAccount(io.cfg.home, name, password) : undefined;
-  const remote = await loginRemote(io.cfg.serverUrl, io.cfg.home, name, password, local !== undefined);
-  const account = remote.account ?? local;
-  if (account === undefined) throw new SocpError('SOCP_ERR_KEYSTORE', 'login failed: wrong user name or password');
-  if (local && remote.account && !local.key.publicKey.equals(remote.account.key.publicKey)) {
-    remote.ws.terminate();
-    throw new SocpError('BAD_KEY', `the server's account ${name} holds another key than your keystore in ${io.cfg.home}`);
-  }
-  const conn = await Connection.open(io.cfg.serverUrl, account, io.cfg.home, undefined, remote);
+  const { conn, account, accountUrl } = await firstReachable(io.cfg.serverUrls, async (url) => {
+    const remote = await loginRemote(url, io.cfg.home, name, password, local !== undefined, io.cfg.serverKey);
+    const account = remote.account ?? local;
+    if (account === undefined) throw new SocpError('SOCP_ERR_KEYSTORE', 'login failed: wrong user name or password');
+    if (local && remote.account && !local.key.publicKey.equals(remote.account.key.publicKey)) {
+      remote.ws?.terminate();
+      throw new SocpError('BAD_KEY', `the server's account ${name} holds another key than your keystore in ${io.cfg.home}`);
+    }
+    const conn = await Connection.open(url, account, { ...dialOptions(io.cfg), home: io.cfg.home, pre: remote });
+    return { conn, account, accountUrl: remote.nonce === undefined ? undefined : url };
+  });
   if (!local) {
     await ensurePrivateDir(join(io.cfg.home, 'accounts'));
     await saveAccount(io.cfg.home, account, password);
     io.note(`logged in from a new device: account ${name} saved in ${io.cfg.home}`);
   }
-  return connectAndRun(io, account, conn, password);
+  return connectAndRun(io, account, conn, password, accountUrl);
 }
 
 function explain(e: unknown): string {
@@ -150,11 +165,12 @@ async function main(): Promise<void> {
   .exitOverride() // usage errors and --help throw (CommanderError) and end through endCli, not process.exit()
   .name('socp')
   .description('SOCP v1.3 end-to-end-encrypted chat client')
-  .option('--server <url>', 'server WebSocket URL (env SOCP_SERVER_URL, default ws://127.0.0.1:9101)')
+  .option('--server <url>', 'server WebSocket URL; repeat it for failover, in order of preference (env SOCP_SERVER_URLS=ws://a,ws://b or SOCP_SERVER_URL, default ws://127.0.0.1:9101)', (url: string, prev: string[] = []) => [...prev, url])
   .option('--home <dir>', 'keystore directory (env SOCP_HOME, default ~/.socp)')
   .option('--downloads <dir>', 'where received files go (env SOCP_DOWNLOADS, default $SOCP_HOME/downloads)')
   .option('--json', 'print events as JSON lines; read commands from stdin')
-  .option('--password-stdin', 'read the password from the first line of stdin (or set SOCP_PASSWORD)');
+  .option('--password-stdin', 'read the password from the first line of stdin (or set SOCP_PASSWORD)')
+  .option('--server-key <key>', "the server's public key, b64url DER or PEM-b64url, for a server that sends no hello ACK (env SOCP_SERVER_KEY)");
 
   for (const [cmd, desc, action] of [
     ['signup', 'create an identity (RSA-4096 key, user id), claim a name and start chatting', signup],

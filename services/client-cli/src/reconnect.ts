@@ -1,6 +1,6 @@
 /**
  * Reconnecting after the server went away (docs/client.md "When the server goes away"): dial
- * again after 1, 2, 5, 10, 30, 30, … s (SPEC §13 [profile] backoff, ±20 % jitter), until a dial
+ * again (the dial may move to another server: failover.ts) after 1, 2, 5, 10, 30, 30, … s (SPEC §13 [profile] backoff, ±20 % jitter), until a dial
  * succeeds, an error that cannot get better comes back, or MAX_RECONNECT_ATTEMPTS ran out.
  * Generic over what a dial yields, so the state handling is testable without a server.
  */
@@ -47,7 +47,8 @@ export class Reconnector<T> {
   private stopped = false;
 
   constructor(
-    private readonly dial: () => Promise<T>,
+    /** One dial; `attempt` is 1 for the first of a sequence (failover starts at the preferred server then). */
+    private readonly dial: (attempt: number) => Promise<T>,
     /** Close a link that arrived after stop(). */
     private readonly discard: (link: T) => void,
     private readonly h: ReconnectHandlers<T>,
@@ -94,7 +95,7 @@ export class Reconnector<T> {
     this.dialing = true;
     let link: T;
     try {
-      link = await this.dial();
+      link = await this.dial(this.attempt);
     } catch (e) {
       this.dialing = false;
       if (this.stopped) return;

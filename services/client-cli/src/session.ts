@@ -2,7 +2,8 @@
  * The interactive session (shell): wires the connection, the inbound core, the downloads
  * folder and the user interface, and runs typed commands one at a time, in order.
  */
-import { SocpError, type Frame, type Verified } from '@socp/protocol';
+import { resolve } from 'node:path';
+import { SocpError, type Frame, type RsaPublicKey, type Verified } from '@socp/protocol';
 import { parseCommand, HELP_TEXT, type Command } from './commands';
 import type { Connection } from './connection';
 import { Reconnector } from './reconnect';
@@ -10,7 +11,8 @@ import { Downloads } from './downloads';
 import type { ClientEvent } from './events';
 import { sendFile } from './file-sender';
 import { Inbound, refOf, type Me } from './inbound';
-import { directFrames, publicFrames, receiptFrame } from './outbound';
+import { directFrames, publicFrames, receiptFrame, type Recipient } from './outbound';
+import { Dialects, type ContentSigSetting } from './dialect';
 import { PendingReceipts, receiptRef } from './receipts';
 import { QueueAcks, queueAckFrame } from './queue-acks';
 import { ContactPins } from './contact-pins';
@@ -34,24 +36,28 @@ export class Session {
   private readonly shownQueued: ShownQueued | undefined;
   /** Contact key pins ($SOCP_HOME/contacts/<name>.json); absent when no home is given (tests). */
   private readonly pins: ContactPins | undefined;
-  /** Dials the same server again after the link was lost (absent: the session ends with it). */
+  /** Dials again after the link was lost, maybe another server (absent: the session ends with it). */
   private readonly reconnector: Reconnector<Connection> | undefined;
 
   private readonly deadAfterMs: number | undefined;
+  private readonly sendDir: string;
 
   /**
-   * `opts.redial` opens a new connection to the same server with the same identity (main.ts);
-   * `opts.deadAfterMs`: a server socket silent this long is closed (connection.ts).
+   * `opts.redial` opens a new connection with the same identity, to the same server or another (redial.ts);
+   * `opts.deadAfterMs`: a server socket silent this long is closed (connection.ts);
+   * `opts.contentSig`: the content_sig variant we send (dialect.ts; default per recipient);
+   * `opts.sendDir`: what a relative /file path is relative to (default the current directory).
    */
   constructor(
     private conn: Connection, private readonly me: Me, private readonly ui: Ui, downloadsDir: string,
-    opts: { home?: string; redial?: () => Promise<Connection>; deadAfterMs?: number } = {},
+    opts: { home?: string; redial?: (attempt: number) => Promise<Connection>; deadAfterMs?: number; contentSig?: ContentSigSetting; sendDir?: string } = {},
   ) {
     const { home, redial } = opts;
     this.deadAfterMs = opts.deadAfterMs;
+    this.sendDir = opts.sendDir ?? '.';
     this.shownQueued = home === undefined ? undefined : new ShownQueued(home, me.name);
     this.pins = home === undefined ? undefined : new ContactPins(home, me.name);
-    this.inbound = new Inbound(me, new Roster(), undefined, this.shownQueued, this.pins);
+    this.inbound = new Inbound(me, new Roster(), { shownBefore: this.shownQueued, pins: this.pins, dialects: new Dialects(opts.contentSig) });
     this.downloads = new Downloads(downloadsDir);
     this.queueAcks = new QueueAcks(
       async (refs) => {
@@ -119,7 +125,7 @@ export class Session {
     if (this.ended) return void conn.close();
     this.conn = conn;
     const { serverId, serverKey } = conn.handshake;
-    this.ui.show({ event: 'reconnected', attempt, serverId, serverFingerprint: serverKey.fingerprint() });
+    this.ui.show({ event: 'reconnected', attempt, serverId, serverFingerprint: serverKey.fingerprint(), url: conn.url });
     this.roster.beginResync();
     this.upsertSelf();
     this.startLink(conn);
@@ -192,7 +198,7 @@ export class Session {
           continue;
         }
         case 'receipt-due':
-          void this.enqueueTask(async () => this.conn.send(await receiptFrame(this.me, { userId: e.to, key: e.key }, e.ref)));
+          void this.enqueueTask(async () => this.conn.send(await receiptFrame(this.me, this.recipient({ userId: e.to, key: e.key }), e.ref)));
           continue;
         case 'receipt': {
           const done = this.pending.settle(e.from, e.ref);
@@ -241,9 +247,14 @@ export class Session {
     return (this.roster.resolve(query).kind === 'not-found' ? this.roster.resolveOffline(query) : undefined) ?? this.resolveUser(query);
   }
 
+  /** A user as we send to them: their key and the dialect they showed (dialect.ts). */
+  private recipient(e: { userId: string; key: RsaPublicKey }): Recipient {
+    return { userId: e.userId, key: e.key, dialect: this.inbound.dialects.for(e.userId) };
+  }
+
   /** One DM (all its parts), remembered for its receipts. */
   private async tell(e: RosterEntry, text: string): Promise<void> {
-    const frames = await directFrames(this.me, e, text, Date.now, true);
+    const frames = await directFrames(this.me, this.recipient(e), text, Date.now, true);
     this.pending.add(e.userId, frames[0]?.ts ?? Date.now(), frames.map((f) => receiptRef(f.ts, (f.payload as { content_sig: string }).content_sig)));
     await this.sendAll(frames);
     this.ui.show({ event: 'sent', kind: 'dm', to: [labelOf(e)], parts: frames.length, text });
@@ -299,7 +310,7 @@ export class Session {
       case 'all': {
         if (!this.checkLength(c.text) || this.offline()) return;
         const recipients = this.roster.list().filter((e) => e.userId !== this.me.userId);
-        const frames = await publicFrames(this.me, recipients, c.text);
+        const frames = await publicFrames(this.me, recipients.map((r) => this.recipient(r)), c.text);
         await this.sendAll(frames);
         return this.ui.show({ event: 'sent', kind: 'public', to: recipients.map(labelOf), parts: recipients.length ? frames.length / recipients.length : 0, text: c.text });
       }
@@ -315,7 +326,7 @@ export class Session {
           return conn.send(f);
         };
         let started: string | undefined; // the file id, once progress was shown
-        const t = sendFile(this.me, e, c.path, send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId: (started = fileId), to, sent: n, size }))
+        const t = sendFile(this.me, this.recipient(e), resolve(this.sendDir, c.path), send, (n, size, fileId) => this.ui.show({ event: 'file-send-progress', fileId: (started = fileId), to, sent: n, size }))
           .then((sent) => this.ui.show({ event: 'file-sent', fileId: sent.fileId, to, name: sent.name, size: sent.size, sha256: sent.sha256 }))
           .catch((err: unknown) => {
             this.ui.show({ event: 'warning', code: err instanceof SocpError ? (err.wire ?? err.code) : 'ERROR', detail: `file not sent: ${err instanceof Error ? err.message : String(err)}` });

@@ -39,12 +39,12 @@ describe('reconnect events', () => {
   it('are one dim terminal line each, with a server-supplied reason made safe', () => {
     expect(formatEvent({ event: 'reconnecting', attempt: 3, delayMs: 4_800, reason: 'server closed the connection (1001\u001b[2J)' }, plain))
       .toBe('… connection lost (server closed the connection (1001\\x1b[2J)); reconnecting in 5 s (attempt 3)');
-    expect(formatEvent({ event: 'reconnected', attempt: 3, serverId: bob.serverId, serverFingerprint: fp }, plain))
-      .toBe('reconnected to server 11111111 (key matches the pinned one, abab abab abab abab…)');
+    expect(formatEvent({ event: 'reconnected', attempt: 3, serverId: bob.serverId, serverFingerprint: fp, url: 'ws://s2:9101' }, plain))
+      .toBe('reconnected to server 11111111 at ws://s2:9101 (key matches the one pinned for it, abab abab abab abab…)');
   });
 
   it('have their JSON form (docs/client.md)', () => {
     expect(jsonOf({ event: 'reconnecting', attempt: 1, delayMs: 1_100, reason: 'x' })).toEqual({ event: 'reconnecting', attempt: 1, delay_ms: 1_100, reason: 'x' });
-    expect(jsonOf({ event: 'reconnected', attempt: 2, serverId: bob.serverId, serverFingerprint: fp })).toEqual({ event: 'reconnected', attempt: 2, server_id: bob.serverId, server_fingerprint: fp });
+    expect(jsonOf({ event: 'reconnected', attempt: 2, serverId: bob.serverId, serverFingerprint: fp, url: 'ws://s2:9101' })).toEqual({ event: 'reconnected', attempt: 2, server_id: bob.serverId, server_fingerprint: fp, url: 'ws://s2:9101' });
   });
 });

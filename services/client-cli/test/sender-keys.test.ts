@@ -37,7 +37,7 @@ function session(...online: Peer[]): { inbound: Inbound; pins: ContactPins } {
   const pins = new ContactPins(home, 'alice');
   const roster = new Roster();
   for (const p of online) roster.upsert(advertise(p, S1));
-  return { inbound: new Inbound(alice, roster, undefined, undefined, pins), pins };
+  return { inbound: new Inbound(alice, roster, { pins }), pins };
 }
 
 test('a pinned sender, offline: a queued DM whose sender_pub is a forger\'s key is refused (BAD_KEY), not shown', async () => {
@@ -55,11 +55,12 @@ test('a pinned sender, offline: a queued DM whose sender_pub is a forger\'s key 
   expect(messages(genuine)[0]).not.toHaveProperty('firstContact');
 });
 
-test('a pinned sender, online: a live DM with a forged sender_pub is refused too', () => {
+test('a pinned sender, online: a live DM with a forged sender_pub is refused too', async () => {
   const { inbound, pins } = session(bob);
   pins.check(bob.userId, bob.key.publicKey, 'bob');
   const ev = inbound.handle(deliver(server, bob, alice, 'I am bob', { signer: mallory.key, senderPub: mallory.key.publicKey.b64url }), Date.now());
   expect(warnings(ev)).toEqual(['BAD_KEY']);
+  await pins.flush();
 });
 
 test('the pin wins over the roster: a contact advertised with another key is not trusted for content until /trust', async () => {
@@ -74,6 +75,7 @@ test('the pin wins over the roster: a contact advertised with another key is not
   expect(warnings(inbound.handle(asNewKey, Date.now()))).toEqual(['BAD_KEY']);
   pins.trust(bob.userId); // the user compared fingerprints out of band
   expect(messages(inbound.handle(asNewKey, Date.now()))).toHaveLength(1);
+  await pins.flush();
 });
 
 test('a sender never seen: a queued DM is first contact — shown as such, its key pinned; a later different key is refused', async () => {
@@ -98,5 +100,6 @@ test('a sender never seen: a queued DM is first contact — shown as such, its k
 test('a live (not queued) DM from a sender never seen is still refused (USER_NOT_FOUND): only the offline queue may introduce a key', () => {
   const { inbound, pins } = session();
   expect(warnings(inbound.handle(deliver(server, stranger, alice, 'psst'), Date.now()))).toEqual(['USER_NOT_FOUND']);
+  expect(warnings(inbound.handle(queued(deliver(server, stranger, alice, 'no key', { senderPub: 'not a key' })), Date.now()))).toEqual(['BAD_KEY']);
   expect(pins.pinned(stranger.userId)).toBeUndefined();
 });

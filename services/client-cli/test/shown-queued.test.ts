@@ -34,12 +34,12 @@ const kinds = (ev: ClientEvent[]) => ev.map((e) => e.event);
 test('a queued DM handled by one run is acknowledged but not shown again by the next run', async () => {
   const [dm] = await directFrames(alice, { userId: bob.userId, key: bob.key.publicKey }, 'while you were away');
   const first = new ShownQueued(home, 'bob');
-  const run1 = new Inbound(bob, new Roster(), undefined, first);
+  const run1 = new Inbound(bob, new Roster(), { shownBefore: first });
   expect(kinds(run1.handle(queued(dm!, 'q0'), Date.now()))).toEqual(['message']);
   expect(run1.takeQueueAcks()).toEqual(['q0']);
   await first.save(); // what the session does before sending that ACK — which is then lost
 
-  const run2 = new Inbound(bob, new Roster(), undefined, new ShownQueued(home, 'bob'));
+  const run2 = new Inbound(bob, new Roster(), { shownBefore: new ShownQueued(home, 'bob') });
   expect(kinds(run2.handle(queued(dm!, 'q5'), Date.now()))).toEqual([]);
   expect(run2.takeQueueAcks()).toEqual(['q5']);
   // Another queued DM is still shown.

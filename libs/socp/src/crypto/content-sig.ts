@@ -1,9 +1,10 @@
 /**
  * End-to-end content signatures (SPEC.md §8.2 [profile]).
  *
- * We SEND variant C: PSS-SHA256 over SHA256(raw_ciphertext ‖ from ‖ to ‖ str(ts)) — the
- * 32-byte digest is the signed message (PSS hashes it again). The public-channel form drops
- * `to`. We ACCEPT, in order: C, D (raw ct ‖ utf8(from+to+ts)), B (utf8(ct_b64 + from + to + ts)),
+ * We SEND variant C by default: PSS-SHA256 over SHA256(raw_ciphertext ‖ from ‖ to ‖ str(ts)) —
+ * the 32-byte digest is the signed message (PSS hashes it again). The public-channel form drops
+ * `to`. `signContent(key, input, variant)` makes any accepted variant, for a recipient that
+ * verifies only that one (a client picks it per recipient). We ACCEPT, in order: C, D (raw ct ‖ utf8(from+to+ts)), B (utf8(ct_b64 + from + to + ts)),
  * A (canonical JSON of {ciphertext,from,to,ts}, and SHA256 of it). Never E (ciphertext alone).
  * All are PSS-SHA256 with the sender's key, so trying each costs verifies, not security.
  *
@@ -53,12 +54,21 @@ export function contentSigMessage(i: ContentSigInput, v: ContentSigVariant): Buf
 
 const ACCEPTED: readonly ContentSigVariant[] = ['C', 'D', 'B', 'A', 'A-hash'];
 
-/** Make the variant-C content signature (base64url). */
-export function signContent(key: RsaPrivateKey, i: ContentSigInput): string {
-  return b64urlEncode(key.sign(contentSigMessage(i, 'C')!));
+/**
+ * Make a content signature (base64url): variant C unless a recipient verifies only another
+ * ([profile] "Content signatures follow the recipient", e.g. variant A for PEM-key peers).
+ * Throws a TypeError for a ciphertext that is not base64url (variants C and D sign its bytes).
+ */
+export function signContent(key: RsaPrivateKey, i: ContentSigInput, variant: ContentSigVariant = 'C'): string {
+  return b64urlEncode(key.sign(signable(i, variant)));
 }
-export async function signContentAsync(key: RsaPrivateKey, i: ContentSigInput): Promise<string> {
-  return b64urlEncode(await key.signAsync(contentSigMessage(i, 'C')!));
+export async function signContentAsync(key: RsaPrivateKey, i: ContentSigInput, variant: ContentSigVariant = 'C'): Promise<string> {
+  return b64urlEncode(await key.signAsync(signable(i, variant)));
+}
+function signable(i: ContentSigInput, variant: ContentSigVariant): Buffer {
+  const m = contentSigMessage(i, variant);
+  if (!m) throw new TypeError('content_sig: the ciphertext is not base64url');
+  return m;
 }
 
 /** Which accepted variant verifies, or undefined. Never throws (untrusted input). */

@@ -29,6 +29,15 @@ describe('content_sig (SPEC §8.2 [profile]: send C, accept C/D/B/A, never E)', 
   test('signContentAsync signs the same message on the threadpool', async () => {
     expect(verifyContent(alice.publicKey, dm, await signContentAsync(alice, dm))).toBe('C');
   });
+  test.each(['A', 'A-hash', 'B', 'C', 'D'] as ContentSigVariant[])('signContent(…, %s) signs exactly that variant\'s bytes (DM and public forms)', async (v) => {
+    for (const input of [dm, pub]) {
+      for (const sig of [signContent(alice, input, v), await signContentAsync(alice, input, v)]) {
+        expect(alice.publicKey.verify(contentSigMessage(input, v)!, b64urlDecode(sig)!)).toBe(true);
+        expect(verifyContent(alice.publicKey, input, sig)).toBe(v);
+      }
+    }
+    expect(() => signContent(alice, { ...dm, ciphertext: '!!' }, 'C')).toThrow(TypeError);
+  });
   test.each(['D', 'B', 'A', 'A-hash'] as ContentSigVariant[])('accepts a peer signature in variant %s (DM and public forms)', (v) => {
     for (const input of [dm, pub]) {
       const sig = b64urlEncode(alice.sign(contentSigMessage(input, v)!));

@@ -1,0 +1,60 @@
+/**
+ * What a server frame means while our USER_HELLO awaits its answer (pure; connection.ts acts).
+ * Servers answer in several dialects (issue 14.3):
+ *  - ours: `ACK {msg_ref:"USER_HELLO", server_id, server_pub}`, signed by server_pub;
+ *  - `ACK {msg_ref:"USER_HELLO_OK", server_pub}` without server_id (the id is the ACK's `from`);
+ *  - no ACK at all: then only a key known beforehand (pinned for the URL, or given out of band
+ *    with --server-key) can verify the server, and the handshake completes on the first frame
+ *    that verifies under it. Without such a key nothing can: the caller times out and says so.
+ * An ACK must verify under the key it presents, and that key must equal the expected one.
+ * An ERROR refuses the hello.
+ */
+import { importPublicKey, SocpError, verifyFrame, type Frame, type RsaPublicKey } from '@socp/protocol';
+
+export type HelloAnswer =
+  | { kind: 'accepted'; serverId: string; key: RsaPublicKey; /** the frame is content too (keep it for the session) */ keep: boolean }
+  | { kind: 'refused'; error: SocpError }
+  /** Not (yet) the answer: keep it until the handshake completes. */
+  | { kind: 'hold' };
+
+const HELLO_ACK_REFS: readonly unknown[] = ['USER_HELLO', 'USER_HELLO_OK'];
+
+/** The wire codes a hello refusal keeps; any other is reported as UNKNOWN_TYPE with its text. */
+const KEPT_CODES = ['NAME_IN_USE', 'BAD_KEY'];
+
+export function helloAnswer(f: Frame, expected: RsaPublicKey | undefined, url: string): HelloAnswer {
+  if (f.type === 'ERROR') {
+    const code = f.payload.code;
+    const detail = f.payload.detail ?? '';
+    const forged = expected && !verifyFrame(f, expected).ok ? ' (not signed by the pinned server key)' : '';
+    return { kind: 'refused', error: new SocpError(KEPT_CODES.includes(code) ? (code as 'BAD_KEY') : 'UNKNOWN_TYPE', `${code}${detail ? `: ${detail}` : ''}${forged}`) };
+  }
+  if (f.type === 'ACK' && HELLO_ACK_REFS.includes(f.payload.msg_ref)) {
+    const serverPub = f.payload['server_pub'];
+    const serverId = typeof f.payload['server_id'] === 'string' ? f.payload['server_id'] : f.from;
+    if (typeof serverPub !== 'string') {
+      if (expected && verifyFrame(f, expected).ok) return { kind: 'accepted', serverId, key: expected, keep: false };
+      return { kind: 'refused', error: new SocpError('BAD_KEY', 'the server\'s hello ACK carries no server_pub') };
+    }
+    let key: RsaPublicKey;
+    try {
+      key = importPublicKey(serverPub);
+    } catch (e) {
+      return { kind: 'refused', error: e instanceof SocpError ? e : new SocpError('BAD_KEY', String(e)) };
+    }
+    if (!verifyFrame(f, key).ok) return { kind: 'refused', error: new SocpError('INVALID_SIG', 'server ACK is not signed by the key it presents') };
+    if (expected && !expected.equals(key)) {
+      return { kind: 'refused', error: new SocpError('BAD_KEY', `the server at ${url} presents a DIFFERENT key than the one pinned for it in known_servers.json or given with --server-key (fingerprint now ${key.fingerprint().slice(0, 16)}…); refusing to continue`) };
+    }
+    return { kind: 'accepted', serverId, key, keep: false };
+  }
+  if (expected && verifyFrame(f, expected).ok) return { kind: 'accepted', serverId: f.from, key: expected, keep: true };
+  return { kind: 'hold' };
+}
+
+/** Why a hello got no usable answer in time. */
+export function helloTimeout(url: string, timeoutMs: number, expected: RsaPublicKey | undefined): SocpError {
+  return new SocpError('TIMEOUT', expected
+    ? `no answer to USER_HELLO from ${url} within ${timeoutMs} ms: neither a hello ACK nor any frame signed by the pinned server key`
+    : `no answer to USER_HELLO from ${url} within ${timeoutMs} ms; a server that sends no hello ACK cannot be verified unless you pin its key out of band (--server-key / SOCP_SERVER_KEY, compare it with the operator's)`);
+}
