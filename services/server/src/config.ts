@@ -10,7 +10,10 @@ import { HEARTBEAT_INTERVAL_MS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, SEEN_I
 export interface BootstrapEntry { host: string; port: number; pubkey: string | undefined }
 
 export interface ServerConfig {
+  /** redis:// or rediss:// URL, or an absolute unix socket path */
   redisUrl: string;
+  /** AUTH password of that Redis; undefined: none */
+  redisPassword: string | undefined;
   host: string;
   port: number;
   adminHost: string;
@@ -27,7 +30,7 @@ export interface ServerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase'> {
+export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase' | 'redisPassword'> {
   return {
     redisUrl: 'redis://127.0.0.1:6379',
     host: '0.0.0.0',
@@ -90,6 +93,7 @@ export function loadConfig(env: Env): ServerConfig {
   const port = int('SOCP_PORT', d.port, 0, 65535);
   const cfg: ServerConfig = {
     redisUrl: str('SOCP_REDIS_URL', d.redisUrl),
+    redisPassword: undefined,
     host: str('SOCP_HOST', d.host),
     port,
     adminHost: str('SOCP_ADMIN_HOST', d.adminHost),
@@ -105,7 +109,7 @@ export function loadConfig(env: Env): ServerConfig {
     dedupeTtlMs: int('SOCP_DEDUPE_TTL_MS', d.dedupeTtlMs, 1_000, 86_400_000),
     logLevel: 'info',
   };
-  if (!/^rediss?:\/\//.test(cfg.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(cfg.redisUrl)})`);
+  if (!/^(rediss?:\/\/|\/)/.test(cfg.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss://, or be a unix socket's absolute path (got ${JSON.stringify(cfg.redisUrl)})`);
   if (cfg.deadAfterMs <= cfg.heartbeatMs) problems.push(`SOCP_DEAD_AFTER_MS (${cfg.deadAfterMs}) must exceed SOCP_HEARTBEAT_MS (${cfg.heartbeatMs})`);
 
   const fmt = str('SOCP_SERVER_KEY_FORMAT', 'der');
@@ -126,6 +130,11 @@ export function loadConfig(env: Env): ServerConfig {
   const pass = fromFile('SOCP_KEY_PASSPHRASE');
   if (pass === undefined || pass.length === 0) problems.push('SOCP_KEY_PASSPHRASE (or SOCP_KEY_PASSPHRASE_FILE) is required');
   else cfg.keyPassphrase = pass;
+
+  const redisPass = fromFile('SOCP_REDIS_PASSWORD');
+  if (redisPass === '') problems.push('SOCP_REDIS_PASSWORD_FILE is empty');
+  else if (redisPass !== undefined && /\s/.test(redisPass)) problems.push('SOCP_REDIS_PASSWORD (or its file) must be one line without spaces');
+  else cfg.redisPassword = redisPass;
 
   const boot = fromFile('SOCP_BOOTSTRAP');
   if (boot === undefined) problems.push('SOCP_BOOTSTRAP (or SOCP_BOOTSTRAP_FILE) is required: JSON [{"host","port","pubkey"}]');
