@@ -21,6 +21,8 @@ export const ROOT = resolve(__dirname, '../..');
 /** Shortened liveness so a killed server's users vanish within seconds (defaults 15 s / 45 s). */
 export const TIMINGS = { heartbeatMs: 2_000, deadAfterMs: 8_000, pruneAfterMs: 8_000 } as const;
 const MAX_SERVERS = 4;
+/** Tag of the project images (scripts/docker.sh: SOCP_IMAGE_TAG, default local). */
+export const IMAGE_TAG = process.env['SOCP_IMAGE_TAG'] || 'local';
 const BUILD_MS = 15 * 60_000; // cold build of two images on a loaded 2-core host
 const CMD_MS = 3 * 60_000;
 
@@ -30,6 +32,23 @@ export async function dockerSh(script: string, env: NodeJS.ProcessEnv = {}, time
     cwd: ROOT, env: { ...process.env, ...env }, timeout, maxBuffer: 16 << 20,
   });
   return stdout.trim();
+}
+
+/**
+ * A second checkout of this repository in `dest`, as `git clone` would make it but with the
+ * working tree's uncommitted changes: every file git tracks or would track, nothing it
+ * ignores (no node_modules, .env, deploy/local). `.tools` is linked, so the scripts find Node.
+ */
+export async function copyCheckout(dest: string): Promise<void> {
+  await run('bash', ['-c', `git ls-files -z --cached --others --exclude-standard | grep -zvx .tools \
+    | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -C "$1" -xf - && ln -sfn "$(readlink -f .tools)" "$1/.tools"`, 'copy', dest], { cwd: ROOT, timeout: CMD_MS });
+}
+
+/** `name=""` for every host port variable of the compose files: each port picked free. */
+export function randomPorts(): Record<string, string> {
+  const env: Record<string, string> = { SOCP_PROMETHEUS_PORT: '', SOCP_INTRODUCER_1_ADMIN_PORT: '', SOCP_INTRODUCER_2_ADMIN_PORT: '' };
+  for (let i = 1; i <= MAX_SERVERS; i++) Object.assign(env, { [`SOCP_SERVER_${i}_PORT`]: '', [`SOCP_SERVER_${i}_ADMIN_PORT`]: '' });
+  return env;
 }
 
 /** Engine, compose plugin, base images and socp/introducer + socp/server images. */
@@ -53,11 +72,8 @@ export class ComposeMesh {
       SOCP_HEARTBEAT_MS: String(TIMINGS.heartbeatMs),
       SOCP_DEAD_AFTER_MS: String(TIMINGS.deadAfterMs),
       SOCP_PRUNE_AFTER_MS: String(TIMINGS.pruneAfterMs),
-      SOCP_PROMETHEUS_PORT: '',
-      SOCP_INTRODUCER_1_ADMIN_PORT: '',
-      SOCP_INTRODUCER_2_ADMIN_PORT: '',
+      ...randomPorts(),
     };
-    for (let i = 1; i <= MAX_SERVERS; i++) Object.assign(base, { [`SOCP_SERVER_${i}_PORT`]: '', [`SOCP_SERVER_${i}_ADMIN_PORT`]: '' });
     await dockerSh('ensure_transfer_dir', base);
     this.env = base;
   }
