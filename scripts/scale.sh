@@ -103,7 +103,7 @@ sync_compose_file_env() {
 # init again with the current files: secrets of new servers, Prometheus targets. The exited
 # init container is removed first, so compose creates it from the new configuration.
 run_init() {
-  quiet compose rm -f -s init
+  quiet compose rm -f -s -v init
   compose up --exit-code-from init init >/dev/null 2>&1 || { diagnose init; die "init failed"; }
 }
 
@@ -114,7 +114,7 @@ if (( want > have )); then
   write_scale_file "$want"
   sync_compose_file_env
   log "starting ${new[*]} (running containers untouched)"
-  quiet compose rm -f -s init
+  quiet compose rm -f -s -v init
   compose_up --no-recreate "${new[@]}"
   # shellcheck disable=SC2046
   wait_ready $(for ((i = have + 1; i <= want; i++)); do echo "server-$i"; done)

@@ -46,7 +46,7 @@ beforeAll(async () => {
 }, SETUP_MS);
 
 afterAll(async () => {
-  await docker('rm', '-f', rogue.server, rogue.redis, rogue.probe).catch(() => '');
+  await docker('rm', '-f', '-v', rogue.server, rogue.redis, rogue.probe).catch(() => '');
   await mesh.down();
 }, 120_000);
 
@@ -76,7 +76,7 @@ test('a server container without the join secret is refused by the introducers a
     expect(seen).toEqual({ refusedByIntroducers: expect.any(Number), registered: [3, 3], links: [2, 2, 2], intruderReadyz: expect.not.stringMatching(/^200$/) });
     expect(seen.refusedByIntroducers).toBeGreaterThan(0);
   } finally {
-    await docker('rm', '-f', rogue.server, rogue.redis); // whatever the outcome: later steps must not meet it
+    await docker('rm', '-f', '-v', rogue.server, rogue.redis); // whatever the outcome: later steps must not meet it
   }
 }, DECIDE_MS + 120_000);
 
