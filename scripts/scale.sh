@@ -18,7 +18,7 @@ want=${1:-}; purge=${2:-}
 [[ "$want" =~ ^[0-9]+$ ]] && (( want >= BASE_SERVERS && want <= MAX_SERVERS )) \
   || die "usage: scale.sh N [--purge]   ($BASE_SERVERS <= N <= $MAX_SERVERS)"
 docker info >/dev/null 2>&1 || die "docker is not running (bash scripts/up.sh first)"
-[ -n "$(compose ps -q introducer-1 2>/dev/null)" ] || die "the mesh is not running: bash scripts/up.sh first"
+[ -n "$(compose ps -q 2>/dev/null)" ] || die "the mesh is not running: bash scripts/up.sh first"
 
 # One server + its Redis, as in docker-compose.yml (the image supplies the HEALTHCHECK).
 server_block() {
