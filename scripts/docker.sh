@@ -44,8 +44,8 @@ ensure_compose() {
               -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::archives=$tmp/archives")
   mkdir -p "$tmp/lists/partial" "$tmp/archives/partial"
   log "installing the compose v2 plugin (Debian trixie's docker-compose)"
-  apt-get "${opts[@]}" update -qq >/dev/null
-  (cd "$tmp" && apt-get "${opts[@]}" download docker-compose >/dev/null)
+  apt_get "${opts[@]}" update
+  (cd "$tmp" && apt_get "${opts[@]}" download docker-compose)
   deb=$(ls "$tmp"/docker-compose_*.deb) || die "docker-compose .deb not downloaded"
   dpkg -x "$deb" "$tmp/x"
   install -D "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" \
@@ -62,6 +62,18 @@ quiet() {
 }
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# Stand-ins carry a label with the hash of their recipe, so a changed recipe (e.g. a tool a
+# healthcheck needs) rebuilds them. A pulled image has a registry digest and is never touched.
+STANDIN_LABEL=io.socp.standin-recipe
+standin_recipe() {
+  { cat "$BASE_DIR/$1"; [ "$1" != redis.Dockerfile ] || cat "$BASE_DIR/redis-entrypoint.sh"; } | sha256sum | cut -c1-16
+}
+stale_standin() {
+  local info
+  info=$(docker image inspect -f "{{ len .RepoDigests }} {{ index .Config.Labels \"$STANDIN_LABEL\" }}" "$1" 2>/dev/null) || return 1
+  [ "${info%% *}" = 0 ] && [ "${info#* }" != "$(standin_recipe "$2")" ]
+}
 
 try_pull() { timeout "$DOCKER_PULL_SECS" docker pull -q "$1" >/dev/null 2>&1; }
 
@@ -99,7 +111,7 @@ build_node_standin() {
   # The image trusts what this machine trusts (e.g. a TLS-inspecting egress proxy's CA), so
   # `npm ci` in a build stage reaches the registry exactly as the host's npm does.
   cat /etc/ssl/certs/ca-certificates.crt >"$ctx/ca-certificates.crt" 2>/dev/null || :
-  quiet docker build -t "$NODE_IMAGE" -f "$BASE_DIR/node.Dockerfile" "$ctx"
+  quiet docker build --label "$STANDIN_LABEL=$(standin_recipe node.Dockerfile)" -t "$NODE_IMAGE" -f "$BASE_DIR/node.Dockerfile" "$ctx"
   rm -rf "$ctx"
 }
 
@@ -109,7 +121,7 @@ build_standin() {
   build_debian_base
   case "$image" in
     "$NODE_IMAGE") build_node_standin ;;
-    *) quiet docker build -t "$image" -f "$BASE_DIR/$dockerfile" "$BASE_DIR" ;;
+    *) quiet docker build --label "$STANDIN_LABEL=$(standin_recipe "$dockerfile")" -t "$image" -f "$BASE_DIR/$dockerfile" "$BASE_DIR" ;;
   esac
 }
 
@@ -117,6 +129,7 @@ ensure_base_images() {
   local spec image
   for spec in "$NODE_IMAGE=node.Dockerfile" "$REDIS_IMAGE=redis.Dockerfile" "$PROM_IMAGE=prometheus.Dockerfile"; do
     image=${spec%%=*}
+    if stale_standin "$image" "${spec#*=}"; then build_standin "$image" "${spec#*=}"; continue; fi
     have_image "$image" && continue
     if try_pull "$image"; then log "pulled $image"; continue; fi
     build_standin "$image" "${spec#*=}"
@@ -130,13 +143,19 @@ ensure_docker_stack() {
 }
 
 # ---- the compose mesh (scripts/up.sh, down.sh, scale.sh) --------------------------------
-# deploy/local (gitignored) holds what a deployment generates: secrets/ and compose.scale.yml.
+# deploy/local (gitignored) holds what a deployment generates on the host: compose.scale.yml
+# (scale.sh) and, for Swarm, the secret files (its secrets are made from files). The compose
+# mesh keeps its secrets in volumes, made by its `init` service (deploy/compose/init.sh).
 SOCP_LOCAL_DIR=${SOCP_LOCAL_DIR:-$ROOT/deploy/local}
 export SOCP_SECRETS_DIR=${SOCP_SECRETS_DIR:-$SOCP_LOCAL_DIR/secrets}
 SCALE_FILE="$SOCP_LOCAL_DIR/compose.scale.yml"
-SERVICE_UID=1000          # user `node` in our images; secret files are bind-mounted for it
 READY_SECS=${SOCP_READY_SECS:-180}
+# A service that restarted this often while we wait is crash-looping: diagnose at once
+# instead of waiting out READY_SECS.
+CRASH_RESTARTS=2
+LOG_LINES=15              # log lines shown for a service that is not ready
 PROJECT_IMAGES=(introducer server client-cli)
+export SOCP_IMAGE_TAG=${SOCP_IMAGE_TAG:-local}
 
 compose() {
   local files=(-f "$ROOT/docker-compose.yml")
@@ -144,56 +163,30 @@ compose() {
   docker compose --project-directory "$ROOT" "${files[@]}" "$@"
 }
 
+project_name() { compose config --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])'; }
+
 # Every volume of the compose project, including those of servers scale.sh removed (they are
 # no longer in the compose files, so `down --volumes` misses them).
 remove_project_volumes() {
   local project
-  project=$(compose config --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])')
+  project=$(project_name)
   [ -n "$project" ] || return 0
   docker volume ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker volume rm >/dev/null
 }
 
-# socp/<service>:local from the target <service> of the root Dockerfile (the layer cache makes
-# reruns quick); all three images, or the services named.
+# socp/<service>:$SOCP_IMAGE_TAG from the target <service> of the root Dockerfile (the layer
+# cache makes reruns quick); all three images, or the services named.
 build_project_images() {
   local s
   for s in "${@:-${PROJECT_IMAGES[@]}}"; do
-    log "docker build --target $s socp/$s:local"
-    quiet docker build --target "$s" -t "socp/$s:local" "$ROOT"
+    log "docker build --target $s socp/$s:$SOCP_IMAGE_TAG"
+    quiet docker build --target "$s" -t "socp/$s:$SOCP_IMAGE_TAG" "$ROOT"
   done
 }
 
-ensure_secrets_dir() {
-  mkdir -p "$SOCP_SECRETS_DIR"
-  chmod 700 "$SOCP_SECRETS_DIR"
-  chown "$SERVICE_UID:$SERVICE_UID" "$SOCP_SECRETS_DIR"
-}
-
-# A random passphrase (256 bits), readable only by the services' user; kept once written.
-ensure_passphrase() {
-  local f="$SOCP_SECRETS_DIR/$1.pass"
-  [ -s "$f" ] && return 0
-  (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' >"$f")
-  chown "$SERVICE_UID:$SERVICE_UID" "$f"
-}
-
-# Generates (first time) or opens the introducer's encrypted key with the introducer image's
-# key tool and prints its public key (base64url DER SPKI).
-introducer_pubkey() {
-  local name=$1
-  ensure_passphrase "$name"
-  docker run --rm --user "$SERVICE_UID:$SERVICE_UID" -v "$SOCP_SECRETS_DIR:/out" \
-    -e "SOCP_KEY_PASSPHRASE_FILE=/out/$name.pass" socp/introducer:local \
-    node services/introducer/dist/keygen.js --out "/out/$name.key.pem" 2>/dev/null
-}
-
-# SOCP_BOOTSTRAP for the servers: both introducers, their keys pinned.
-bootstrap_json() {
-  local k1 k2
-  k1=$(introducer_pubkey introducer-1) && [ -n "$k1" ] || die "introducer-1 key tool failed"
-  k2=$(introducer_pubkey introducer-2) && [ -n "$k2" ] || die "introducer-2 key tool failed"
-  printf '[{"host":"introducer-1","port":9100,"pubkey":"%s"},{"host":"introducer-2","port":9100,"pubkey":"%s"}]' "$k1" "$k2"
-}
+# The client's transfer folder (docker-compose.yml `client`): exists before compose would
+# create it as root; init makes its received/ writable for the client's user.
+ensure_transfer_dir() { mkdir -p "${SOCP_TRANSFER_DIR:-$ROOT/transfer}/received"; }
 
 # env_set KEY VALUE: set one line of the root .env (compose reads it), keeping other lines.
 env_set() {
@@ -212,14 +205,107 @@ env_unset() {
 # Server names of the running deployment (base file + scale file), e.g. "server-1 server-2".
 server_services() { compose config --services 2>/dev/null | grep -E '^server-[0-9]+$' | sort -V; }
 
-http_ok() { curl -fsS -o /dev/null --max-time 3 "$1"; }
+http_ok() { curl -fs -o /dev/null --max-time 3 "$1" 2>/dev/null; }
 
-# Waits until every introducer's and server's /readyz answers 200 on its published port.
+# ---- when something does not start: its state, its last log lines, the likely cause ----------
+likely_cause() { # SERVICE LOGTEXT
+  local svc=$1 text=$2 n=${1##*-}
+  case "$text" in
+    *"init: ERROR"*) echo "init refused to start the deployment (its message is above)." ;;
+    *SOCP_ERR_KEYSTORE*)
+      echo "$svc's key passphrase does not open the private key stored in its data volume: the"
+      echo "volume comes from a deployment with other secrets. Start from the checkout/secrets that"
+      echo "made it, or delete the data: bash scripts/down.sh --volumes   (deletes every server's Redis"
+      echo "data - server ids, accounts, offline queues -, the introducers' registries and keys, the"
+      echo "generated secrets and Prometheus's history), then bash scripts/up.sh" ;;
+    *WRONGPASS*|*NOAUTH*)
+      echo "$svc's Redis password does not match what redis-$n requires (its shared volume"
+      echo "redis-$n-link was changed): docker compose restart redis-$n $svc" ;;
+    *"OOM command not allowed"*)
+      echo "redis-$n reached its memory cap (SOCP_REDIS_MAXMEMORY, default 256mb): raise it, then bash scripts/up.sh" ;;
+    *SOCP_ERR_CONFIG*) echo "invalid configuration: the log line above lists every problem." ;;
+    *"address already in use"*|*"port is already allocated"*|*EADDRINUSE*)
+      echo "a host port is taken: pick others with SOCP_SERVER_<N>_PORT, SOCP_SERVER_<N>_ADMIN_PORT, ... (docs/docker.md, Ports)." ;;
+    *EACCES*|*"permission denied"*) echo "$svc may not read or connect to a file it needs (the path is in the log above); owners and modes are set by deploy/compose/init.sh and redis.sh." ;;
+    *ENOTFOUND*|*EAI_AGAIN*|*ECONNREFUSED*)
+      echo "$svc cannot reach a service it needs (see the address in the log); check that it is running: docker compose ps" ;;
+    *) echo "no known cause in its log; the whole log: docker compose logs $svc" ;;
+  esac
+}
+
+diagnose() { # SERVICE...
+  local svc id state logs since
+  for svc in "$@"; do
+    id=$(compose ps -a -q "$svc" 2>/dev/null | head -n1)
+    state=$([ -n "$id" ] && docker inspect -f '{{.State.Status}}{{if .State.Health}} ({{.State.Health.Status}}){{end}}, exit code {{.State.ExitCode}}, restarted {{.RestartCount}} times' "$id" 2>/dev/null || echo "no container")
+    # An exited container's last run is complete: show that run only (init's logs accumulate).
+    since=$([ -n "$id" ] && docker inspect -f '{{if eq .State.Status "exited"}}{{.State.StartedAt}}{{end}}' "$id" 2>/dev/null || true)
+    logs=$([ -n "$id" ] && docker logs --tail "$LOG_LINES" ${since:+--since "$since"} "$id" 2>&1 || true)
+    printf '\n── %s: %s\n%s\n' "$svc" "$state" "$(printf '%s\n' "$logs" | sed 's/^/   /')" >&2
+    printf '── likely cause: %s\n' "$(likely_cause "$svc" "$logs" | sed '2,$s/^/   /')" >&2
+  done
+}
+
+restart_count() { # SERVICE → how often its container restarted (0 when it has none)
+  local id; id=$(compose ps -a -q "$1" 2>/dev/null | head -n1)
+  [ -n "$id" ] && docker inspect -f '{{.RestartCount}}' "$id" 2>/dev/null || echo 0
+}
+
+# Services of the project that are not running as they should (exited non-zero, unhealthy,
+# restarting, crash-looping: CRASH_RESTARTS restarts beyond the count in the associative array
+# named by FAILED_BASELINE, if set), among those named (default: all).
+FAILED_BASELINE=
+failed_services() {
+  local svc id status code health restarts base svcs=("$@")
+  [ $# -gt 0 ] || mapfile -t svcs < <(compose config --services)
+  for svc in "${svcs[@]}"; do
+    id=$(compose ps -a -q "$svc" 2>/dev/null | head -n1)
+    if [ -z "$id" ]; then echo "$svc"; continue; fi
+    read -r status code restarts health < <(docker inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$id")
+    base=0
+    if [ -n "$FAILED_BASELINE" ]; then local -n baseline=$FAILED_BASELINE; base=${baseline[$svc]:-0}; fi
+    case "$status/$code/${health:-none}" in
+      exited/0/*|created/*) ;;                         # a one-shot that completed (init); not started yet
+      exited/*|dead/*|restarting/*|*/unhealthy) echo "$svc" ;;
+      running/*/healthy) ;;
+      *) (( restarts - base < CRASH_RESTARTS )) || echo "$svc" ;;   # running, crash-looping
+    esac
+  done
+}
+
+# `compose up -d ARGS...`; on failure: compose's own message, then each failed service diagnosed.
+compose_up() {
+  local out; out=$(mktemp)
+  if compose up -d "$@" >"$out" 2>&1; then rm -f "$out"; return 0; fi
+  grep -vE '^\s*(Container|Network|Volume) ' "$out" >&2 || true
+  rm -f "$out"
+  # shellcheck disable=SC2046
+  diagnose $(failed_services)
+  die "docker compose up failed (details above)"
+}
+
+# wait_ready SERVICE...: until each one's /readyz answers 200 on its published admin port.
+# Stops at once, with the diagnosis, when one crash-loops; after READY_SECS otherwise.
+declare -A READY_RESTARTS
 wait_ready() {
-  local svc port
-  for svc in introducer-1 introducer-2 $(server_services); do
-    port=$(compose port "$svc" 9180 2>/dev/null | sed 's/.*://') || true
-    [ -n "$port" ] || die "$svc has no published admin port"
-    wait_for "$svc /readyz (127.0.0.1:$port)" "$READY_SECS" http_ok "http://127.0.0.1:$port/readyz"
+  local svc port end=$((SECONDS + READY_SECS)) pending=("$@") still bad
+  for svc in "$@"; do READY_RESTARTS[$svc]=$(restart_count "$svc"); done
+  while [ ${#pending[@]} -gt 0 ]; do
+    still=()
+    for svc in "${pending[@]}"; do
+      port=$(compose port "$svc" 9180 2>/dev/null | sed 's/.*://') || true
+      if [ -n "$port" ] && http_ok "http://127.0.0.1:$port/readyz"; then continue; fi
+      still+=("$svc")
+    done
+    pending=("${still[@]}")
+    [ ${#pending[@]} -gt 0 ] || break
+    bad=$(FAILED_BASELINE=READY_RESTARTS failed_services "${pending[@]}")
+    if [ -n "$bad" ]; then
+      # shellcheck disable=SC2086
+      diagnose $bad
+      die "not ready: $(echo $bad)"
+    fi
+    if (( SECONDS >= end )); then diagnose "${pending[@]}"; die "timed out after ${READY_SECS}s waiting for ${pending[*]} /readyz"; fi
+    sleep 1
   done
 }

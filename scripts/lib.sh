@@ -39,14 +39,39 @@ ensure_node() {
   log "node $(node -v), npm $(npm -v)"
 }
 
+# apt/dpkg is often busy on a fresh VM (boot-time unattended upgrades, cloud-init): wait for
+# its lock instead of failing; 10 minutes covers a boot-time upgrade run.
+APT_LOCK_WAIT_SECS=${SOCP_APT_LOCK_WAIT_SECS:-600}
+APT_LOCK_RE='Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock directory'
+
+# apt_get ARGS...: apt-get, quiet (its output is shown only if it fails), waiting for the
+# dpkg/apt lock up to APT_LOCK_WAIT_SECS with one message.
+apt_get() {
+  local out end=$((SECONDS + APT_LOCK_WAIT_SECS)) told=0
+  out=$(mktemp)
+  until DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=5 "$@" >"$out" 2>&1; do
+    if grep -qE "$APT_LOCK_RE" "$out" && (( SECONDS < end )); then
+      if [ "$told" = 0 ]; then
+        log "apt is busy ($(grep -oE 'held by process [0-9]+( \([^)]*\))?' "$out" | head -n1 || echo 'another apt or dpkg is running')): waiting up to ${APT_LOCK_WAIT_SECS}s"
+        told=1
+      fi
+      sleep 3
+      continue
+    fi
+    cat "$out" >&2; rm -f "$out"
+    die "apt-get $* failed"
+  done
+  rm -f "$out"
+}
+
 APT_UPDATED=0
 apt_install() {
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "apt-get install ${missing[*]}"
-  if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq >/dev/null; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ "$APT_UPDATED" = 0 ]; then apt_get update; APT_UPDATED=1; fi
+  apt_get install -y --no-install-recommends "${missing[@]}"
 }
 
 # Tools the test lanes use outside Docker: redis-server (per-node Redis of the local mesh),

@@ -2,13 +2,18 @@
 # Deploys deploy/swarm/stack.yml on a single-node swarm and checks that the mesh forms: every
 # server ready (/readyz 200) and linked to the other two (socp_peer_links_up = 2), then removes
 # the stack (and its volumes). `--keep` leaves it running; remove later with `--rm`.
-# A swarm this script had to create is left again at the end (`docker swarm leave --force`).
+# Secrets: deploy/compose/init.sh (the compose mesh's init step) writes them as files under
+# $SOCP_LOCAL_DIR/secrets, checking them against the stack's Redis volumes if a kept stack left
+# some; swarm secrets are made from those files.
+# A swarm this script had to create is left again at the end (`docker swarm leave --force`),
+# and the docker_gwbridge network that `swarm init` made is removed with it.
 source "$(dirname "$0")/../../scripts/lib.sh"
 export SOCP_LOCAL_DIR="${SOCP_SWARM_LOCAL_DIR:-$ROOT/deploy/local/swarm}"
 source "$ROOT/scripts/docker.sh"
 cd "$ROOT"
 STACK=${SOCP_STACK:-socp-swarm}
 FORM_SECS=${SOCP_FORM_SECS:-300}
+SERVERS=3                 # as in stack.yml
 STATE_FILE="$SOCP_LOCAL_DIR/swarm-created-by-deploy"
 mode=${1:-check}
 
@@ -26,7 +31,31 @@ remove_stack() {
   wait_for "stack $STACK containers gone" 120 bash -c "[ -z \"\$(docker ps -aq --filter label=com.docker.stack.namespace=$STACK)\" ]"
   wait_for "stack $STACK network gone" 60 bash -c "[ -z \"\$(docker network ls -q --filter label=com.docker.stack.namespace=$STACK)\" ]"
   docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK" | xargs -r docker volume rm >/dev/null
-  if [ -f "$STATE_FILE" ]; then log "leaving the swarm this script created"; docker swarm leave --force >/dev/null; rm -f "$STATE_FILE"; fi
+  if [ -f "$STATE_FILE" ]; then
+    log "leaving the swarm this script created"
+    docker swarm leave --force >/dev/null
+    if grep -q gwbridge-made "$STATE_FILE"; then
+      wait_for "docker_gwbridge unused" 30 bash -c '[ "$(docker network inspect -f "{{len .Containers}}" docker_gwbridge 2>/dev/null || echo 0)" = 0 ]'
+      docker network rm docker_gwbridge >/dev/null 2>&1 || true
+    fi
+    rm -f "$STATE_FILE"
+  fi
+}
+
+# The stack's secret files via init (as for compose): existing Redis volumes of a kept stack
+# are mounted read-only so that init refuses secrets that no longer open them.
+init_secrets() {
+  local args=(--rm --network none --user 0:0 -e "SOCP_INIT_SERVERS=$SERVERS"
+              -v "$ROOT/deploy/compose/init.sh:/socp/init.sh:ro" -v "$SOCP_SECRETS_DIR/prometheus-sd:/v/prometheus-sd")
+  local u i out
+  for u in introducer-1 introducer-2 $(for ((i = 1; i <= SERVERS; i++)); do echo "server-$i redis-$i"; done); do
+    args+=(-v "$SOCP_SECRETS_DIR/$u:/v/$u")
+  done
+  for ((i = 1; i <= SERVERS; i++)); do
+    docker volume inspect "${STACK}_redis-$i-data" >/dev/null 2>&1 && args+=(-v "${STACK}_redis-$i-data:/v/redis-$i-data:ro")
+  done
+  out=$(docker run "${args[@]}" "socp/introducer:$SOCP_IMAGE_TAG" sh /socp/init.sh 2>&1) \
+    || { printf '%s\n' "$out" >&2; die "init refused to make the stack's secrets (see above)"; }
 }
 
 if [ "$mode" = --rm ]; then remove_stack; exit 0; fi
@@ -34,14 +63,14 @@ t0=$SECONDS
 ensure_node
 ensure_docker_stack
 build_project_images introducer server
+mkdir -p "$SOCP_SECRETS_DIR"; chmod 700 "$SOCP_SECRETS_DIR"
+init_secrets
 if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+  gw=gwbridge-kept; docker network inspect docker_gwbridge >/dev/null 2>&1 || gw=gwbridge-made
   log "docker swarm init --advertise-addr 127.0.0.1"
   docker swarm init --advertise-addr 127.0.0.1 >/dev/null
-  mkdir -p "$SOCP_LOCAL_DIR"; touch "$STATE_FILE"
+  mkdir -p "$SOCP_LOCAL_DIR"; echo "$gw" >"$STATE_FILE"
 fi
-ensure_secrets_dir
-for n in 1 2 3; do ensure_passphrase "server-$n"; done
-SOCP_BOOTSTRAP=$(bootstrap_json); export SOCP_BOOTSTRAP
 [ "$mode" = --keep ] || trap remove_stack EXIT
 log "docker stack deploy $STACK"
 quiet docker stack deploy --resolve-image never -c deploy/swarm/stack.yml "$STACK"

@@ -1,8 +1,9 @@
 # Offline stand-in for prom/prometheus:v2.42.0: Debian's Prometheus 2.42, used like the
 # official image (config /etc/prometheus/prometheus.yml, data /prometheus, user nobody).
+# wget as in the official (busybox) image: the compose healthcheck uses it.
 FROM local/debian:bookworm
 RUN apt-get update -qq \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus wget >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /prometheus && chown nobody:nogroup /prometheus \
  && ln -sf /usr/bin/prometheus /bin/prometheus 2>/dev/null || true

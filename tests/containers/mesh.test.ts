@@ -3,8 +3,9 @@
  * its own Redis, Prometheus), driven from the host on mapped ports by raw SOCP users:
  * DMs across servers, a public message and a file; a server container killed → its users
  * leave the others' rosters within the heartbeat window; restarted → same server id, rejoins;
- * scaled to 4 servers with scripts/scale.sh; Prometheus reports every target up with socp_*
- * series; shrunk back to 3, the stopped server's user is removed and the introducers prune it.
+ * scaled to 4 servers with scripts/scale.sh; Prometheus (healthy) reports every target up, by
+ * name, with socp_* series, its alert rules loaded and the console page rendering; shrunk back
+ * to 3, the stopped server's user is removed, the introducers prune it, Prometheus drops it.
  * Everything is removed in afterAll, also when a step fails.
  */
 import { randomBytes } from 'node:crypto';
@@ -120,9 +121,10 @@ test('scaled to 4 servers without restarting the others: the new one joins and l
   expect((await dave.waitMessage(bob.id, 20_000, kd)).text).toBe('hi dave on server-4');
 });
 
-test('Prometheus scrapes every server and introducer, all up, socp_* series present', async () => {
+test('Prometheus (healthy) scrapes every server and introducer by name, all up, socp_* series present, alert rules and console loaded', async () => {
   const prom = `http://127.0.0.1:${await mesh.port('prometheus', 9090)}`;
-  type Target = { labels: { job: string; instance: string }; health: string };
+  expect(await mesh.compose('ps', '--format', '{{.Health}}', 'prometheus')).toBe('healthy');
+  type Target = { labels: { job: string; instance: string; server?: string; introducer?: string }; health: string };
   const targets = await waitFor('every target up', async () => {
     const r = await httpGet(`${prom}/api/v1/targets?state=active`);
     const active = (r.body as { data: { activeTargets: Target[] } }).data.activeTargets;
@@ -130,6 +132,18 @@ test('Prometheus scrapes every server and introducer, all up, socp_* series pres
     return count('socp-server') === 4 && count('socp-introducer') === 2 && active.every((t) => t.health === 'up') ? active : undefined;
   }, 90_000, 1_000);
   expect(targets.length).toBe(7);
+  // Named, not container IPs: scale.sh's server-4 was added to the targets file init rewrote.
+  const names = targets.filter((t) => t.labels.job !== 'prometheus').map((t) => `${t.labels.server ?? t.labels.introducer} ${t.labels.instance}`).sort();
+  expect(names).toEqual(['introducer-1 introducer-1:9180', 'introducer-2 introducer-2:9180',
+    ...[1, 2, 3, 4].map((n) => `server-${n} server-${n}:9180`)]);
+  const rules = (await httpGet(`${prom}/api/v1/rules`)).body as { data: { groups: { rules: { name: string; health: string }[] }[] } };
+  const loaded = rules.data.groups.flatMap((g) => g.rules);
+  expect(loaded.map((r) => r.name)).toEqual(expect.arrayContaining(['SocpServerDown', 'SocpPeerLinkMissing', 'SocpRedisDown', 'SocpSigningBacklog', 'SocpSlowConsumerCloses']));
+  expect(loaded.every((r) => r.health !== 'err')).toBe(true);
+  const console = await httpGet(`${prom}/consoles/socp.html`, 10_000);
+  expect(console.status).toBe(200);
+  for (const n of [1, 2, 3, 4]) expect(console.text).toContain(`<td>server-${n}</td>`);
+  expect(console.text).not.toMatch(/error executing template|template: /);
   const q = encodeURIComponent('count by (job) ({__name__=~"socp_.+"})');
   const series = await waitFor('socp_* series', async () => {
     const r = await httpGet(`${prom}/api/v1/query?query=${q}`);
@@ -148,4 +162,11 @@ test('shrunk back to 3: the stopped server\'s user is removed everywhere and the
   }
   await waitFor('server-1 back to 2 links', async () => (await serverMetric(1, 'socp_peer_links_up')) === 2, 30_000, 500);
   expect(await mesh.compose('ps', '-q', 'server-4')).toBe('');
+  // Prometheus stops scraping it (the targets file is rewritten), rather than reporting it down.
+  const prom = `http://127.0.0.1:${await mesh.port('prometheus', 9090)}`;
+  await waitFor('server-4 no longer a Prometheus target', async () => {
+    const r = await httpGet(`${prom}/api/v1/targets?state=active`);
+    const servers = (r.body as { data: { activeTargets: { labels: { job: string; server?: string } }[] } }).data.activeTargets.filter((t) => t.labels.job === 'socp-server');
+    return servers.map((t) => t.labels.server).sort().join() === 'server-1,server-2,server-3';
+  }, 90_000, 1_000);
 });

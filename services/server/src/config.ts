@@ -13,7 +13,10 @@ import {
 export interface BootstrapEntry { host: string; port: number; pubkey: string | undefined }
 
 export interface ServerConfig {
+  /** redis:// or rediss:// URL, or an absolute unix socket path */
   redisUrl: string;
+  /** AUTH password of that Redis; undefined: none */
+  redisPassword: string | undefined;
   host: string;
   port: number;
   adminHost: string;
@@ -36,7 +39,7 @@ export interface ServerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase' | 'joinSecret' | 'admit'> {
+export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase' | 'joinSecret' | 'admit' | 'redisPassword'> {
   return {
     redisUrl: 'redis://127.0.0.1:6379',
     host: '0.0.0.0',
@@ -100,6 +103,7 @@ export function loadConfig(env: Env): ServerConfig {
   const port = int('SOCP_PORT', d.port, 0, 65535);
   const cfg: ServerConfig = {
     redisUrl: str('SOCP_REDIS_URL', d.redisUrl),
+    redisPassword: undefined,
     host: str('SOCP_HOST', d.host),
     port,
     adminHost: str('SOCP_ADMIN_HOST', d.adminHost),
@@ -118,7 +122,7 @@ export function loadConfig(env: Env): ServerConfig {
     admit: parseAdmitRules(env['SOCP_ADMIT'], problems),
     logLevel: 'info',
   };
-  if (!/^rediss?:\/\//.test(cfg.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(cfg.redisUrl)})`);
+  if (!/^(rediss?:\/\/|\/)/.test(cfg.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss://, or be a unix socket's absolute path (got ${JSON.stringify(cfg.redisUrl)})`);
   if (cfg.deadAfterMs <= cfg.heartbeatMs) problems.push(`SOCP_DEAD_AFTER_MS (${cfg.deadAfterMs}) must exceed SOCP_HEARTBEAT_MS (${cfg.heartbeatMs})`);
 
   const fmt = str('SOCP_SERVER_KEY_FORMAT', 'der');
@@ -143,6 +147,11 @@ export function loadConfig(env: Env): ServerConfig {
   const secret = fromFile('SOCP_JOIN_SECRET');
   if (secret !== undefined && secret.length < MIN_JOIN_SECRET_CHARS) problems.push(`SOCP_JOIN_SECRET must be at least ${MIN_JOIN_SECRET_CHARS} characters (e.g. 32 random bytes, base64url)`);
   else cfg.joinSecret = secret;
+
+  const redisPass = fromFile('SOCP_REDIS_PASSWORD');
+  if (redisPass === '') problems.push('SOCP_REDIS_PASSWORD_FILE is empty');
+  else if (redisPass !== undefined && /\s/.test(redisPass)) problems.push('SOCP_REDIS_PASSWORD (or its file) must be one line without spaces');
+  else cfg.redisPassword = redisPass;
 
   const boot = fromFile('SOCP_BOOTSTRAP');
   if (boot === undefined) problems.push('SOCP_BOOTSTRAP (or SOCP_BOOTSTRAP_FILE) is required: JSON [{"host","port","pubkey"}]');

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   }
   const log = pino(loggerOptions(config.logLevel));
   if (config.bootstrap.some((b) => b.pubkey === undefined)) log.warn('an introducer is configured without a pinned key: its WELCOME will not be verified');
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false, password: config.redisPassword });
   const wss = new WebSocketServer({ host: config.host, port: config.port, maxPayload: MAX_FRAME_BYTES });
   try {
     const node = await startServerNode(config, { redis, log, registry: new Registry(), wss });

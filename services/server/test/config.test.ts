@@ -35,6 +35,19 @@ test('_FILE variants are read', () => {
   expect(c.advertisePort).toBe(7000);
 });
 
+test('SOCP_REDIS_PASSWORD_FILE is read, checked, and none means no AUTH; a unix socket path is a valid SOCP_REDIS_URL', () => {
+  writeFileSync(join(dir, 'redis.pass'), 'r3dis-pass\n');
+  writeFileSync(join(dir, 'empty.pass'), '\n');
+  const base = { SOCP_BOOTSTRAP: boot(), SOCP_KEY_PASSPHRASE: 'x' };
+  expect(loadConfig(base).redisPassword).toBeUndefined();
+  const c = loadConfig({ ...base, SOCP_REDIS_PASSWORD_FILE: join(dir, 'redis.pass'), SOCP_REDIS_URL: '/run/redis/sock/redis.sock' });
+  expect(c.redisPassword).toBe('r3dis-pass');
+  expect(c.redisUrl).toBe('/run/redis/sock/redis.sock');
+  for (const file of [join(dir, 'empty.pass'), join(dir, 'missing.pass')]) {
+    expect(() => loadConfig({ ...base, SOCP_REDIS_PASSWORD_FILE: file })).toThrow(/SOCP_REDIS_PASSWORD_FILE/);
+  }
+});
+
 test('every problem is listed in one SOCP_ERR_CONFIG error', () => {
   let err: { code?: string; message?: string } = {};
   try {
