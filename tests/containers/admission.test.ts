@@ -51,7 +51,7 @@ afterAll(async () => {
 }, 120_000);
 
 test('a server container without the join secret is refused by the introducers and never linked', async () => {
-  const refusedBefore = await introducerSum('socp_introducer_joins_total', { result: 'rejected' });
+  const refusedBefore = await introducerSum('socp_introducer_joins_total', { result: 'not_admitted' });
   const bootstrap = await mesh.compose('exec', '-T', 'server-1', 'cat', '/run/secrets/bootstrap.json'); // public keys only
   const net = `${mesh.project}_mesh`;
   await docker('run', '-d', '--name', rogue.redis, '--network', net, 'redis:7-bookworm');
@@ -62,12 +62,12 @@ test('a server container without the join secret is refused by the introducers a
   try {
     // Either outcome decides: the introducers refuse it, or they register a fourth server.
     await waitFor('the intruder refused or admitted', async () =>
-      (await introducerSum('socp_introducer_joins_total', { result: 'rejected' })) > refusedBefore
+      (await introducerSum('socp_introducer_joins_total', { result: 'not_admitted' })) > refusedBefore
       || metricValue(await metrics('introducer-1'), 'socp_introducer_servers_registered') > 3, DECIDE_MS, 1_000).catch(() => undefined);
     const readyz = await docker('exec', rogue.server, 'node', '-e',
       "require('http').get('http://127.0.0.1:9180/readyz',r=>console.log(r.statusCode)).on('error',e=>console.log(e.code))");
     const seen = {
-      refusedByIntroducers: (await introducerSum('socp_introducer_joins_total', { result: 'rejected' })) - refusedBefore,
+      refusedByIntroducers: (await introducerSum('socp_introducer_joins_total', { result: 'not_admitted' })) - refusedBefore,
       registered: [metricValue(await metrics('introducer-1'), 'socp_introducer_servers_registered'), metricValue(await metrics('introducer-2'), 'socp_introducer_servers_registered')],
       links: [await links(1), await links(2), await links(3)],
       intruderReadyz: readyz,

@@ -56,6 +56,7 @@ beforeAll(async () => {
 }, SETUP_MS);
 
 afterAll(async () => {
+  if (process.env['SOCP_KEEP_LOGS']) require('node:fs').writeFileSync(process.env['SOCP_KEEP_LOGS'], await mesh.logs(400));
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   await mesh.down();
 }, 120_000);
@@ -109,23 +110,23 @@ test('Redis of a server killed and restarted: /readyz reports it, the server sta
   const recoverMs = Date.now() - t1;
   expect(await mesh.startedAt('server-2')).toBe(started); // never crashed or restarted
   expect(await identity('server-2')).toBe(idBefore);
-  // bob's binding (user_id → key) and name survived: with bob offline, another key for his id is
-  // refused and his name stays his; his own key is accepted
+  // bob's binding (user_id → key) survived: with bob offline, another key for his id is refused,
+  // so is a hello that does not prove his key; his own key is accepted
   bob.sock.terminate();
   await alice.waitForUserGone(bob.id, 30_000);
   const { user: thief, answer } = await RawUser.hello(await mesh.wsUrl(2), { key: keys[3]!, userId: bob.id });
   thief.sock.terminate();
   expect(answer.type).toBe('ERROR');
   expect((answer.payload as { code: string }).code).toBe('BAD_KEY');
-  const { user: namesake, answer: a2nd } = await RawUser.hello(await mesh.wsUrl(2), { key: keys[3]!, name: 'bob' });
-  namesake.sock.terminate();
-  expect((a2nd.payload as { code: string }).code).toBe('NAME_IN_USE');
+  const { user: unproven, answer: a2nd } = await RawUser.hello(await mesh.wsUrl(2), { key: keys[1]!, userId: bob.id, unproven: true });
+  unproven.sock.terminate();
+  expect((a2nd.payload as { code: string }).code).toBe('INVALID_SIG');
   bob = await reconnect(bob, 2);
   await alice.waitForUser(bob.id, 60_000);
   const m = bob.mark();
   alice.sendDm(bob.id, 'after redis restart');
   expect((await bob.waitMessage(alice.id, 30_000, m)).text).toBe('after redis restart');
-  report('redis-kill-restart', { readyz503AfterMs: detectMs, readyz200AfterMs: recoverMs, serverRestarted: false, bindingKept: true, nameKept: true });
+  report('redis-kill-restart', { readyz503AfterMs: detectMs, readyz200AfterMs: recoverMs, serverRestarted: false, bindingKept: true, unprovenRefused: true });
 });
 
 test('docker pause of a server past the dead window: the others declare it dead, drop its users, re-link after unpause', async () => {
