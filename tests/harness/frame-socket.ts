@@ -34,10 +34,10 @@ export class FrameSocket {
     ws.on('error', () => this.wake());
   }
 
-  /** Open a socket (rejects on connect failure or after `timeoutMs`). */
-  static connect(url: string, timeoutMs = 5_000, maxPayload = 64 * 1024 * 1024): Promise<FrameSocket> {
+  /** Open a socket (rejects on connect failure or after `timeoutMs`); `autoPong: false` plays a peer whose pings go unanswered. */
+  static connect(url: string, timeoutMs = 5_000, maxPayload = 64 * 1024 * 1024, autoPong = true): Promise<FrameSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, maxPayload });
+      const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, maxPayload, autoPong });
       const fs = new FrameSocket(ws);
       ws.once('open', () => resolve(fs));
       ws.once('error', (e) => reject(e));

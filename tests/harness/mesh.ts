@@ -46,6 +46,8 @@ export interface MeshOptions {
   keepDir?: boolean;
   /** Extra environment for every server. */
   serverEnv?: Record<string, string>;
+  /** Extra environment for every introducer (e.g. SOCP_ADMIT for another implementation's server). */
+  introducerEnv?: Record<string, string>;
 }
 
 export interface IntroducerHandle {
@@ -190,6 +192,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       ...baseEnv(),
       SOCP_HOST: '127.0.0.1', SOCP_PORT: String(h.wsPort), SOCP_ADMIN_HOST: '127.0.0.1', SOCP_ADMIN_PORT: String(h.adminPort),
       SOCP_DATA_DIR: join(dir, `introducer-${j}`), SOCP_KEY_PASSPHRASE_FILE: secret.file, SOCP_JOIN_SECRET_FILE: join_.file, SOCP_LOG_LEVEL: logLevel,
+      ...opts.introducerEnv,
     };
     if (t.heartbeatMs !== undefined) env['SOCP_HEARTBEAT_MS'] = String(t.heartbeatMs);
     if (t.deadAfterMs !== undefined) env['SOCP_DEAD_AFTER_MS'] = String(t.deadAfterMs);

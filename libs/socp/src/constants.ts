@@ -69,6 +69,12 @@ export const FILE_TRANSFER_IDLE_MS = 60_000;
 export const MAX_OUTBOUND_BUFFER_BYTES = 8 * 1024 * 1024;
 /** Time a new connection has to send its identifying first frame. */
 export const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * A socket we close gets this long to finish the close handshake before it is cut (ws itself
+ * waits 30 s). Nothing is cut without a close frame first: a peer whose socket is cut without
+ * one (an abnormal 1006 close) may treat it as a crash — one peer's server process exits on it.
+ */
+export const CLOSE_GRACE_MS = 2_000;
 /** Time a join waits for SERVER_WELCOME before failing over to the next introducer (§9.1). */
 export const JOIN_TIMEOUT_MS = 10_000;
 /** §9.1: the bootstrap list must hold at least three introducers (warned, not enforced, for dev meshes). */

@@ -4,7 +4,7 @@
  * service tests call it in-process with port 0.
  */
 import { join } from 'node:path';
-import { MAX_FRAME_BYTES, SeenCache, describeAdmitRules } from '@socp/protocol';
+import { CLOSE_GRACE_MS, MAX_FRAME_BYTES, SeenCache, describeAdmitRules } from '@socp/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
@@ -92,6 +92,10 @@ export async function startIntroducer(cfg: IntroducerConfig, log: Logger): Promi
     id, pubkey, wsPort, adminPort, registry,
     async stop() {
       clearInterval(pruner);
+      // Close frames first (a peer may treat a cut socket as a crash); cut what is left after the grace.
+      for (const ws of wss.clients) ws.close(1001, 'introducer shutting down');
+      const deadline = Date.now() + CLOSE_GRACE_MS;
+      while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await admin.close();

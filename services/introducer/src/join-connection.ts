@@ -3,8 +3,11 @@
  *
  *  - The first frame must be SERVER_HELLO_JOIN within HELLO_TIMEOUT_MS; anything else gets an
  *    ERROR with its wire code and a 1008 close (a timeout gets ERROR TIMEOUT).
- *  - After a WELCOME the socket stays open: we send a signed HEARTBEAT every `heartbeatMs`,
- *    and any inbound frame counts as life; silent for `deadAfterMs` → terminated.
+ *  - After a WELCOME the socket stays open: we send a signed HEARTBEAT and a WebSocket ping
+ *    every `heartbeatMs`, and any inbound frame, ping or pong counts as life (one peer never
+ *    sends HEARTBEAT, but every WebSocket library answers pings); silent for `deadAfterMs` →
+ *    closed 1001. Nothing is cut without a close frame: a socket we close is cut only if its
+ *    close handshake has not finished CLOSE_GRACE_MS later (that peer's server exits on a cut).
  *  - Inbound HEARTBEAT must verify under the server's registered key (INVALID_SIG otherwise);
  *    CTRL_CLOSE prunes the server at once only when signed by that key (an unsigned or forged
  *    one just ends the socket, and the entry is pruned SOCP_PRUNE_AFTER_MS later); a repeated
@@ -17,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  decodeFrame, encodeFrame, ERROR_CATALOGUE, HELLO_TIMEOUT_MS, sealFrame, SocpError, verifyFrame, importPublicKeyCached, withBind,
+  CLOSE_GRACE_MS, decodeFrame, encodeFrame, ERROR_CATALOGUE, HELLO_TIMEOUT_MS, sealFrame, SocpError, verifyFrame, importPublicKeyCached, withBind,
   type AdmitRules, type Frame, type FrameOf, type FrameType, type RsaPrivateKey, type SeenCache,
 } from '@socp/protocol';
 import type { Logger } from 'pino';
@@ -58,6 +61,7 @@ export class JoinConnection {
   constructor(private readonly ws: WebSocket, private readonly hub: HubContext, private readonly log: Logger) {
     this.helloTimer = setTimeout(() => this.fail(new SocpError('TIMEOUT', `no SERVER_HELLO_JOIN within ${HELLO_TIMEOUT_MS} ms`), true), HELLO_TIMEOUT_MS);
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    for (const ev of ['ping', 'pong'] as const) ws.on(ev, () => void (this.serverId !== undefined && (this.lastInbound = Date.now())));
     ws.on('close', () => this.onClose());
     ws.on('error', (e: Error & { code?: string }) => {
       // ws reports protocol violations here (then closes): count the oversize ones like any rejected frame
@@ -157,18 +161,27 @@ export class JoinConnection {
       this.hub.metrics.framesRejected.inc({ reason: 'INVALID_SIG' });
       this.log.info({ serverId: this.serverId }, 'CTRL_CLOSE not signed by the server\'s key: socket closed, entry kept until pruned');
     }
-    this.ws.close(1000);
+    this.close(1000, 'CTRL_CLOSE');
   }
 
-  /** Timer: heartbeat out, dead check in. */
+  /** Timer: heartbeat and ping out, dead check in. */
   private beat(): void {
     const now = Date.now();
-    if (now - this.lastInbound >= this.hub.deadAfterMs) {
-      this.log.info({ serverId: this.serverId, silentMs: now - this.lastInbound }, 'server link dead; terminating');
-      this.ws.terminate();
+    const silentMs = now - this.lastInbound;
+    if (silentMs >= this.hub.deadAfterMs) {
+      this.log.info({ serverId: this.serverId, silentMs }, 'server link dead: no frame, ping or pong; closing');
+      if (this.beatTimer) clearInterval(this.beatTimer);
+      this.close(1001, `no frame or pong for ${silentMs} ms`);
       return;
     }
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
     if (this.serverId) this.send(sealFrame(withBind({ type: 'HEARTBEAT', from: this.hub.introducerId, to: this.serverId, ts: now, payload: {} }), this.hub.key));
+  }
+
+  /** Close with a close frame; cut the socket if the handshake has not finished CLOSE_GRACE_MS later. */
+  private close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, reason.slice(0, 120));
+    setTimeout(() => this.closed || this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   /** Send ERROR for a rejected frame; close the socket when `close` (bad hello, rate limit). */
@@ -180,7 +193,7 @@ export class JoinConnection {
       if (this.serverId === undefined) this.sendRaw(this.refusal(e), 'ERROR');
       else this.send(sealFrame(withBind({ type: 'ERROR', from: this.hub.introducerId, to: this.serverId, ts: Date.now(), payload: { code, detail: e.message.slice(0, 200) } }), this.hub.key));
     }
-    if (close) this.ws.close(e.closeCode ?? 1008, e.code);
+    if (close) this.close(e.closeCode ?? 1008, e.code);
   }
 
   /**
@@ -213,7 +226,7 @@ export class JoinConnection {
   /** Another socket joined with the same id: this one no longer speaks for it. */
   private replaced(): void {
     this.serverId = undefined;
-    this.ws.close(1000, 'replaced by a newer connection');
+    this.close(1000, 'replaced by a newer connection');
   }
 
   /** Stop owning our server id (without marking it disconnected). */

@@ -35,6 +35,8 @@ export interface JoinOptions {
   secret?: string | null;
   /** Bind the envelope (default true), as our servers do. */
   bind?: boolean;
+  /** Answer the introducer's WebSocket pings (default true, as every WebSocket library does). */
+  autoPong?: boolean;
 }
 
 /** A signed SERVER_HELLO_JOIN as our servers send it: join_proof of the secret, caps, envelope bound. */
@@ -49,7 +51,7 @@ export function joinFrame(key: RsaPrivateKey, id: string, port: number, ts = Dat
 
 /** Open a socket, send a signed JOIN, and wait for the WELCOME. */
 export async function join(url: string, key: RsaPrivateKey, id: string, port: number, o: JoinOptions = {}): Promise<{ sock: FrameSocket; welcome: FrameOf<'SERVER_WELCOME'> }> {
-  const sock = await FrameSocket.connect(url);
+  const sock = await FrameSocket.connect(url, 5_000, undefined, o.autoPong);
   sock.send(joinFrame(key, id, port, Date.now(), o));
   const welcome = await sock.waitFrame<FrameOf<'SERVER_WELCOME'>>((f) => f.type === 'SERVER_WELCOME', 5_000);
   return { sock, welcome };

@@ -74,17 +74,24 @@ test('a non-UUID proposed id (G43 style) gets a fresh UUID', async () => {
   expect(j.welcome.payload.assigned_id).not.toBe('server');
 });
 
-test('the introducer sends signed HEARTBEATs on a joined socket and accepts the server\'s', async () => {
+test('the introducer sends signed HEARTBEATs and pings on a joined socket: a server that only answers pings stays; one that answers nothing is closed with a close frame', async () => {
   const short = await startTestIntroducer(tempDir(), { SOCP_HEARTBEAT_MS: '100', SOCP_DEAD_AFTER_MS: '600' });
   try {
-    const id = randomUUID();
-    const { sock } = track(await join(short.url, keyA, id, 7010));
+    const [quietId, pongId] = [randomUUID(), randomUUID()];
+    // A peer that never sends a frame after its join (G43), once with its WebSocket library answering pings, once not.
+    const pongs = track(await join(short.url, keyB, pongId, 7011));
+    const { sock } = track(await join(short.url, keyA, quietId, 7010, { autoPong: false }));
     const hb = await sock.waitFrame<FrameOf<'HEARTBEAT'>>((f) => f.type === 'HEARTBEAT', 3_000);
     expect(hb.from).toBe(short.intro.id);
+    expect(hb.to).toBe(quietId);
     expect(verifyFrame(hb, importPublicKey(short.intro.pubkey)).ok).toBe(true);
-    // a silent server is declared dead and its socket terminated, then it counts as disconnected
-    await sock.waitClosed(5_000);
-    await waitFor('server marked disconnected', () => short.intro.registry.get(id)?.connected === false, 3_000);
+    // dead: closed with a close frame (1001), never cut (1006), then it counts as disconnected
+    expect(await sock.waitClosed(5_000)).toBe(1001);
+    await waitFor('server marked disconnected', () => short.intro.registry.get(quietId)?.connected === false, 3_000);
+    // meanwhile the one that answers pings lived through more than a dead window of silence
+    await waitFor('three dead windows of heartbeats', () => pongs.sock.frames().filter((f) => f.type === 'HEARTBEAT').length >= (3 * 600) / 100, 5_000);
+    expect(pongs.sock.isOpen).toBe(true);
+    expect(short.intro.registry.get(pongId)?.connected).toBe(true);
   } finally {
     await short.intro.stop();
     removeDir(short.dir);

@@ -29,6 +29,7 @@ import { loadOrCreateIdentity, type Identity } from './identity';
 import { buildAdminApp } from './app';
 import { Connection } from './transport/connection';
 import { LinkManager } from './transport/link-manager';
+import { SilentSockets } from './transport/silent-sockets';
 import { MAX_CONNECTIONS, SHUTDOWN_GRACE_MS } from './transport/limits';
 import { Joiner } from './bootstrap/join';
 import { AccountService } from './accounts/account-service';
@@ -109,6 +110,8 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       linkDown: (sid) => void runner.run(handleLinkDown(state, sid, ctx())),
     },
   );
+  // A peer's own outbound socket to us may stay silent: kept while it answers pings (transport/silent-sockets.ts).
+  const silent = new SilentSockets({ heartbeatMs: config.heartbeatMs, deadAfterMs: config.deadAfterMs }, { log, metrics, linkedAddress: (a) => links.linkedAddress(a) });
   const runner: EffectRunner = new EffectRunner(
     state,
     () => identity.key,
@@ -243,6 +246,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       return;
     }
     const c = new Connection(ws, 'inbound', log, metrics, (cc) => {
+      if (silent.keep(cc)) return;
       metrics.framesRejected.inc({ type: 'unknown', reason: 'TIMEOUT' });
       cc.log.info('no identifying frame in time: closing');
       cc.close(1008, 'hello timeout');
@@ -268,7 +272,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   wss.on('error', (e) => log.error({ err: e.message }, 'websocket server error'));
 
   const joiner = new Joiner(
-    { introducers: config.bootstrap, heartbeatMs: config.heartbeatMs, backoffMs: config.backoffMs, joinSecret: config.joinSecret },
+    { introducers: config.bootstrap, heartbeatMs: config.heartbeatMs, deadAfterMs: config.deadAfterMs, backoffMs: config.backoffMs, joinSecret: config.joinSecret },
     {
       log,
       metrics,
@@ -279,13 +283,13 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
         log.info('admission ticket renewed; announcing it to linked servers');
         links.broadcast((sid) => sealText({ type: 'SERVER_ANNOUNCE', from: selfId, to: sid, ts: Date.now(), payload: selfHello() }), 'SERVER_ANNOUNCE');
       },
-      onWelcome: (p, first, pinned) => {
+      onWelcome: (p, first, pinned, introducer) => {
         if (first && p.assigned_id && p.assigned_id !== selfId) {
           log.warn({ proposed: selfId, assigned: p.assigned_id }, 'introducer assigned another server_id; adopting it');
           selfId = p.assigned_id;
           void store.saveServerId(selfId).catch((e: Error) => log.warn({ err: e.message }, 'could not persist assigned server_id'));
         }
-        void runner.run(handleWelcome(state, p, ctx(), pinned).effects);
+        void runner.run(handleWelcome(state, p, ctx(), pinned, introducer).effects);
         if (first) for (const [sid, a] of state.serverAddrs) if (sid !== selfId) links.ensure(sid, a.host, a.port);
       },
     },
@@ -306,6 +310,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   await admin.listen({ host: config.adminHost, port: config.adminPort });
   const adminPort = (admin.server.address() as AddressInfo).port;
   links.start();
+  silent.start();
   joiner.start();
   log.info({ wsPort, adminPort, serverId: selfId }, 'listening');
 
@@ -322,6 +327,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     idle: () => runner.idle(),
     async stop() {
       await runner.idle();
+      silent.stop();
       await Promise.all([joiner.stop(), links.stop()]);
       for (const c of conns.values()) c.close(1000, 'shutdown');
       // Give peers a moment to answer the close handshake, then cut whatever is left.

@@ -101,15 +101,19 @@ describe('a hostile linked server', () => {
   let h: WebSocket;
   let hServer: WebSocketServer;
   const dialsIn: WebSocket[] = [];
+  const dialCloses: number[] = [];
   const hid = randomUUID();
   const got: Frame[] = [];
   const hsend = (f: UnsignedFrame, key = keys[3]!) => h.send(encodeFrame(sealFrame(f, key)));
   const errorFrom = (n: number) => waitFor(`ERROR #${n + 1} to the hostile server`, () => got.filter((f) => f.type === 'ERROR')[n]);
 
   beforeAll(async () => {
-    // H listens too, accepts A's dial and then stays silent: A must declare the link dead and re-dial.
-    hServer = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    hServer.on('connection', (ws) => dialsIn.push(ws));
+    // H listens too, accepts A's dial and then stays silent, pings unanswered: A must declare the link dead and re-dial.
+    hServer = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
+    hServer.on('connection', (ws) => {
+      dialsIn.push(ws);
+      ws.on('close', (code) => dialCloses.push(code));
+    });
     await new Promise((r) => hServer.once('listening', r));
     h = new WebSocket(`ws://127.0.0.1:${A.node.wsPort}`);
     h.on('message', (d: Buffer) => {
@@ -129,12 +133,14 @@ describe('a hostile linked server', () => {
     await new Promise((r) => hServer?.close(r));
   });
 
-  test('a link that stays silent past SOCP_DEAD_AFTER_MS is terminated and re-dialled', async () => {
+  test('a link that stays silent past SOCP_DEAD_AFTER_MS (pings unanswered) is closed and re-dialled', async () => {
     await waitFor('A dials H', () => dialsIn.length >= 1);
     const dead0 = await metricValue(A.node, 'socp_peer_links_dead_total');
     h.terminate(); // H's inbound socket goes quiet as well
     await waitFor('dead link detected', async () => (await metricValue(A.node, 'socp_peer_links_dead_total')) > dead0, 10_000);
     await waitFor('A re-dials H', () => dialsIn.length >= 2, 10_000);
+    // Given up on with a close frame (1001), not cut (1006).
+    expect(await waitFor('the dead link closed', () => dialCloses[0], 10_000)).toBe(1001);
     expect(A.node.state.serverPubkeys.has(hid)).toBe(true);
     h = new WebSocket(`ws://127.0.0.1:${A.node.wsPort}`);
     h.on('message', (d: Buffer) => {

@@ -10,8 +10,8 @@ import {
 import { serverDeliverPayload, type ServerDeliverPayload } from './deliver';
 import { fileChunkPayload, fileEndPayload, fileStartPayload, type FileChunkPayload, type FileEndPayload, type FileStartPayload } from './file';
 import {
-  heartbeatPayload, serverAddrPayload, serverWelcomePayload, userAdvertisePayload, userRemovePayload,
-  type HeartbeatPayload, type ServerAddrPayload, type ServerWelcomePayload, type UserAdvertisePayload, type UserRemovePayload,
+  heartbeatPayload, serverAddrPayload, serverAnnouncePayload, serverWelcomePayload, userAdvertisePayload, userRemovePayload,
+  type HeartbeatPayload, type ServerAddrPayload, type ServerAnnouncePayload, type ServerWelcomePayload, type UserAdvertisePayload, type UserRemovePayload,
 } from './server';
 import { listRequestPayload, listResponsePayload, userHelloPayload, type ListRequestPayload, type ListResponsePayload, type UserHelloPayload } from './user';
 import type { Check } from './schema';
@@ -26,7 +26,7 @@ export interface PayloadMap {
   SERVER_HELLO_JOIN: ServerAddrPayload;
   SERVER_WELCOME: ServerWelcomePayload;
   SERVER_HELLO_LINK: ServerAddrPayload;
-  SERVER_ANNOUNCE: ServerAddrPayload;
+  SERVER_ANNOUNCE: ServerAnnouncePayload;
   USER_ADVERTISE: UserAdvertisePayload;
   USER_REMOVE: UserRemovePayload;
   SERVER_DELIVER: ServerDeliverPayload;
@@ -61,7 +61,7 @@ export const payloadSchemas: { [K in FrameType]: Check<PayloadMap[K]> } = {
   SERVER_HELLO_JOIN: serverAddrPayload,
   SERVER_WELCOME: serverWelcomePayload,
   SERVER_HELLO_LINK: serverAddrPayload,
-  SERVER_ANNOUNCE: serverAddrPayload,
+  SERVER_ANNOUNCE: serverAnnouncePayload,
   USER_ADVERTISE: userAdvertisePayload,
   USER_REMOVE: userRemovePayload,
   SERVER_DELIVER: serverDeliverPayload,

@@ -20,18 +20,61 @@ const serverEntry: Check<ServerEntry> = (v, p) => {
   return e;
 };
 
-/** SERVER_WELCOME: we send both lists; peers may send either (§9.1 [profile]). `ticket`: the joiner's admission ticket (ours). */
-export interface ServerWelcomePayload { assigned_id: string | null; servers?: ServerEntry[]; clients?: ServerEntry[]; ticket?: Record<string, unknown> }
-export const serverWelcomePayload: Check<ServerWelcomePayload> = obj({ assigned_id: nullable(id) }, { servers: array(serverEntry), clients: array(serverEntry), ticket: anyObject });
+/**
+ * SERVER_WELCOME: we send both lists; peers may send either (§9.1 [profile]). `ticket`: the
+ * joiner's admission ticket (ours). An introducer that is itself a server (another
+ * implementation) describes only itself: `{server_id, server_pub, snapshot, assigned_id: null}`,
+ * no list; `snapshot` (its state, in its own shape) is not read.
+ */
+export interface ServerWelcomePayload {
+  assigned_id: string | null; servers?: ServerEntry[]; clients?: ServerEntry[]; ticket?: Record<string, unknown>;
+  server_id?: string; server_pub?: string; snapshot?: unknown;
+}
+export const serverWelcomePayload: Check<ServerWelcomePayload> = obj(
+  { assigned_id: nullable(id) },
+  { servers: array(serverEntry), clients: array(serverEntry), ticket: anyObject, server_id: id, server_pub: pubkey },
+);
 
 export interface WelcomeServer { server_id: string; host: string; port: number; pubkey: string; ticket?: Record<string, unknown> }
-/** Normalised WELCOME list: `servers`, else `clients`; id from `server_id`, else `user_id`. */
-export function welcomeServers(p: ServerWelcomePayload): WelcomeServer[] {
-  return (p.servers ?? p.clients ?? []).map((e) => {
+/**
+ * Normalised WELCOME list: `servers`, else `clients`; id from `server_id`, else `user_id`. A
+ * WELCOME whose sender describes itself (`server_id` + `server_pub`) adds that server at the
+ * address we joined (`joinedAt`): the introducer is itself a server, reached where we reached it.
+ */
+export function welcomeServers(p: ServerWelcomePayload, joinedAt?: { host: string; port: number }): WelcomeServer[] {
+  const listed = (p.servers ?? p.clients ?? []).map((e) => {
     const s: WelcomeServer = { server_id: (e.server_id ?? e.user_id)!, host: e.host, port: e.port, pubkey: e.pubkey };
     if (e.ticket !== undefined) s.ticket = e.ticket;
     return s;
   });
+  const self = welcomeSender(p);
+  if (self === undefined || joinedAt === undefined || listed.some((s) => s.server_id === self.server_id)) return listed;
+  return [...listed, { ...self, host: joinedAt.host, port: joinedAt.port }];
+}
+
+/** The WELCOME's own sender, when it describes itself as a server (`server_id` and `server_pub`). */
+export function welcomeSender(p: ServerWelcomePayload): { server_id: string; pubkey: string } | undefined {
+  return p.server_id !== undefined && p.server_pub !== undefined ? { server_id: p.server_id, pubkey: p.server_pub } : undefined;
+}
+
+/**
+ * SERVER_ANNOUNCE: the address form (ServerAddrPayload, ours and the spec's), or — another
+ * implementation — `{server_id, user_locations}` with no address and no key: a server we have
+ * already pinned (its WELCOME, hello or an earlier announce) says it is there. `user_locations`
+ * is not read: presence comes from USER_ADVERTISE, which carries each user's key.
+ */
+export interface BareAnnouncePayload { server_id: string; user_locations?: Record<string, unknown>; host?: undefined; port?: undefined; pubkey?: undefined }
+export type ServerAnnouncePayload = ServerAddrPayload | BareAnnouncePayload;
+const bareAnnouncePayload: Check<BareAnnouncePayload> = obj({ server_id: id }, { user_locations: anyObject }) as unknown as Check<BareAnnouncePayload>;
+/** An announce with none of host/port/pubkey and a `server_id` is the bare form; anything else must be the full address form. */
+export const serverAnnouncePayload: Check<ServerAnnouncePayload> = (v, p) => {
+  const o = anyObject(v, p);
+  const bare = o['host'] === undefined && o['port'] === undefined && o['pubkey'] === undefined && o['server_id'] !== undefined;
+  return bare ? bareAnnouncePayload(v, p) : serverAddrPayload(v, p);
+};
+/** The address and key a hello or announce carries, or undefined for a bare announce. */
+export function announcedAddr(p: ServerAnnouncePayload): ServerAddrPayload | undefined {
+  return typeof p.pubkey === 'string' ? (p as ServerAddrPayload) : undefined;
 }
 
 /**

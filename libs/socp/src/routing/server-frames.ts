@@ -16,7 +16,7 @@
 import { SocpError } from '../errors';
 import { importPublicKeyCached } from '../crypto/keys';
 import { dedupeKey, type Verified } from '../wire/envelope';
-import { advertisedPubkey, innerTypeOf, welcomeServers, type Frame, type FrameOf, type ServerWelcomePayload } from '../messages';
+import { advertisedPubkey, innerTypeOf, welcomeSender, welcomeServers, type Frame, type FrameOf, type ServerWelcomePayload } from '../messages';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { finalHopFrame, innerPayloadOf, routeOffline } from './deliver';
 import { hopAck, onHopAck, onHopError } from './delivery-acks';
@@ -140,16 +140,24 @@ export function handleServerFrame(state: RoutingState, f: Verified<Frame>, linkS
  * accepted from an introducer the operator configured without a pin): admit, pin and dial every
  * listed server that a valid ticket, the pinned introducer's word, or an SOCP_ADMIT rule admits
  * (routing/admission.ts). A listed key that contradicts an existing pin is ignored with a warning.
+ * `introducer` is where we joined (and its pin, if any): an introducer that describes itself as a
+ * server (`server_id` + `server_pub`, another implementation) is linked at that address, and only
+ * with the key we pinned for it.
  */
-export function handleWelcome(state: RoutingState, p: ServerWelcomePayload, ctx: RoutingCtx, introducerPinned = true): Step {
+export function handleWelcome(state: RoutingState, p: ServerWelcomePayload, ctx: RoutingCtx, introducerPinned = true, introducer?: { host: string; port: number; pubkey?: string | undefined }): Step {
   const effects: Effect[] = [];
-  for (const s of welcomeServers(p)) {
+  const sender = welcomeSender(p);
+  for (const s of welcomeServers(p, introducer)) {
     if (s.server_id === ctx.selfId) continue;
     try {
       const key = importPublicKeyCached(s.pubkey);
       const pinned = state.serverPubkeys.get(s.server_id);
       if (pinned && !pinned.equals(key)) {
         effects.push({ kind: 'log', level: 'warn', msg: 'WELCOME lists a server with a key that differs from its pin; keeping the pin', fields: { serverId: s.server_id } });
+        continue;
+      }
+      if (s.server_id === sender?.server_id && introducer?.pubkey !== undefined && !importPublicKeyCached(introducer.pubkey).equals(key)) {
+        effects.push({ kind: 'log', level: 'warn', msg: 'WELCOME describes its sender with a key other than the introducer key pinned in SOCP_BOOTSTRAP; not linked', fields: { serverId: s.server_id } });
         continue;
       }
       const t = s.ticket === undefined ? undefined : checkTicket(s.ticket, { serverId: s.server_id, key, host: s.host, port: s.port }, state.trust.issuers, ctx.now);

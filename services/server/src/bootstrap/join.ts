@@ -6,8 +6,11 @@
  * `join_proof` of the mesh join secret when one is configured, and `caps`), wait up to
  * JOIN_TIMEOUT_MS for SERVER_WELCOME, verify it with the introducer's pinned key (or accept it
  * unsigned, with a warning, only when the operator configured no pin), then keep the socket
- * open with HEARTBEAT (addressed to the introducer's id, learnt from its WELCOME); on close,
- * reconnect with backoff and join again. The first join tries the introducers in order and
+ * open with HEARTBEAT (addressed to the introducer's id, learnt from its WELCOME: never to
+ * `host:port`) and a WebSocket ping every `heartbeatMs`. Any frame, ping or pong from the
+ * introducer counts as life (one introducer never sends HEARTBEAT, but every WebSocket library
+ * answers pings); silent for `deadAfterMs` → closed 1001 (transport/close-politely.ts). On
+ * close, reconnect with backoff and join again. The first join tries the introducers in order and
  * fails over; once one WELCOME was accepted, sessions with all the others start in the
  * background so every introducer knows this server.
  *
@@ -23,6 +26,7 @@ import {
 import type { BootstrapEntry } from '../config';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
+import { closePolitely } from '../transport/close-politely';
 
 /** Never renew a ticket more often than this, whatever lifetime an introducer gives. */
 export const MIN_TICKET_RENEW_MS = 1_000;
@@ -33,12 +37,15 @@ export interface JoinComponents {
   selfId(): string;
   selfAddr(): { host: string; port: number; pubkey: string };
   seal(f: UnsignedFrame): Promise<string>;
-  /** Called for every accepted WELCOME; `first` is true for the one that admitted us; `pinned` says whether it was verified under a pinned key. */
-  onWelcome(p: ServerWelcomePayload, first: boolean, pinned: boolean): void;
+  /**
+   * Called for every accepted WELCOME; `first` is true for the one that admitted us; `pinned` says
+   * whether it was verified under a pinned key; `introducer` is the bootstrap entry it came from.
+   */
+  onWelcome(p: ServerWelcomePayload, first: boolean, pinned: boolean, introducer: BootstrapEntry): void;
   /** A newer admission ticket arrived (renewal): announce it to the linked servers. */
   onTicket(): void;
 }
-export interface JoinInit { introducers: readonly BootstrapEntry[]; heartbeatMs: number; backoffMs: readonly number[]; joinSecret: string | undefined }
+export interface JoinInit { introducers: readonly BootstrapEntry[]; heartbeatMs: number; deadAfterMs: number; backoffMs: readonly number[]; joinSecret: string | undefined }
 
 type Welcome = Verified<FrameOf<'SERVER_WELCOME'>>;
 
@@ -60,6 +67,8 @@ class IntroducerSession {
   private readonly log: Logger;
   /** The introducer's id, from its WELCOME (frames after the join are addressed to it). */
   private introducerId: string | undefined;
+  /** When the introducer last showed life on the socket: a frame, a ping or a pong (ms). */
+  private lastHeard = 0;
   private pending: ((w: Welcome | Error) => void) | undefined;
 
   constructor(private readonly entry: BootstrapEntry, private readonly init: JoinInit, private readonly c: JoinComponents, private readonly joiner: Joiner) {
@@ -103,7 +112,7 @@ class IntroducerSession {
         this.pending = undefined;
         clearTimeout(timer);
         if (r instanceof Error) {
-          ws.terminate();
+          closePolitely(ws, 1008, r.message);
           reject(r);
         } else resolve(r);
       };
@@ -115,6 +124,7 @@ class IntroducerSession {
       });
       ws.on('open', () => void this.joinFrame().then((t) => ws.send(t)));
       ws.on('message', (data: Buffer) => this.onMessage(data));
+      for (const ev of ['message', 'ping', 'pong'] as const) ws.on(ev, () => (this.lastHeard = Date.now()));
     });
   }
 
@@ -126,10 +136,11 @@ class IntroducerSession {
     if (f.type !== 'SERVER_WELCOME') return;
     const w = this.verifyWelcome(f);
     if (w === undefined) return this.pending?.(new Error('INVALID_SIG: WELCOME does not verify under the pinned introducer key'));
-    this.introducerId = w.from;
+    // An introducer that is itself a server names its own id in the payload (docs/protocol.md "Dialects").
+    this.introducerId = w.payload.server_id ?? w.from;
     if (this.pending) return this.pending(w);
     // A WELCOME on a joined socket answers our renewal: new ticket, fresh server list.
-    this.c.onWelcome(w.payload, false, this.entry.pubkey !== undefined);
+    this.c.onWelcome(w.payload, false, this.entry.pubkey !== undefined, this.entry);
     this.accepted(w.payload);
   }
 
@@ -147,14 +158,24 @@ class IntroducerSession {
     }, at);
   }
 
-  /** Keep the joined socket alive with HEARTBEAT. */
+  /** Keep the joined socket alive: HEARTBEAT and a ping every heartbeat; close it once silent past the dead window. */
   keep(): void {
     this.attempt = 0;
+    this.lastHeard = Date.now();
     clearInterval(this.hb);
     this.hb = setInterval(() => {
       const ws = this.ws;
       if (!ws || ws.readyState !== ws.OPEN) return;
-      void this.c.seal({ type: 'HEARTBEAT', from: this.c.selfId(), to: this.introducerId ?? this.addr, ts: Date.now(), payload: {} }).then((t) => ws.send(t));
+      const silentMs = Date.now() - this.lastHeard;
+      if (silentMs >= this.init.deadAfterMs) {
+        this.log.warn({ silentMs }, 'introducer socket dead: no frame, ping or pong; closing');
+        clearInterval(this.hb);
+        closePolitely(ws, 1001, `no frame or pong for ${silentMs} ms`);
+        return;
+      }
+      ws.ping();
+      const to = this.introducerId;
+      if (to !== undefined) void this.c.seal({ type: 'HEARTBEAT', from: this.c.selfId(), to, ts: Date.now(), payload: {} }).then((t) => ws.send(t));
     }, this.init.heartbeatMs);
   }
 
@@ -164,7 +185,7 @@ class IntroducerSession {
     this.join().then(
       (w) => {
         this.c.metrics.introducerJoins.inc({ outcome: 'ok' });
-        this.c.onWelcome(w.payload, false, this.entry.pubkey !== undefined);
+        this.c.onWelcome(w.payload, false, this.entry.pubkey !== undefined, this.entry);
         this.accepted(w.payload);
         this.keep();
       },
@@ -202,16 +223,15 @@ class IntroducerSession {
     clearTimeout(this.renew);
     const ws = this.ws;
     if (!ws) return;
-    if (ws.readyState === ws.OPEN && this.background) {
+    const to = this.introducerId;
+    if (ws.readyState === ws.OPEN && this.background && to !== undefined) {
       try {
-        ws.send(await this.c.seal({ type: 'CTRL_CLOSE', from: this.c.selfId(), to: this.introducerId ?? this.addr, ts: Date.now(), payload: {} }));
-        ws.close(1000, 'shutdown');
-        return;
+        ws.send(await this.c.seal({ type: 'CTRL_CLOSE', from: this.c.selfId(), to, ts: Date.now(), payload: {} }));
       } catch {
-        /* fall through to terminate */
+        /* the close frame below still goes out */
       }
     }
-    ws.terminate();
+    closePolitely(ws, 1000, 'shutdown');
   }
 }
 
@@ -255,7 +275,7 @@ export class Joiner {
         this.c.metrics.introducerJoins.inc({ outcome: 'ok' });
         this.joined = true;
         s.accepted(w.payload);
-        this.c.onWelcome(w.payload, true, this.init.introducers[i]!.pubkey !== undefined);
+        this.c.onWelcome(w.payload, true, this.init.introducers[i]!.pubkey !== undefined, this.init.introducers[i]!);
         s.background = true;
         s.keep();
         this.sessions.forEach((o, j) => {

@@ -2,7 +2,10 @@
  * One WebSocket (S8): identity once known, a child logger, the outbound backpressure check
  * (bufferedAmount > MAX_OUTBOUND_BUFFER_BYTES → close 1013 as a slow consumer, counted), the
  * hello timeout, and per-connection token-bucket rate limits: every frame before it is parsed,
- * then (users) FILE_CHUNKs and all other frames each against their own budget.
+ * then (users) FILE_CHUNKs and all other frames each against their own budget. Liveness
+ * (issue 14: peers without HEARTBEAT): `lastHeard` is the last message, ping or pong on the
+ * socket, `ping()` asks for a pong, and `close()` cuts the socket only CLOSE_GRACE_MS after its
+ * close frame.
  */
 import type { WebSocket } from 'ws';
 import { HELLO_TIMEOUT_MS, MAX_OUTBOUND_BUFFER_BYTES } from '@socp/protocol';
@@ -11,6 +14,7 @@ import type { ServerMetrics } from '../metrics';
 import {
   SERVER_FRAME_BURST, SERVER_FRAMES_PER_SEC, USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC, USER_LIST_BURST, USER_LISTS_PER_SEC,
 } from './limits';
+import { closePolitely } from './close-politely';
 import { TokenBucket } from './token-bucket';
 import { Outbox } from './outbox';
 
@@ -39,6 +43,8 @@ export class Connection {
   private readonly outbox: Outbox;
   /** A refusal will close this connection: ignore further input. */
   closing = false;
+  /** When the peer last showed life on this socket: a message, a ping or a pong (ms). */
+  lastHeard = Date.now();
 
   constructor(
     readonly ws: WebSocket,
@@ -52,6 +58,10 @@ export class Connection {
       this.corkForTick();
       this.ws.send(data, { binary: false });
     });
+    const heard = (): void => {
+      this.lastHeard = Date.now();
+    };
+    for (const ev of ['message', 'ping', 'pong'] as const) ws.on(ev, heard);
     this.any = new TokenBucket(USER_FRAMES_PER_SEC + USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST + USER_FILE_CHUNK_BURST, Date.now());
     if (onHelloTimeout) {
       this.helloTimer = setTimeout(() => onHelloTimeout(this), HELLO_TIMEOUT_MS);
@@ -125,17 +135,29 @@ export class Connection {
     });
   }
 
-  close(code: number, reason: string): void {
-    if (this.closed) return;
+  /** A WebSocket ping: the peer's WebSocket library answers it (a pong) without its application's help. */
+  ping(): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     try {
-      this.ws.close(code, reason.slice(0, 120));
+      this.ws.ping();
     } catch {
-      this.ws.terminate();
+      // closing under us: the close event follows
     }
+  }
+
+  /** Close with a close frame; the socket is cut if the handshake has not finished CLOSE_GRACE_MS later. */
+  close(code: number, reason: string): void {
+    if (!this.closed) closePolitely(this.ws, code, reason);
   }
 
   terminate(): void {
     this.ws.terminate();
+  }
+
+  /** The peer's IP address (IPv4-mapped IPv6 as IPv4), once connected. */
+  get remoteAddress(): string | undefined {
+    const a = (this.ws as unknown as { _socket?: { remoteAddress?: string } | null })._socket?.remoteAddress;
+    return a?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   }
 
   /** Called once from the socket's close event. */

@@ -2,9 +2,11 @@
  * Server ↔ server links (§13, S8). For every known server: one outbound socket we write on,
  * kept by a single in-flight dial loop with the capped, jittered backoff table (reset by any
  * inbound frame from that server). SERVER_HELLO_LINK is the first frame on every dial.
- * A timer sends HEARTBEAT every `heartbeatMs` on each open link and terminates a link whose
- * server sent nothing (on any socket) for `deadAfterMs`; the close then reports the link
- * down (the core removes that server's users) and the loop re-dials.
+ * A timer sends HEARTBEAT and a WebSocket ping every `heartbeatMs` on each open link. A server
+ * is alive while it sends frames (on any socket) or our link hears a ping or pong from it: one
+ * peer never sends HEARTBEAT, but every WebSocket library answers pings. Silent for
+ * `deadAfterMs` → the link is closed (1001, close frame first, cut CLOSE_GRACE_MS later); the
+ * close then reports the link down (the core removes that server's users) and the loop re-dials.
  */
 import { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, backoffDelayMs } from '@socp/protocol';
@@ -71,7 +73,7 @@ export class LinkManager {
             /* fall through */
           }
         }
-        conn.terminate();
+        conn.close(1000, 'shutdown');
       }),
     );
   }
@@ -94,6 +96,12 @@ export class LinkManager {
   link(id: string): Connection | undefined {
     const p = this.peers.get(id);
     return p?.up ? p.conn : undefined;
+  }
+
+  /** Is `address` (an IP) where one of our open links goes? (a silent socket from there may be that server's own channel: silent-sockets.ts) */
+  linkedAddress(address: string): boolean {
+    for (const p of this.peers.values()) if (p.up && p.conn?.remoteAddress === address) return true;
+    return false;
   }
 
   /** Any inbound frame from `id` (on any socket) proves it alive and resets its backoff. */
@@ -186,16 +194,19 @@ export class LinkManager {
   private tick(): void {
     const now = Date.now();
     for (const p of this.peers.values()) {
-      if (!p.up || !p.conn) continue;
-      if (now - p.lastInbound >= this.init.deadAfterMs) {
+      if (!p.up || !p.conn || p.conn.closing) continue;
+      const silentMs = now - Math.max(p.lastInbound, p.conn.lastHeard);
+      if (silentMs >= this.init.deadAfterMs) {
         this.c.metrics.peerDead.inc();
-        p.conn.log.warn({ serverId: p.id, silentMs: now - p.lastInbound }, 'server link dead: terminating');
-        p.conn.terminate();
+        p.conn.log.warn({ serverId: p.id, silentMs }, 'server link dead: no frame, ping or pong; closing');
+        p.conn.closing = true;
+        p.conn.close(1001, `no frame or pong for ${silentMs} ms`);
         continue;
       }
       if (now - p.lastHeartbeat >= this.init.heartbeatMs) {
         p.lastHeartbeat = now;
         const conn = p.conn;
+        conn.ping();
         void this.c.heartbeat(p.id).then((text) => conn.send(text, 'HEARTBEAT'));
       }
     }
