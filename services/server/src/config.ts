@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { HEARTBEAT_INTERVAL_MS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, SEEN_IDS_TTL_MS, SocpError, importPublicKey } from '@socp/protocol';
+import { DEFAULT_MAX_CONNS_PER_IP, DEFAULT_MAX_PENDING_PER_IP, MAX_CONNECTIONS } from './transport/limits';
 
 export interface BootstrapEntry { host: string; port: number; pubkey: string | undefined }
 
@@ -24,6 +25,8 @@ export interface ServerConfig {
   /** ms */ deadAfterMs: number;
   /** ms, reconnect table, ±20 % jitter */ backoffMs: readonly number[];
   /** ms */ dedupeTtlMs: number;
+  /** connections at once from one source address (IPv6: per /64) */ maxConnsPerIp: number;
+  /** of those, not yet identified (before USER_HELLO / a server frame) */ maxPendingPerIp: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -41,6 +44,8 @@ export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase
     deadAfterMs: PEER_DEAD_AFTER_MS, // 45 s
     backoffMs: RECONNECT_BACKOFF_MS, // 1, 2, 5, 10, 30 s
     dedupeTtlMs: SEEN_IDS_TTL_MS, // 5 min
+    maxConnsPerIp: DEFAULT_MAX_CONNS_PER_IP, // 256 connections
+    maxPendingPerIp: DEFAULT_MAX_PENDING_PER_IP, // 32 connections
     logLevel: 'info',
   };
 }
@@ -103,6 +108,8 @@ export function loadConfig(env: Env): ServerConfig {
     deadAfterMs: int('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 20, 3_600_000),
     backoffMs: d.backoffMs,
     dedupeTtlMs: int('SOCP_DEDUPE_TTL_MS', d.dedupeTtlMs, 1_000, 86_400_000),
+    maxConnsPerIp: int('SOCP_MAX_CONNS_PER_IP', d.maxConnsPerIp, 1, MAX_CONNECTIONS),
+    maxPendingPerIp: int('SOCP_MAX_PENDING_PER_IP', d.maxPendingPerIp, 1, MAX_CONNECTIONS),
     logLevel: 'info',
   };
   if (!/^rediss?:\/\//.test(cfg.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(cfg.redisUrl)})`);

@@ -4,13 +4,15 @@
  * inbound frame from that server). SERVER_HELLO_LINK is the first frame on every dial.
  * A timer sends HEARTBEAT every `heartbeatMs` on each open link and terminates a link whose
  * server sent nothing (on any socket) for `deadAfterMs`; the close then reports the link
- * down (the core removes that server's users) and the loop re-dials.
+ * down (the core removes that server's users) and the loop re-dials. While we are not reading
+ * (read-gate.ts: signing backlog) nobody is declared dead, and that time is not counted as silence.
  */
 import { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, backoffDelayMs } from '@socp/protocol';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import { Connection } from './connection';
+import type { PausedReads } from './read-gate';
 
 export interface LinkManagerInit { heartbeatMs: number; deadAfterMs: number; backoffMs: readonly number[] }
 export interface LinkManagerComponents {
@@ -41,10 +43,12 @@ interface Peer {
   lastHeartbeat: number;
 }
 
-export class LinkManager {
+export class LinkManager implements PausedReads {
   private readonly peers = new Map<string, Peer>();
   private ticker: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Since when we are not reading our sockets (undefined: reading). */
+  private readsPausedAt: number | undefined;
 
   constructor(private readonly init: LinkManagerInit, private readonly c: LinkManagerComponents) {}
 
@@ -107,6 +111,18 @@ export class LinkManager {
       p.timer = undefined;
       this.dial(p);
     }
+  }
+
+  readsPaused(now: number): void {
+    this.readsPausedAt ??= now;
+  }
+
+  /** Reading again: the pause is taken off every link's silence. */
+  readsResumed(now: number): void {
+    if (this.readsPausedAt === undefined) return;
+    const paused = now - this.readsPausedAt;
+    this.readsPausedAt = undefined;
+    for (const p of this.peers.values()) p.lastInbound = Math.min(now, p.lastInbound + paused);
   }
 
   get upCount(): number {
@@ -176,7 +192,7 @@ export class LinkManager {
     const now = Date.now();
     for (const p of this.peers.values()) {
       if (!p.up || !p.conn) continue;
-      if (now - p.lastInbound >= this.init.deadAfterMs) {
+      if (this.readsPausedAt === undefined && now - p.lastInbound >= this.init.deadAfterMs) {
         this.c.metrics.peerDead.inc();
         p.conn.log.warn({ serverId: p.id, silentMs: now - p.lastInbound }, 'server link dead: terminating');
         p.conn.terminate();
