@@ -115,7 +115,8 @@ async function main(): Promise<void> {
     out(`starting the mesh: introducer + 2 servers (own redis-server each), default timings, server and user keys of ${PRIMES} primes…`);
     mesh = await startMesh({
       servers: 2, introducers: 1, logLevel: 'info',
-      serverEnv: { SOCP_RSA_PRIMES: String(PRIMES), ...(SERVER_NODE_OPTIONS ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}) },
+      // Every bench user connects from 127.0.0.1: lift the per-source caps (docs/server.md).
+      serverEnv: { SOCP_RSA_PRIMES: String(PRIMES), SOCP_MAX_CONNS_PER_IP: '60000', SOCP_MAX_PENDING_PER_IP: '60000', ...(SERVER_NODE_OPTIONS ? { NODE_OPTIONS: SERVER_NODE_OPTIONS } : {}) },
     });
     await mesh.waitReady();
     const [A, B] = [mesh.servers[0]!, mesh.servers[1]!];

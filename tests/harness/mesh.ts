@@ -213,6 +213,8 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     mkdirSync(rdir, { recursive: true });
     h.redis = new ManagedProcess(`redis-${i}`, 'redis-server', [
       '--port', String(h.redisPort), '--bind', '127.0.0.1', '--dir', rdir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no', '--protected-mode', 'yes',
+      // Bounded and never evicting (docs/redis.md "When Redis is full"); tests lower it with CONFIG SET.
+      '--maxmemory', '256mb', '--maxmemory-policy', 'noeviction',
     ], { env: baseEnv(), cwd: rdir, logFile: join(dir, `redis-${i}.log`) });
     await h.redis.waitForLine(/Ready to accept connections/, READY_TIMEOUT_MS);
   };

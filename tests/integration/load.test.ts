@@ -14,7 +14,7 @@ import { startMesh, type Mesh } from '../harness/mesh';
 import { RawUser } from '../harness/raw-user';
 import { waitFor } from '../harness/wait';
 import { rssKb } from '../fuzz/wire-fuzzer';
-import { FAST, metric } from './mesh-helpers';
+import { FAST, LOOPBACK_CROWD_ENV, metric } from './mesh-helpers';
 import { USER_LIST_BURST, USER_LISTS_PER_SEC } from '../../services/server/src/transport/limits';
 
 jest.setTimeout(300_000);
@@ -31,7 +31,7 @@ const raws: RawUser[] = [];
 
 beforeAll(async () => {
   [mesh, keys] = await Promise.all([
-    startMesh({ servers: 1, introducers: 1, timings: FAST }),
+    startMesh({ servers: 1, introducers: 1, timings: FAST, serverEnv: { ...LOOPBACK_CROWD_ENV } }),
     Promise.all(Array.from({ length: KEY_POOL }, () => generateKeyPair())),
   ]);
   await mesh.waitReady();

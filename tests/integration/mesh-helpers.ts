@@ -7,6 +7,12 @@ import { httpGet, metricValue } from '../harness/wait';
 /** Short timings so the lane runs in minutes: heartbeat 500 ms, dead after 2 s. */
 export const FAST: Required<MeshTimings> = { heartbeatMs: 500, deadAfterMs: 2_000, backoffMs: [200, 500, 1_000], pruneAfterMs: 5_000 };
 
+/**
+ * Per-source connection caps high enough for tests that run many users from 127.0.0.1 (the
+ * defaults, SOCP_MAX_CONNS_PER_IP 256 / SOCP_MAX_PENDING_PER_IP 32, protect a real deployment).
+ */
+export const LOOPBACK_CROWD_ENV: Readonly<Record<string, string>> = { SOCP_MAX_CONNS_PER_IP: '60000', SOCP_MAX_PENDING_PER_IP: '60000' };
+
 export async function metric(adminUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   return metricValue((await httpGet(`${adminUrl}/metrics`)).text, name, labels);
 }

@@ -42,6 +42,7 @@ export const ERROR_CATALOGUE = {
   SOCP_ERR_NOT_ADMITTED: { wire: 'INVALID_SIG', closeCode: 1008, doc: 'a server is not admitted to this mesh: no valid admission ticket or join proof, and no open-federation rule for it' },
   SOCP_ERR_NOT_ALLOWED: { wire: 'INVALID_SIG', closeCode: 1008, doc: 'the frame is not allowed from this peer or in this state (e.g. from ≠ the connection\'s identity)' },
   SOCP_ERR_RATE_LIMITED: { wire: 'TIMEOUT', closeCode: 1008, doc: 'a connection exceeded its frame rate limit' },
+  SOCP_ERR_STORAGE_FULL: { wire: 'TIMEOUT', closeCode: undefined, doc: 'the server\'s Redis is at its maxmemory bound: new bindings, registrations and queued DMs are refused until it has room' },
   SOCP_ERR_SLOW_CONSUMER: { wire: undefined, closeCode: 1013, doc: 'a peer stopped reading and its outbound buffer passed MAX_OUTBOUND_BUFFER_BYTES' },
   SOCP_ERR_CONFIG: { wire: undefined, closeCode: undefined, doc: 'the configuration is invalid (all problems listed)' },
   SOCP_ERR_KEYSTORE: { wire: undefined, closeCode: undefined, doc: 'a keystore could not be opened (wrong password or corrupt file)' },

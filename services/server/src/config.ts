@@ -9,6 +9,7 @@ import {
   DEFAULT_RSA_PRIMES, HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, RSA_MAX_PRIMES, SEEN_IDS_TTL_MS, SocpError,
   importPublicKey, parseAdmitRules, type AdmitRules, type RsaPrimeCount,
 } from '@socp/protocol';
+import { DEFAULT_MAX_CONNS_PER_IP, DEFAULT_MAX_PENDING_PER_IP, MAX_CONNECTIONS } from './transport/limits';
 
 export interface BootstrapEntry { host: string; port: number; pubkey: string | undefined }
 
@@ -36,6 +37,8 @@ export interface ServerConfig {
   joinSecret: string | undefined;
   /** Open-federation rules (SOCP_ADMIT): servers admitted without an admission ticket. Default: none. */
   admit: AdmitRules;
+  /** connections at once from one source address (IPv6: per /64) */ maxConnsPerIp: number;
+  /** of those, not yet identified (before USER_HELLO / a server frame) */ maxPendingPerIp: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -54,6 +57,8 @@ export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase
     deadAfterMs: PEER_DEAD_AFTER_MS, // 45 s
     backoffMs: RECONNECT_BACKOFF_MS, // 1, 2, 5, 10, 30 s
     dedupeTtlMs: SEEN_IDS_TTL_MS, // 5 min
+    maxConnsPerIp: DEFAULT_MAX_CONNS_PER_IP, // 256 connections
+    maxPendingPerIp: DEFAULT_MAX_PENDING_PER_IP, // 32 connections
     logLevel: 'info',
   };
 }
@@ -120,6 +125,8 @@ export function loadConfig(env: Env): ServerConfig {
     dedupeTtlMs: int('SOCP_DEDUPE_TTL_MS', d.dedupeTtlMs, 1_000, 86_400_000),
     joinSecret: undefined,
     admit: parseAdmitRules(env['SOCP_ADMIT'], problems),
+    maxConnsPerIp: int('SOCP_MAX_CONNS_PER_IP', d.maxConnsPerIp, 1, MAX_CONNECTIONS),
+    maxPendingPerIp: int('SOCP_MAX_PENDING_PER_IP', d.maxPendingPerIp, 1, MAX_CONNECTIONS),
     logLevel: 'info',
   };
   if (!/^(rediss?:\/\/|\/)/.test(cfg.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss://, or be a unix socket's absolute path (got ${JSON.stringify(cfg.redisUrl)})`);

@@ -5,16 +5,23 @@
  * signed once on the libuv threadpool and serialised once, in parallel with the batches ahead —
  * then sent in order: sending runs batch after batch so frames leave in the order the core
  * produced them. Identical unsigned frames (presence
- * snapshots send the same USER_ADVERTISE to every new user) reuse one signature.
+ * snapshots send the same USER_ADVERTISE to every new user) reuse one signature, and so do
+ * frames whose payload says nothing about their recipient (transport/reusable-signatures.ts).
+ * A connection that has not identified itself gets at most MAX_ANSWERS_BEFORE_HELLO answers;
+ * the one past that is replaced by a 1008 close, before anything is signed for it.
  */
 import { hash } from 'node:crypto';
-import { encodeFrame, sealFrameToWire, withBind, type Effect, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
+import {
+  encodeFrame, sealFrameAsync, sealFrameToWire, withBind, type Effect, type Frame, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame,
+} from '@socp/protocol';
 import type { Logger } from './logger';
 import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
+import { StorageGuard } from './adapters/storage-guard';
 import { WriteBehind } from './adapters/write-behind';
 import type { Connection } from './transport/connection';
 import { MAX_PENDING_SIGNATURES, SEAL_CACHE_ENTRIES } from './transport/limits';
+import { ReusableSignatures, reusableKey } from './transport/reusable-signatures';
 import { HopAckBatcher } from './hop-ack-batcher';
 
 export interface EffectTargets {
@@ -42,6 +49,8 @@ export class EffectRunner {
   private readonly sealCache = new Map<string, Prepared>();
   /** Cached-type seals being signed right now (a presence burst asks for the same one many times). */
   private readonly sealing = new Map<string, Promise<Prepared>>();
+  /** Signatures of payloads that say nothing about their recipient (generic ERRORs to peers that are not servers). */
+  private readonly reusable = new ReusableSignatures((f) => this.signed(async () => (await sealFrameAsync(f, this.key())).sig));
   /** Signatures queued or running. */
   private signing = 0;
   /** True from MAX_PENDING_SIGNATURES signatures queued until half of them are done: stop reading users. */
@@ -60,17 +69,24 @@ export class EffectRunner {
     private readonly log: Logger,
     private readonly seenCapacity: number,
   ) {
+    this.storage = new StorageGuard(store, metrics, log);
     this.writes = new WriteBehind(store, seenCapacity, (err) => {
-      this.metrics.redisUp.set(err ? 0 : 1);
+      this.storage.written(err);
+      // OOM is Redis refusing to grow (noeviction), not Redis being down.
+      if (err === undefined || this.storage.full) this.metrics.redisUp.set(1);
+      else this.metrics.redisUp.set(0);
       if (err) this.log.warn({ err: err.message }, 'redis write failed');
     });
   }
 
   /** Redis writes of the batches carried out, sent a few at a time. */
   readonly writes: WriteBehind;
+  /** Whether Redis can take new state (adapters/storage-guard.ts). */
+  readonly storage: StorageGuard;
 
   /** Queue a batch; resolves when it has been sent. Never rejects. */
-  run(effects: readonly Effect[]): Promise<void> {
+  run(batch: readonly Effect[]): Promise<void> {
+    const effects = this.withinAnswerBudget(batch);
     if (effects.length === 0) {
       this.updateGauges(); // the core may have changed state without effects (an ACK settling a DM)
       return this.tail;
@@ -106,6 +122,15 @@ export class EffectRunner {
   prepare(out: Outbound): Prepared | Promise<Prepared> {
     if ('relay' in out) return { data: Buffer.from(encodeFrame(out.relay)), type: out.relay.type };
     const f = out.seal;
+    // Frames to a server are bound to their envelope (unique per frame): never a reused signature.
+    const rk = this.state.serverPubkeys.has(f.to) ? undefined : reusableKey(f);
+    if (rk !== undefined) {
+      const withSig = (sig: string): Prepared => ({ data: Buffer.from(encodeFrame({ ...f, sig } as Frame)), type: f.type });
+      const sig = this.reusable.sigFor(f, rk);
+      if (typeof sig !== 'string') return sig.then(withSig);
+      this.metrics.answerSigReuses.inc({ type: f.type });
+      return withSig(sig);
+    }
     if (!CACHED_TYPES.has(f.type)) return this.sign(f, undefined);
     const ck = sealCacheKey(f);
     const hit = this.sealCache.get(ck);
@@ -117,26 +142,54 @@ export class EffectRunner {
     return p;
   }
 
-  /** Sign and serialise once; `ck` set = a cached type, kept for reuse. */
-  private async sign(f: UnsignedFrame, ck: string | undefined): Promise<Prepared> {
+  /** Run one signing job, counted in the backlog (MAX_PENDING_SIGNATURES) and in socp_crypto_duration_seconds{op="sign"}. */
+  private async signed<T>(job: () => Promise<T>): Promise<T> {
     const t0 = process.hrtime.bigint();
     if (++this.signing >= MAX_PENDING_SIGNATURES) this.backlogged = true;
-    let text: string;
     try {
-      text = await sealFrameToWire(withBind(f), this.key()); // every frame we sign binds its envelope (wire/bind.ts)
+      return await job();
     } finally {
       if (--this.signing <= MAX_PENDING_SIGNATURES / 2 && this.backlogged) {
         this.backlogged = false;
         this.onBacklogCleared();
       }
+      this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
     }
-    this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+
+  /** Sign and serialise once; `ck` set = a cached type, kept for reuse. */
+  private async sign(f: UnsignedFrame, ck: string | undefined): Promise<Prepared> {
+    const text = await this.signed(() => sealFrameToWire(withBind(f), this.key())); // every frame we sign binds its envelope (wire/bind.ts)
     const prepared = { data: Buffer.from(text), type: f.type };
     if (ck !== undefined) {
       if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
       this.sealCache.set(ck, prepared);
     }
     return prepared;
+  }
+
+  /**
+   * Answers to connections that have not identified themselves, within their budget
+   * (Connection.takeAnswer); the first one past it becomes a 1008 close, in its place in the
+   * batch, and the connection is read no more. The batch itself when nothing is over.
+   */
+  private withinAnswerBudget(effects: readonly Effect[]): readonly Effect[] {
+    let kept: Effect[] | undefined;
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
+      const c = e.kind === 'sendToConnection' ? this.targets.connection(e.connId) : undefined;
+      if (c === undefined || c.takeAnswer()) {
+        kept?.push(e);
+        continue;
+      }
+      kept ??= effects.slice(0, i);
+      if (c.closing) continue;
+      c.closing = true;
+      this.metrics.answersWithheld.inc();
+      c.log.info({ code: 'SOCP_ERR_RATE_LIMITED' }, 'too many answers before hello: closing without signing more');
+      kept.push({ kind: 'close', connId: c.id, code: 1008, reason: 'too many frames before hello' });
+    }
+    return kept ?? effects;
   }
 
   private runBatch(effects: readonly Effect[], prepared: ReadonlyArray<Prepared | undefined>): void {

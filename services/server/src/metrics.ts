@@ -27,6 +27,15 @@ export function createMetrics(registry: Registry) {
     queuedUnacked: new Counter({ name: 'socp_queued_unacked_total', help: 'Queued DMs sent but not acknowledged before the connection closed (kept for redelivery)', registers: r }),
     redisUp: new Gauge({ name: 'socp_redis_up', help: '1 when the last Redis command succeeded', registers: r }),
     slowConsumers: new Counter({ name: 'socp_slow_consumer_closes_total', help: 'Connections closed because their outbound buffer overflowed', registers: r }),
+    connectionsRefused: new Counter({ name: 'socp_connections_refused_total', help: 'Connections closed 1013 at once by a cap (server_full, per_ip, pending_per_ip)', labelNames: ['reason'] as const, registers: r }),
+    answersWithheld: new Counter({ name: 'socp_prehello_budget_closes_total', help: 'Connections closed 1008 for wanting more than MAX_ANSWERS_BEFORE_HELLO answers before identifying themselves', registers: r }),
+    answerSigReuses: new Counter({ name: 'socp_answer_signature_reuses_total', help: 'Frames (generic ERRORs, HEARTBEATs) sent with a cached signature of the same payload instead of a new one, by type', labelNames: ['type'] as const, registers: r }),
+    readPauses: new Counter({ name: 'socp_read_pauses_total', help: 'Connections whose reading was paused under a signing backlog, by role', labelNames: ['role'] as const, registers: r }),
+    storageFull: new Gauge({ name: 'socp_storage_full', help: '1 while Redis is at its refuse-new-state bound (maxmemory) or refused a write with OOM', registers: r }),
+    storageRefused: new Counter({ name: 'socp_storage_refused_total', help: 'Requests for new durable state refused while storage is full, by what', labelNames: ['what'] as const, registers: r }),
+    redisWriteErrors: new Counter({ name: 'socp_redis_write_errors_total', help: 'Write-behind pipelines that failed, by reason (oom: Redis at maxmemory with noeviction; other)', labelNames: ['reason'] as const, registers: r }),
+    loginFailures: new Counter({ name: 'socp_login_failures_total', help: 'Log-ins that failed (wrong password/name, or abandoned after LOGIN_CHALLENGE)', registers: r }),
+    loginThrottled: new Counter({ name: 'socp_login_throttled_total', help: 'LOGIN_STARTs refused by back-off, by scope (source, name_source, inflight)', labelNames: ['scope'] as const, registers: r }),
     introducerJoins: new Counter({ name: 'socp_introducer_joins_total', help: 'SERVER_WELCOME results by outcome', labelNames: ['outcome'] as const, registers: r }),
   };
 }

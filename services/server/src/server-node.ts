@@ -9,6 +9,7 @@
  * and socp_frames_rejected_total{type,reason}; no refusal changes state.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -30,7 +31,10 @@ import { buildAdminApp } from './app';
 import { Connection } from './transport/connection';
 import { LinkManager } from './transport/link-manager';
 import { SilentSockets } from './transport/silent-sockets';
-import { MAX_CONNECTIONS, SHUTDOWN_GRACE_MS } from './transport/limits';
+import { SHUTDOWN_GRACE_MS } from './transport/limits';
+import { ReadGate } from './transport/read-gate';
+import { signatureCost } from './transport/signature-cost';
+import { SourceCaps } from './transport/source-caps';
 import { Joiner } from './bootstrap/join';
 import { AccountService } from './accounts/account-service';
 import { AccountStore } from './accounts/account-store';
@@ -131,6 +135,8 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     send: (c, f) => void runner.run([{ kind: 'sendToConnection', connId: c.id, out: { seal: f } }]),
     refuse: (c, f, code, detail, close) => reject(conns.get(c.id) ?? (c as Connection), f.type, f.from, code, detail, close),
     log: (level, msg, fields) => log[level](fields, msg),
+    storage: runner.storage,
+    metrics,
   });
   const sealText = async (f: UnsignedFrame): Promise<string> => (await runner.prepare({ seal: f })).data.toString('utf8');
   const selfAddr = (): { host: string; port: number; pubkey: string } => ({ host: config.advertiseHost, port: config.advertisePort === 0 ? wsPort : config.advertisePort, pubkey: selfPub });
@@ -171,12 +177,10 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     }
   }
 
-  /** User connections not read while the runner has too many signatures queued (backpressure). */
-  const paused = new Set<Connection>();
-  runner.onBacklogCleared = () => {
-    for (const c of paused) if (!c.closed) c.ws.resume();
-    paused.clear();
-  };
+  /** Connections not read while the runner has too many signatures queued (backpressure). */
+  const reads = new ReadGate(links, metrics);
+  runner.onBacklogCleared = () => reads.resumeAll();
+  const sources = new SourceCaps({ maxOpen: config.maxConnsPerIp, maxPending: config.maxPendingPerIp }, { log, metrics });
 
   function onMessage(c: Connection, data: Buffer, isBinary: boolean): void {
     if (c.closed || c.closing) return;
@@ -187,11 +191,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       metrics.framesRejected.inc({ type: 'unknown', reason: 'SOCP_ERR_INTERNAL' });
       c.log.error({ err: (e as Error).message }, 'frame handling failed');
     }
-    // Server links keep being read (heartbeats, gossip); users wait until the signing backlog halves.
-    if (runner.backlogged && c.role !== 'server' && !paused.has(c)) {
-      paused.add(c);
-      c.ws.pause();
-    }
+    reads.after(c, runner.backlogged);
   }
 
   function handleMessage(c: Connection, data: Buffer, isBinary: boolean): void {
@@ -201,7 +201,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     const d = decodeFrame(data);
     if (!d.ok) return reject(c, 'unknown', c.userId ?? c.serverId, d.error.code, d.error.message);
     const f = d.value;
-    const over = c.admitType(f.type, now);
+    const over = c.admitType(f.type, now, signatureCost(state, f));
     if (over !== undefined) return reject(c, f.type, f.from, 'SOCP_ERR_RATE_LIMITED', over);
     metrics.framesReceived.inc({ type: f.type });
     // Account extension frames (docs/accounts.md) come before USER_HELLO on a user connection.
@@ -216,6 +216,8 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     if (role === 'user') {
       const a = timed(authenticateUserFrame(state, f, c.userId));
       if (!a.ok) return reject(c, f.type, f.from, a.error.code, a.error.message);
+      const full = runner.storage.refusal(state, a.value, c.id, ctx());
+      if (full) return void runner.run(full);
       if (a.value.type === 'USER_HELLO') {
         const denied = accounts.helloCheck(c, a.value);
         if (denied) return reject(c, f.type, f.from, denied.code, denied.message);
@@ -236,21 +238,21 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     if (c.role === 'pending') c.setRole('server', { serverId: f.from });
     // Liveness is per link: a relayed frame proves the relay alive, not its originator.
     links.touch(c.serverId ?? f.from);
+    const full = runner.storage.refusal(state, a.value, c.id, ctx());
+    if (full) return void runner.run(full);
     void runner.run(handleServerFrame(state, a.value, c.serverId ?? f.from, c.id, ctx()).effects);
   }
 
   wss.off('connection', notYet);
-  wss.on('connection', (ws: WebSocket) => {
-    if (conns.size >= MAX_CONNECTIONS) {
-      ws.close(1013, 'server full');
-      return;
-    }
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const slot = sources.admit(req.socket.remoteAddress);
+    if (slot === undefined) return ws.close(1013, 'too many connections; try again later');
     const c = new Connection(ws, 'inbound', log, metrics, (cc) => {
       if (silent.keep(cc)) return;
       metrics.framesRejected.inc({ type: 'unknown', reason: 'TIMEOUT' });
       cc.log.info('no identifying frame in time: closing');
       cc.close(1008, 'hello timeout');
-    });
+    }, slot);
     conns.set(c.id, c);
     ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(c, data, isBinary));
     ws.on('error', (e: Error & { code?: string }) => {
@@ -261,7 +263,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     ws.on('close', () => {
       c.disposed();
       conns.delete(c.id);
-      paused.delete(c);
+      reads.forget(c);
       if (c.role === 'user' && c.userId !== undefined) {
         const q = state.queueAcks.get(c.userId);
         if (q?.connId === c.id && q.pending.size > 0) metrics.queuedUnacked.inc(q.pending.size);
@@ -300,7 +302,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     checks: async () => {
       const r = await store.ping(500);
       metrics.redisUp.set(r ? 1 : 0);
-      return { redis: r, keys: true, mesh: joiner.joined };
+      return { redis: r, keys: true, mesh: joiner.joined, storage: !runner.storage.full };
     },
     identity: () => ({ id: selfId, pubkey: selfPub, wsPort }),
   });
@@ -312,6 +314,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   links.start();
   silent.start();
   joiner.start();
+  runner.storage.start();
   log.info({ wsPort, adminPort, serverId: selfId }, 'listening');
 
   return {
@@ -328,6 +331,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     async stop() {
       await runner.idle();
       silent.stop();
+      runner.storage.stop();
       await Promise.all([joiner.stop(), links.stop()]);
       for (const c of conns.values()) c.close(1000, 'shutdown');
       // Give peers a moment to answer the close handshake, then cut whatever is left.

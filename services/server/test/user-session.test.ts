@@ -155,7 +155,7 @@ test('/readyz goes 503 when Redis stops and 200 when it returns', async () => {
     const r = await ready();
     return r.statusCode === 503 ? r : undefined;
   });
-  expect(down.json()).toEqual({ status: 'not_ready', checks: { redis: false, keys: true, mesh: true } });
+  expect(down.json()).toEqual({ status: 'not_ready', checks: { redis: false, keys: true, mesh: true, storage: true } });
   expect(await metricValue(fx.srv.node, 'socp_redis_up')).toBe(0);
   await fx.redis.start();
   await waitFor('200 again', async () => (await ready()).statusCode === 200, 15_000);

@@ -6,6 +6,11 @@
  *    PUBLIC_CHANNEL_UPDATED {version, wraps} with wraps for the NEW local user only, so the
  *    cost of a join stays O(1) OAEP encryptions (O(new users)).
  * PUBLIC_CHANNEL_KEY_SHARE frames are routed to each listed member's server/user unchanged.
+ *
+ * What a peer's ADD/UPDATED may make us keep is bounded: members only for users we know (bound
+ * here or online in the directory), at most MAX_CHANNEL_MEMBERS of them; wraps persisted
+ * (group_members) only for users bound on this server, so they never outnumber the bindings
+ * (MAX_USER_BINDINGS). A wrap for anyone else is dropped (one `reject` per frame: counted and logged, no ERROR sent).
  */
 import { b64urlEncode } from '../wire/base64url';
 import { importPublicKeyCached } from '../crypto/keys';
@@ -15,8 +20,23 @@ import type { Verified } from '../wire/envelope';
 import { fail, seal, type Effect } from './effects';
 import type { RoutingCtx, RoutingState } from './state';
 import { keyOfUser } from './user-keys';
+import { MAX_KNOWN_USERS, MAX_LOCAL_USERS } from './limits';
 
 const CHANNEL_KEY_BYTES = 32;
+/**
+ * Channel members kept in memory: everyone this server can know at once (its own users and the
+ * mesh's online users); a peer listing ids beyond that cannot grow the set further.
+ */
+export const MAX_CHANNEL_MEMBERS = MAX_LOCAL_USERS + MAX_KNOWN_USERS;
+
+/** A member id we may record: a user bound here or online somewhere, within the cap. */
+function admitMember(state: RoutingState, id: string): boolean {
+  if (state.channel.members.has(id)) return true;
+  if (!state.userKeys.has(id) && !state.directory.has(id)) return false;
+  if (state.channel.members.size >= MAX_CHANNEL_MEMBERS) return false;
+  state.channel.members.add(id);
+  return true;
+}
 
 export function channelKey(state: RoutingState, ctx: RoutingCtx): Buffer {
   state.channel.key ??= ctx.random(CHANNEL_KEY_BYTES);
@@ -43,7 +63,7 @@ export function channelJoin(state: RoutingState, userId: string, pubkey: string,
 
 /** PUBLIC_CHANNEL_ADD from a server (verified, deduped): record members, adopt a newer version. */
 export function onChannelAdd(state: RoutingState, f: Verified<FrameOf<'PUBLIC_CHANNEL_ADD'>>): Effect[] {
-  for (const m of f.payload.add) if (state.channel.members.size < 1_000_000) state.channel.members.add(m);
+  for (const m of f.payload.add) admitMember(state, m);
   const v = f.payload.if_version + 1;
   if (v > state.channel.version) {
     state.channel.version = v;
@@ -52,17 +72,26 @@ export function onChannelAdd(state: RoutingState, f: Verified<FrameOf<'PUBLIC_CH
   return [];
 }
 
-/** PUBLIC_CHANNEL_UPDATED from a server: store the wraps (group_members.wrapped_key) and the version. */
+/**
+ * PUBLIC_CHANNEL_UPDATED from a server: the version, and the wraps (group_members.wrapped_key)
+ * of users bound on this server; other wraps are dropped (see the header).
+ */
 export function onChannelUpdated(state: RoutingState, f: Verified<FrameOf<'PUBLIC_CHANNEL_UPDATED'>>, ctx: RoutingCtx): Effect[] {
   const out: Effect[] = [];
   if (f.payload.version > state.channel.version) {
     state.channel.version = f.payload.version;
     out.push({ kind: 'persist', op: { op: 'channelVersion', version: f.payload.version } });
   }
+  let dropped = 0;
   for (const w of f.payload.wraps) {
-    if (state.channel.members.size < 1_000_000) state.channel.members.add(w.member_id);
+    if (!admitMember(state, w.member_id) || !state.userKeys.has(w.member_id)) {
+      dropped++;
+      continue;
+    }
     out.push({ kind: 'persist', op: { op: 'channelMember', memberId: w.member_id, wrappedKey: w.wrapped_key, version: f.payload.version, addedAt: ctx.now } });
   }
+  // Counted (socp_frames_rejected_total) and logged by the shell; the rest of the frame stands.
+  if (dropped > 0) out.push({ kind: 'reject', frameType: f.type, reason: 'SOCP_ERR_NOT_ALLOWED', detail: `${dropped} of ${f.payload.wraps.length} wraps name users not bound here: not kept` });
   return out;
 }
 

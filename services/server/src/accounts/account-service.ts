@@ -9,6 +9,9 @@
  * The USER_HELLO of an account user must then be signed and carry that nonce (helloCheck):
  * possession of the key is proven by a signature over a fresh server nonce (SPEC §14.2).
  * The server sees only OPAQUE messages: never the password, never the clear private key.
+ * Log-ins back off per source address and per name from that source (login-throttle.ts): a
+ * failure counts when the attempt ends without a good LOGIN_FINISH, so hammering LOGIN_START
+ * for a name from one address never locks its owner out from another.
  */
 import { randomBytes } from 'node:crypto';
 import * as opaque from '@serenity-kit/opaque';
@@ -16,15 +19,19 @@ import {
   LOGIN_NONCE_BYTES, SocpError, UUID_ANYCASE_RE, checkFresh, importPublicKey, verifyFrame,
   type Frame, type FrameOf, type RoutingState, type SocpErrorCode, type UnsignedFrame,
 } from '@socp/protocol';
+import type { ServerMetrics } from '../metrics';
 import type { AccountStore } from './account-store';
-import { LOGIN_ATTEMPTS_PER_CONNECTION, LOGIN_ATTEMPTS_PER_NAME, LOGIN_STEP_TIMEOUT_MS, MAX_ACCOUNTS } from './limits';
+import { LOGIN_ATTEMPTS_PER_CONNECTION, LOGIN_STEP_TIMEOUT_MS, MAX_ACCOUNTS } from './limits';
+import { LoginThrottle, type LoginOutcome } from './login-throttle';
 
-export interface AccountConn { id: string }
+/** The connection an account exchange runs on: its id, its source address key, and a close hook (transport/connection.ts). */
+export interface AccountConn { id: string; source?: string; onClose?(f: () => void): void }
 
 interface Session {
   attempts: number;
   register?: { userId: string; username: string; pubkey: string; at: number };
-  login?: { username: string; state: string; at: number };
+  /** The log-in in progress; `settle` reports its outcome to the throttle (once). */
+  login?: { username: string; state: string; at: number; settle: (outcome: LoginOutcome, at: number) => void };
   /** The nonce issued by LOGIN_RESULT, for the USER_HELLO of this user on this connection. */
   issued?: { userId: string; nonce: string };
   busy: boolean;
@@ -36,10 +43,14 @@ export interface AccountShell {
   send(c: AccountConn, f: UnsignedFrame): void;
   refuse(c: AccountConn, f: Frame, code: SocpErrorCode, detail: string, close?: number): void;
   log(level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void;
+  /** Whether Redis can take new state (adapters/storage-guard.ts). */
+  storage: { readonly full: boolean; refuseNew(what: string): SocpError };
+  metrics: Pick<ServerMetrics, 'loginFailures' | 'loginThrottled'>;
 }
 
 export class AccountService {
   private readonly sessions = new WeakMap<AccountConn, Session>();
+  private readonly throttle = new LoginThrottle();
 
   private constructor(private readonly store: AccountStore, private readonly setup: string, private readonly state: RoutingState, private readonly shell: AccountShell) {}
 
@@ -72,8 +83,14 @@ export class AccountService {
   }
 
   async handle(c: AccountConn, f: Frame): Promise<void> {
-    const s = this.sessions.get(c) ?? { attempts: 0, busy: false };
-    this.sessions.set(c, s);
+    let s = this.sessions.get(c);
+    if (s === undefined) {
+      const created: Session = { attempts: 0, busy: false };
+      s = created;
+      this.sessions.set(c, created);
+      // A log-in still open when the connection goes is a failed one (the guess was made).
+      c.onClose?.(() => this.endLogin(created, 'failed'));
+    }
     if (s.busy) return this.shell.refuse(c, f, 'SOCP_ERR_NOT_ALLOWED', 'one account step at a time', 1008);
     s.busy = true;
     try {
@@ -97,8 +114,18 @@ export class AccountService {
     if (++s.attempts > LOGIN_ATTEMPTS_PER_CONNECTION) throw new SocpError('SOCP_ERR_RATE_LIMITED', 'too many account attempts on this connection');
   }
 
+  /** Settle the log-in in progress, if any. */
+  private endLogin(s: Session, outcome: LoginOutcome): void {
+    const l = s.login;
+    if (l === undefined) return;
+    s.login = undefined;
+    l.settle(outcome, Date.now());
+    if (outcome === 'failed') this.shell.metrics.loginFailures.inc();
+  }
+
   private async registerStart(c: AccountConn, s: Session, f: FrameOf<'ACCOUNT_REGISTER_START'>): Promise<void> {
     this.attempt(s);
+    if (this.shell.storage.full) throw this.shell.storage.refuseNew('account');
     if (!UUID_ANYCASE_RE.test(f.from)) throw new SocpError('SOCP_ERR_SCHEMA', 'ACCOUNT_REGISTER_START.from must be the new user_id (UUID)');
     const stale = checkFresh(f.ts, Date.now());
     if (stale) throw stale;
@@ -134,26 +161,40 @@ export class AccountService {
 
   private async loginStart(c: AccountConn, s: Session, f: FrameOf<'LOGIN_START'>): Promise<void> {
     this.attempt(s);
+    this.endLogin(s, 'failed'); // a second LOGIN_START abandons the first
     const { username } = f.payload;
-    // Counted before anything else, known name or not, and cleared only by a success.
-    const n = await this.store.countAttempt(username);
-    if (n > LOGIN_ATTEMPTS_PER_NAME) {
-      this.shell.log('info', 'login rate-limited', { attempts: n });
-      throw new SocpError('SOCP_ERR_RATE_LIMITED', 'too many login attempts for this name; try again later');
+    const source = c.source ?? 'unknown';
+    // Held back by this source's failures only, known name or not (the same answer either way).
+    const held = this.throttle.check(source, username, Date.now());
+    if (held !== undefined) {
+      this.shell.metrics.loginThrottled.inc({ scope: held.scope });
+      this.shell.log('info', 'login held back', { scope: held.scope, retryMs: held.retryMs, source });
+      const from = held.scope === 'source' ? 'from your address' : held.scope === 'inflight' ? 'in progress from your address' : 'for this name from your address';
+      throw new SocpError('SOCP_ERR_RATE_LIMITED', `too many login attempts ${from}; try again in ${Math.ceil(held.retryMs / 1000)} s`);
     }
-    const acct = await this.store.byName(username);
-    // Unknown names get an OPAQUE fake record: the answer looks the same as for a real one.
-    const { serverLoginState, loginResponse } = opaque.server.startLogin({
-      serverSetup: this.setup, registrationRecord: acct?.record ?? null, startLoginRequest: f.payload.start_login_request, userIdentifier: username,
-    });
-    s.login = { username, state: serverLoginState, at: Date.now() };
+    const settle = this.throttle.start(source, username);
+    let started;
+    try {
+      const acct = await this.store.byName(username);
+      // Unknown names get an OPAQUE fake record: the answer looks the same as for a real one.
+      started = opaque.server.startLogin({
+        serverSetup: this.setup, registrationRecord: acct?.record ?? null, startLoginRequest: f.payload.start_login_request, userIdentifier: username,
+      });
+    } catch (e) {
+      settle('void', Date.now()); // no challenge went out: no guess was made
+      throw e;
+    }
+    const { serverLoginState, loginResponse } = started;
+    s.login = { username, state: serverLoginState, at: Date.now(), settle };
     this.shell.send(c, { type: 'LOGIN_CHALLENGE', from: this.shell.selfId(), to: f.from, ts: Date.now(), payload: { login_response: loginResponse } });
   }
 
   private async loginFinish(c: AccountConn, s: Session, f: FrameOf<'LOGIN_FINISH'>): Promise<void> {
     const l = s.login;
-    if (!l || Date.now() - l.at > LOGIN_STEP_TIMEOUT_MS) throw new SocpError('SOCP_ERR_NOT_ALLOWED', 'LOGIN_FINISH without a fresh LOGIN_START');
-    s.login = undefined;
+    if (!l || Date.now() - l.at > LOGIN_STEP_TIMEOUT_MS) {
+      this.endLogin(s, 'failed');
+      throw new SocpError('SOCP_ERR_NOT_ALLOWED', 'LOGIN_FINISH without a fresh LOGIN_START');
+    }
     const acct = await this.store.byName(l.username);
     let ok = false;
     try {
@@ -162,8 +203,11 @@ export class AccountService {
     } catch {
       ok = false;
     }
-    if (!ok || !acct) throw new SocpError('INVALID_SIG', 'login failed: wrong user name or password');
-    await this.store.clearAttempts(l.username);
+    this.endLogin(s, ok ? 'ok' : 'failed');
+    if (!ok || !acct) {
+      this.shell.log('info', 'login failed', { source: c.source });
+      throw new SocpError('INVALID_SIG', 'login failed: wrong user name or password');
+    }
     this.shell.log('info', 'account login', { userId: acct.userId });
     this.result(c, s, acct.userId, l.username, acct.pubkey, acct.privkeyStore);
   }

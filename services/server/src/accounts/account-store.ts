@@ -3,18 +3,14 @@
  *  - `socp:accounts`           hash  user name → user_id of a registered account
  *  - `socp:user:<user_id>`     hash  §14.1 users row; `pake_password` = the OPAQUE registration
  *                                    record, `privkey_store` = the client-encrypted private key
- *  - `socp:login_attempts:<sha256(name)>`  counter of LOGIN_STARTs in the window (PEXPIRE)
  *  - `socp:identity` field `opaque_setup`  the OPAQUE server setup, sealed under the passphrase
  * Registration is one Lua script, so two clients racing for a name cannot both win.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { K } from '../adapters/redis-store';
 import { openSetup, sealSetup } from './setup-secret';
-import { LOGIN_WINDOW_MS } from './limits';
 
 export const ACCOUNTS_KEY = 'socp:accounts';
-const attemptsKey = (name: string): string => `socp:login_attempts:${createHash('sha256').update(name, 'utf8').digest('hex')}`;
 
 export interface StoredAccount { userId: string; pubkey: string; record: string; privkeyStore: string }
 
@@ -66,17 +62,5 @@ export class AccountStore {
   async register(name: string, userId: string, pubkey: string, record: string, privkeyStore: string): Promise<'OK' | 'NAME_IN_USE' | 'BAD_KEY'> {
     const meta = JSON.stringify({ username: name, display_name: name });
     return (await this.redis.eval(REGISTER, 4, ACCOUNTS_KEY, K.names, K.userKeys, K.user(userId), name, userId, pubkey, record, privkeyStore, meta)) as 'OK' | 'NAME_IN_USE' | 'BAD_KEY';
-  }
-
-  /** Count one login attempt for `name`; returns the count within the window. */
-  async countAttempt(name: string): Promise<number> {
-    const k = attemptsKey(name);
-    const n = await this.redis.incr(k);
-    if (n === 1) await this.redis.pexpire(k, LOGIN_WINDOW_MS);
-    return n;
-  }
-
-  async clearAttempts(name: string): Promise<void> {
-    await this.redis.del(attemptsKey(name));
   }
 }

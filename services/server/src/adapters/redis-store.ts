@@ -145,6 +145,13 @@ export class RedisStore {
     return this.redis.lrange(K.queue(userId), 0, -1);
   }
 
+  /** INFO memory: bytes in use and the maxmemory bound (0 = none). */
+  async memory(): Promise<{ usedBytes: number; maxBytes: number }> {
+    const info = await this.redis.info('memory');
+    const field = (k: string): number => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    return { usedBytes: field('used_memory'), maxBytes: field('maxmemory') };
+  }
+
   async ping(timeoutMs: number): Promise<boolean> {
     if (this.redis.status !== 'ready') return false;
     let timer: NodeJS.Timeout | undefined;

@@ -2,19 +2,24 @@
  * One WebSocket (S8): identity once known, a child logger, the outbound backpressure check
  * (bufferedAmount > MAX_OUTBOUND_BUFFER_BYTES → close 1013 as a slow consumer, counted), the
  * hello timeout, and per-connection token-bucket rate limits: every frame before it is parsed,
- * then (users) FILE_CHUNKs and all other frames each against their own budget. Liveness
- * (issue 14: peers without HEARTBEAT): `lastHeard` is the last message, ping or pong on the
- * socket, `ping()` asks for a pong, and `close()` cuts the socket only CLOSE_GRACE_MS after its
- * close frame.
+ * then (users) FILE_CHUNKs and all other frames each against their own budget, and the
+ * signatures a frame costs (signature-cost.ts) against a signature budget. Before it identifies
+ * itself a connection gets at most MAX_ANSWERS_BEFORE_HELLO answers (takeAnswer). An inbound
+ * connection holds its slot in the per-source counts (source-caps.ts) until it closes.
+ * Liveness (issue 14: peers without HEARTBEAT): `lastHeard` is the last message, ping or pong
+ * on the socket, `ping()` asks for a pong, and `close()` cuts the socket only CLOSE_GRACE_MS
+ * after its close frame.
  */
 import type { WebSocket } from 'ws';
 import { HELLO_TIMEOUT_MS, MAX_OUTBOUND_BUFFER_BYTES } from '@socp/protocol';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import {
-  SERVER_FRAME_BURST, SERVER_FRAMES_PER_SEC, USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC, USER_LIST_BURST, USER_LISTS_PER_SEC,
+  MAX_ANSWERS_BEFORE_HELLO, SERVER_FRAME_BURST, SERVER_FRAMES_PER_SEC, USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC,
+  USER_LIST_BURST, USER_LISTS_PER_SEC, USER_SIGNATURE_BURST, USER_SIGNATURES_PER_SEC,
 } from './limits';
 import { closePolitely } from './close-politely';
+import type { SourceSlot } from './source-caps';
 import { TokenBucket } from './token-bucket';
 import { Outbox } from './outbox';
 
@@ -35,7 +40,16 @@ export class Connection {
   private readonly frames = new TokenBucket(USER_FRAMES_PER_SEC, USER_FRAME_BURST, Date.now());
   private readonly chunks = new TokenBucket(USER_FILE_CHUNKS_PER_SEC, USER_FILE_CHUNK_BURST, Date.now());
   private readonly lists = new TokenBucket(USER_LISTS_PER_SEC, USER_LIST_BURST, Date.now());
+  private readonly signatures = new TokenBucket(USER_SIGNATURES_PER_SEC, USER_SIGNATURE_BURST, Date.now());
+  /** Answers sent (or about to be) while pending. */
+  private answers = 0;
+  /** Reading paused since (read-gate.ts), and the time paused before that (ms). */
+  private pausedAt: number | undefined;
+  private pausedMs = 0;
+  private readonly closeHooks: Array<() => void> = [];
   private helloTimer: NodeJS.Timeout | undefined;
+  /** The hello timeout came while we were not reading: it is run again in full once we read. */
+  private helloDeferred: (() => void) | undefined;
   closed = false;
   /** Writes are being gathered into one syscall until the current tick's work is done. */
   private corked = false;
@@ -52,6 +66,7 @@ export class Connection {
     log: Logger,
     private readonly metrics: ServerMetrics,
     onHelloTimeout?: (c: Connection) => void,
+    private readonly slot?: SourceSlot,
   ) {
     this.log = log.child({ connId: this.id, direction });
     this.outbox = new Outbox(ws, (data) => {
@@ -64,13 +79,27 @@ export class Connection {
     for (const ev of ['message', 'ping', 'pong'] as const) ws.on(ev, heard);
     this.any = new TokenBucket(USER_FRAMES_PER_SEC + USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST + USER_FILE_CHUNK_BURST, Date.now());
     if (onHelloTimeout) {
-      this.helloTimer = setTimeout(() => onHelloTimeout(this), HELLO_TIMEOUT_MS);
+      const expire = (): void => {
+        if (this.pausedAt === undefined) return onHelloTimeout(this);
+        // Its hello may be waiting in a socket we stopped reading: our delay, not the peer's.
+        this.helloDeferred = () => {
+          this.helloTimer = setTimeout(expire, HELLO_TIMEOUT_MS);
+          this.helloTimer.unref();
+        };
+      };
+      this.helloTimer = setTimeout(expire, HELLO_TIMEOUT_MS);
       this.helloTimer.unref();
     }
     this.metrics.connections.inc({ role: 'pending' });
   }
 
+  /** The peer's counting key (source-caps.ts sourceKey): per-source limits (log-in throttling) use it. */
+  get source(): string {
+    return this.slot?.source ?? 'unknown';
+  }
+
   setRole(role: 'user' | 'server', ids: { userId?: string; serverId?: string }): void {
+    this.slot?.identified();
     if (role === 'server' && this.role !== 'server') this.any = new TokenBucket(SERVER_FRAMES_PER_SEC, SERVER_FRAME_BURST, Date.now());
     if (this.role !== role) {
       this.metrics.connections.dec({ role: this.role });
@@ -90,14 +119,55 @@ export class Connection {
 
   /**
    * After parsing, on a user (or pending) connection: a FILE_CHUNK takes from the chunk budget,
-   * any other frame from the frame budget, a LIST_REQUEST from the list budget as well.
-   * Undefined when admitted, else why not (for the ERROR).
+   * any other frame from the frame budget, a LIST_REQUEST from the list budget as well; on a
+   * user connection `signatures` (what the frame costs, signature-cost.ts) from the signature
+   * budget. Undefined when admitted, else why not (for the ERROR; it names the frame type only,
+   * so the signed refusal repeats and is reused: effect-runner's answer cache).
    */
-  admitType(type: string, now: number): string | undefined {
+  admitType(type: string, now: number, signatures = 0): string | undefined {
     if (this.role === 'server') return undefined;
     if (type === 'FILE_CHUNK') return this.chunks.take(now) ? undefined : `too many FILE_CHUNKs (at most ${USER_FILE_CHUNKS_PER_SEC}/s, bursts of ${USER_FILE_CHUNK_BURST}); slow down`;
     if (type === 'LIST_REQUEST' && !this.lists.take(now)) return `too many LIST_REQUESTs (at most ${USER_LISTS_PER_SEC}/s, bursts of ${USER_LIST_BURST}); slow down`;
-    return this.frames.take(now) ? undefined : `too many frames (at most ${USER_FRAMES_PER_SEC}/s besides file chunks, bursts of ${USER_FRAME_BURST}); slow down`;
+    if (!this.frames.take(now)) return `too many frames (at most ${USER_FRAMES_PER_SEC}/s besides file chunks, bursts of ${USER_FRAME_BURST}); slow down`;
+    // The signature budget refills only while we read this connection: time spent paused on a
+    // signing backlog (often of its own making) earns no credit, however slow the machine is.
+    if (this.role === 'user' && !this.signatures.takeCost(signatures, this.readingTime(now))) {
+      return `too many signatures: ${type} costs one per signed copy the mesh sends (at most ${USER_SIGNATURES_PER_SEC}/s, bursts of ${USER_SIGNATURE_BURST}); slow down`;
+    }
+    return undefined;
+  }
+
+  /** Stop reading this socket (signing backlog, read-gate.ts). */
+  pauseReading(now: number): void {
+    if (this.pausedAt !== undefined) return;
+    this.pausedAt = now;
+    this.ws.pause();
+  }
+
+  resumeReading(now: number): void {
+    if (this.pausedAt === undefined) return;
+    this.pausedMs += Math.max(0, now - this.pausedAt);
+    this.pausedAt = undefined;
+    this.ws.resume();
+    const rearm = this.helloDeferred;
+    this.helloDeferred = undefined;
+    if (rearm !== undefined && this.role === 'pending' && !this.closed) rearm();
+  }
+
+  /** A clock that stands still while reading is paused. */
+  private readingTime(now: number): number {
+    return now - this.pausedMs - (this.pausedAt === undefined ? 0 : Math.max(0, now - this.pausedAt));
+  }
+
+  /** Before identification: may one more answer go out? False past MAX_ANSWERS_BEFORE_HELLO (then close it). Always true once identified. */
+  takeAnswer(): boolean {
+    return this.role !== 'pending' || ++this.answers <= MAX_ANSWERS_BEFORE_HELLO;
+  }
+
+  /** Run `f` once when the socket has closed (at once if it already has). */
+  onClose(f: () => void): void {
+    if (this.closed) f();
+    else this.closeHooks.push(f);
   }
 
   /**
@@ -165,6 +235,8 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.helloTimer);
+    this.slot?.release();
     this.metrics.connections.dec({ role: this.role });
+    for (const f of this.closeHooks.splice(0)) f();
   }
 }

@@ -22,13 +22,51 @@ export const USER_FILE_CHUNK_BURST = 3_000;
  */
 export const USER_LISTS_PER_SEC = 10;
 export const USER_LIST_BURST = 20;
+/**
+ * Signatures one user connection may make its server (and the mesh) spend, per second and in a
+ * burst (transport/signature-cost.ts prices each frame). A DM costs one, so DMs are held by the
+ * frame budget first; a MSG_PUBLIC_CHANNEL to "public" costs one per user online anywhere (every
+ * server re-signs it for each of its users), which under the frame budget alone let one user
+ * make a 1,000-user mesh sign 200,000 times a second. 200/s is what one connection could cost
+ * with one-signature frames; a frame dearer than the burst is admitted only from a full bucket
+ * and leaves the connection in debt (so "/all" to "public" still works once per cost/200 s).
+ * FILE_CHUNKs (one signature each) are held by their own budget above.
+ */
+export const USER_SIGNATURES_PER_SEC = 200;
+export const USER_SIGNATURE_BURST = 1_000;
+/**
+ * Answers (ERROR, LOGIN_CHALLENGE, …) a connection gets before it has identified itself: a real
+ * client needs at most a log-in (3 tries: 3 challenges, 1 result) and an error or two. Past it
+ * the connection is closed 1008 without signing anything more — a junk sender used to get one
+ * freshly RSA-4096-signed ERROR per frame (300 for 300).
+ */
+export const MAX_ANSWERS_BEFORE_HELLO = 8;
+/**
+ * Signatures of generic ERROR payloads ({code, detail} naming nobody) and of the empty HEARTBEAT
+ * payload kept for reuse: the transport sig covers only the payload (§8.1), so the same refusal
+ * is signed once, not per frame. Attacker-chosen details (an unknown type's name) can only churn
+ * this small set.
+ */
+export const ANSWER_SIG_CACHE_ENTRIES = 256;
+/**
+ * Default caps per source address (SOCP_MAX_CONNS_PER_IP / SOCP_MAX_PENDING_PER_IP; IPv6 counted
+ * per /64, the block one subscriber gets). 256 open connections lets a campus NAT in; 32 not yet
+ * identified bounds the sockets, hello timers and pre-hello answers one host can hold open
+ * (a client is pending for one round trip, or the few of a log-in). Local meshes and load tests
+ * run everything from 127.0.0.1 and raise both.
+ */
+export const DEFAULT_MAX_CONNS_PER_IP = 256;
+export const DEFAULT_MAX_PENDING_PER_IP = 32;
+/** Refused connections are logged at most once per this interval (with the count since), so a flood cannot flood the log. */
+export const REFUSAL_LOG_INTERVAL_MS = 1_000;
 /** Server links carry gossip for whole meshes: a larger bucket. */
 export const SERVER_FRAMES_PER_SEC = 5_000;
 export const SERVER_FRAME_BURST = 20_000;
 /**
- * Signatures queued or running in the effect runner before the server stops reading from user
- * connections (TCP backpressure to the senders); it reads again once half of them are done.
- * Bounds the work (and memory) a fast sender can queue: ~0.2–0.5 s of signing.
+ * Signatures queued or running in the effect runner before the server stops reading from its
+ * connections, server links included (TCP backpressure to the senders); it reads again once half
+ * of them are done. Bounds the work (and memory) a fast sender can queue: ~0.2–0.5 s of signing.
+ * Silence while we are not reading does not count against a link's liveness (link-manager.ts).
  */
 export const MAX_PENDING_SIGNATURES = 256;
 /**

@@ -7,12 +7,15 @@
  * peer never sends HEARTBEAT, but every WebSocket library answers pings. Silent for
  * `deadAfterMs` → the link is closed (1001, close frame first, cut CLOSE_GRACE_MS later); the
  * close then reports the link down (the core removes that server's users) and the loop re-dials.
+ * While we are not reading (read-gate.ts: signing backlog) nobody is declared dead, and that
+ * time is not counted as silence.
  */
 import { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, backoffDelayMs } from '@socp/protocol';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import { Connection } from './connection';
+import type { PausedReads } from './read-gate';
 
 export interface LinkManagerInit { heartbeatMs: number; deadAfterMs: number; backoffMs: readonly number[] }
 export interface LinkManagerComponents {
@@ -43,10 +46,12 @@ interface Peer {
   lastHeartbeat: number;
 }
 
-export class LinkManager {
+export class LinkManager implements PausedReads {
   private readonly peers = new Map<string, Peer>();
   private ticker: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Since when we are not reading our sockets (undefined: reading). */
+  private readsPausedAt: number | undefined;
 
   constructor(private readonly init: LinkManagerInit, private readonly c: LinkManagerComponents) {}
 
@@ -128,6 +133,18 @@ export class LinkManager {
     }
   }
 
+  readsPaused(now: number): void {
+    this.readsPausedAt ??= now;
+  }
+
+  /** Reading again: the pause is taken off every link's silence. */
+  readsResumed(now: number): void {
+    if (this.readsPausedAt === undefined) return;
+    const paused = now - this.readsPausedAt;
+    this.readsPausedAt = undefined;
+    for (const p of this.peers.values()) p.lastInbound = Math.min(now, p.lastInbound + paused);
+  }
+
   get upCount(): number {
     let n = 0;
     for (const p of this.peers.values()) if (p.up) n++;
@@ -196,7 +213,7 @@ export class LinkManager {
     for (const p of this.peers.values()) {
       if (!p.up || !p.conn || p.conn.closing) continue;
       const silentMs = now - Math.max(p.lastInbound, p.conn.lastHeard);
-      if (silentMs >= this.init.deadAfterMs) {
+      if (this.readsPausedAt === undefined && silentMs >= this.init.deadAfterMs) {
         this.c.metrics.peerDead.inc();
         p.conn.log.warn({ serverId: p.id, silentMs }, 'server link dead: no frame, ping or pong; closing');
         p.conn.closing = true;

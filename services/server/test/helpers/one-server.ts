@@ -17,15 +17,17 @@ export class OneServer {
   /** RSA-4096 keys for the test's users (the introducer has its own). */
   keys: RsaPrivateKey[] = [];
   private readonly open: RawUser[] = [];
+  /** Extra server environment (SOCP_* settings). */
+  env: Record<string, string> = {};
 
   /** A new server on the same Redis and introducer. */
   startServer(): Promise<TestServer> {
-    return startTestServer(this.redis.url, this.intro.bootstrap);
+    return startTestServer(this.redis.url, this.intro.bootstrap, this.env);
   }
 
-  /** Opens a WebSocket to the server as `id` (no hello sent); closed after the test. */
-  async connect(id: string, key: RsaPrivateKey): Promise<RawUser> {
-    return this.track(await RawUser.connect(this.srv.node.wsPort, id, key));
+  /** Opens a WebSocket to the server as `id` (no hello sent), from `localAddress` if given; closed after the test. */
+  async connect(id: string, key: RsaPrivateKey, localAddress?: string): Promise<RawUser> {
+    return this.track(await RawUser.connect(this.srv.node.wsPort, id, key, localAddress));
   }
 
   /** Closes `u` after the test. */
@@ -39,8 +41,9 @@ export class OneServer {
   }
 }
 
-export function useOneServer(userKeys: number): OneServer {
+export function useOneServer(userKeys: number, env: Record<string, string> = {}): OneServer {
   const fx = new OneServer();
+  fx.env = env;
   beforeAll(async () => {
     const [introKey, ...keys] = await Promise.all(Array.from({ length: userKeys + 1 }, () => generateKeyPair()));
     fx.keys = keys;

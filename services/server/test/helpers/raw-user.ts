@@ -8,8 +8,9 @@ export class RawUser {
   closedWith: number | undefined;
   private constructor(readonly ws: WebSocket, readonly id: string, readonly key: RsaPrivateKey) {}
 
-  static async connect(port: number, id: string, key: RsaPrivateKey): Promise<RawUser> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+  /** `localAddress` (e.g. 127.0.0.2) makes the connection come from another source address on loopback. */
+  static async connect(port: number, id: string, key: RsaPrivateKey, localAddress?: string): Promise<RawUser> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`, localAddress === undefined ? {} : { localAddress });
     const u = new RawUser(ws, id, key);
     ws.on('message', (d: Buffer) => {
       const r = decodeFrame(d);
