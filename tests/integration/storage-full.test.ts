@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { generateKeyPair, encodeFrame, sealFrame, type Frame, type RsaPrivateKey } from '@socp/protocol';
+import { generateKeyPair, encodeFrame, sealFrame, withBind, type Frame, type RsaPrivateKey } from '@socp/protocol';
 import { FrameSocket } from '../harness/frame-socket';
 import { startMesh, type Mesh } from '../harness/mesh';
 import { RawUser } from '../harness/raw-user';
@@ -51,13 +51,13 @@ afterAll(async () => {
 const admin = (): string => mesh.servers[0]!.adminUrl;
 const usedBytes = async (): Promise<number> => Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))![1]);
 
-/** A hostile hello: a fresh user id and name, signed (so it proves its key and its binding is kept); the server's answer. */
+/** A hostile hello: a fresh user id and name, signed and envelope-bound (so it proves its key and its binding is kept); the server's answer. */
 async function hostileHello(): Promise<Frame> {
   const s = await FrameSocket.connect(mesh.servers[0]!.wsUrl, 30_000);
   try {
     const pub = keys[2]!.publicKey.toBase64Url();
     const name = `h${randomUUID().slice(0, 8)}`;
-    s.sendRaw(encodeFrame(sealFrame({ type: 'USER_HELLO', from: randomUUID(), to: '*', ts: Date.now(), payload: { client: 'hostile', pubkey: pub, enc_pubkey: pub, meta: { display_name: name, username: name } } }, keys[2]!)));
+    s.sendRaw(encodeFrame(sealFrame(withBind({ type: 'USER_HELLO', from: randomUUID(), to: '*', ts: Date.now(), payload: { client: 'hostile', pubkey: pub, enc_pubkey: pub, meta: { display_name: name, username: name } } }), keys[2]!)));
     return await s.waitFrame((f) => (f.type === 'ACK' && (f.payload as { msg_ref?: string }).msg_ref === 'USER_HELLO') || f.type === 'ERROR', 60_000);
   } finally {
     s.terminate();

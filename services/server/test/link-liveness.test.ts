@@ -25,7 +25,7 @@ let links: LinkManager;
 const events: Array<{ what: 'up' | 'down'; at: number }> = [];
 
 beforeAll(async () => {
-  silent = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  silent = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false }) // silent: it must not answer our pings either;
   await new Promise<void>((res) => silent.once('listening', () => res()));
   silent.on('connection', (ws) => ws.on('message', (d: Buffer) => void (d.toString() === 'HEARTBEAT' && heartbeats++)));
 });

@@ -82,16 +82,17 @@ export function onChannelUpdated(state: RoutingState, f: Verified<FrameOf<'PUBLI
     state.channel.version = f.payload.version;
     out.push({ kind: 'persist', op: { op: 'channelVersion', version: f.payload.version } });
   }
-  let dropped = 0;
+  let strangers = 0;
   for (const w of f.payload.wraps) {
-    if (!admitMember(state, w.member_id) || !state.userKeys.has(w.member_id)) {
-      dropped++;
+    if (!admitMember(state, w.member_id)) {
+      strangers++;
       continue;
     }
-    out.push({ kind: 'persist', op: { op: 'channelMember', memberId: w.member_id, wrappedKey: w.wrapped_key, version: f.payload.version, addedAt: ctx.now } });
+    // An online user who never proved its key (routing/user-session.ts) is a member, but nothing of it is stored.
+    if (state.userKeys.has(w.member_id)) out.push({ kind: 'persist', op: { op: 'channelMember', memberId: w.member_id, wrappedKey: w.wrapped_key, version: f.payload.version, addedAt: ctx.now } });
   }
-  // Counted (socp_frames_rejected_total) and logged by the shell; the rest of the frame stands.
-  if (dropped > 0) out.push({ kind: 'reject', frameType: f.type, reason: 'SOCP_ERR_NOT_ALLOWED', detail: `${dropped} of ${f.payload.wraps.length} wraps name users not bound here: not kept` });
+  // Wraps for ids nobody here knows: counted (socp_frames_rejected_total) and logged by the shell; the rest of the frame stands.
+  if (strangers > 0) out.push({ kind: 'reject', frameType: f.type, reason: 'SOCP_ERR_NOT_ALLOWED', detail: `${strangers} of ${f.payload.wraps.length} wraps name users unknown here: not kept` });
   return out;
 }
 

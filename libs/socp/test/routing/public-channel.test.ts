@@ -40,3 +40,13 @@ test('members are capped at MAX_CHANNEL_MEMBERS even for known users', () => {
   expect(persistedMembers(r.effects)).toEqual([]);
   expect(s.channel.members.has(BOB)).toBe(false);
 });
+
+test('a wrap for a user online but unproven is a member, not stored, and not a refusal', () => {
+  const s = withAlice(meshState());
+  const CAROL = 'c0c0c0c0-0000-4000-8000-000000000001';
+  s.directory.set(CAROL, { userId: CAROL, serverId: S2, pubkey: keys().bob.publicKey.toBase64Url(), meta: {}, ts: NOW, proven: false });
+  const r = handleServerFrame(s, signedBy(updated(5, [CAROL]), keys().bob), S2, 'c2', ctx());
+  expect(persistedMembers(r.effects)).toEqual([]);
+  expect(rejects(r.effects)).toEqual([]);
+  expect(s.channel.members.has(CAROL)).toBe(true);
+});
