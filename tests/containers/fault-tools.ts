@@ -3,12 +3,11 @@
  * of one service's container, and a receiver that runs the CLI client's own transfer logic
  * (Inbound + Downloads) on a raw user's verified frames.
  */
-import { verifyFrame } from '@socp/protocol';
+import { Roster, verifyFrame } from '@socp/protocol';
 import type { ComposeMesh } from './compose-mesh';
 import { dockerSh } from './compose-mesh';
 import type { RawUser } from '../harness/raw-user';
 import { Inbound } from '../../services/client-cli/src/inbound';
-import { Roster } from '../../services/client-cli/src/roster';
 import { Downloads } from '../../services/client-cli/src/downloads';
 import type { ClientEvent } from '../../services/client-cli/src/events';
 

@@ -12,11 +12,10 @@
  */
 import WebSocket from 'ws';
 import {
-  decodeFrame, encodeFrame, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
+  decodeFrame, encodeFrame, helloAnswer, helloTimeout, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
   type Frame, type RsaPublicKey, type Verified,
 } from '@socp/protocol';
 import { helloFrame, helloTo } from './outbound';
-import { helloAnswer, helloTimeout } from './hello-answer';
 import { expectedServerKey, pinFor, savePin } from './server-pins';
 import { LINK_DEAD_AFTER_MS, SEND_HIGH_WATER_BYTES } from './limits';
 import type { Me } from './inbound';

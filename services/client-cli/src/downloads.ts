@@ -2,7 +2,7 @@
  * Disk side of received files. Nothing a peer sends names a path: each transfer streams into a
  * hidden temp file named by a fresh local id (`.socp-<uuid>.part`, mode 0600, O_EXCL|O_NOFOLLOW)
  * in the downloads folder; only a transfer whose size and SHA-256 matched (decided by
- * incoming-files) is linked to its sanitized base name, never over an existing entry
+ * the core, @socp/protocol user/incoming-files.ts) is linked to its sanitized base name, never over an existing entry
  * (`name (1).ext`, …; link() refuses to replace, and a symlink planted in the folder counts as
  * taken). Every path is checked to be a direct child of the folder's real path. Everything
  * else is deleted.
@@ -10,8 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Transfer } from './incoming-files';
-import { uniqueName } from './file-names';
+import type { Transfer } from '@socp/protocol';
 
 const TEMP_OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -20,6 +19,19 @@ export function pathInside(dir: string, name: string): string | undefined {
   if (name === '' || name === '.' || name === '..' || /[/\\\u0000]/.test(name)) return undefined;
   const p = resolve(dir, name);
   return dirname(p) === dir ? p : undefined;
+}
+
+/** `name`, else `name (1).ext`, `name (2).ext`, … — the first that `taken` says is free. */
+export function uniqueName(name: string, taken: (candidate: string) => boolean, maxTries = 1000): string | undefined {
+  if (!taken(name)) return name;
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : '';
+  for (let i = 1; i <= maxTries; i++) {
+    const c = `${stem} (${i})${ext}`;
+    if (!taken(c)) return c;
+  }
+  return undefined;
 }
 
 export class Downloads {

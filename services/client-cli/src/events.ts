@@ -2,8 +2,7 @@
  * What the session tells its user interface. The JSON mode prints these (minus internal
  * fields) as one JSON object per line; docs/client.md lists them.
  */
-import type { RsaPublicKey } from '@socp/protocol';
-import type { Transfer, FileFailure } from './incoming-files';
+import type { FileFailure, RsaPublicKey, Transfer } from '@socp/protocol';
 
 export interface UserRef {
   userId: string;

@@ -14,19 +14,14 @@
  * Anything failing is a `warning` event, never a `message`.
  */
 import {
-  advertisedPubkey, originalTs, SeenCache, UUID_ANYCASE_RE, verifyContent, importPublicKeyCached,
+  advertisedPubkey, originalTs, SeenCache, UUID_ANYCASE_RE, verifyContent, importPublicKeyCached, handleOf, labelOf, parsePart, parseReceipt, receiptRef,
+  Dialects, IncomingFiles, PartAssembler, RECEIVED_DEDUPE_CAPACITY, type Roster, type RosterEntry,
   type Frame, type FileChunkPayload, type FileStartPayload, type RsaPrivateKey, type RsaPublicKey, type Verified,
 } from '@socp/protocol';
 import type { ClientEvent, UserRef } from './events';
-import { IncomingFiles } from './incoming-files';
-import { parsePart, PartAssembler } from './message-parts';
-import { handleOf, labelOf, type Roster, type RosterEntry } from './roster';
-import { RECEIVED_DEDUPE_CAPACITY } from './limits';
 import { MAX_PENDING_QUEUE_ACKS, MAX_QUEUE_REF_CHARS } from './queue-acks';
-import { parseReceipt, receiptRef } from './receipts';
 import { shownKey, type ShownSet } from './shown-queued';
 import type { ContactKeys } from './contact-pins';
-import { Dialects } from './dialect';
 
 export interface Me { userId: string; name: string; key: RsaPrivateKey }
 

@@ -6,13 +6,11 @@
  * Signing runs on the threadpool (signAsync) so the terminal stays responsive.
  */
 import {
-  b64urlEncode, sealFrameAsync, signContentAsync,
+  b64urlEncode, sealFrameAsync, signContentAsync, splitMessage, receiptText, PROFILE_DIALECT, type Dialect,
   type ContentSigInput, type Frame, type FileStartPayload, type FrameType, type PayloadMap, type RsaPublicKey,
 } from '@socp/protocol';
 import type { Me } from './inbound';
-import { PROFILE_DIALECT, type Dialect } from './dialect';
-import { splitMessage } from './message-parts';
-import { receiptText } from './receipts';
+import { randomBytes } from 'node:crypto';
 
 export interface Recipient { userId: string; key: RsaPublicKey; dialect?: Dialect }
 
@@ -33,7 +31,7 @@ function seal<T extends FrameType>(me: Me, type: T, to: string, ts: number, payl
  */
 export async function directFrames(me: Me, to: Recipient, text: string, clock: () => number = Date.now, receipts = false): Promise<Frame[]> {
   const out: Frame[] = [];
-  for (const plain of splitMessage(text)) out.push(await directFrame(me, to, plain, clock(), receipts));
+  for (const plain of splitMessage(text, randomBytes(4).toString('hex'))) out.push(await directFrame(me, to, plain, clock(), receipts));
   return out;
 }
 
@@ -50,7 +48,7 @@ export function receiptFrame(me: Me, to: Recipient, ref: string, clock: () => nu
 
 /** /all: one MSG_PUBLIC_CHANNEL per recipient and part, `to` = recipient, group_id "public", public content_sig form. */
 export async function publicFrames(me: Me, recipients: readonly Recipient[], text: string, clock: () => number = Date.now): Promise<Frame[]> {
-  const parts = splitMessage(text);
+  const parts = splitMessage(text, randomBytes(4).toString('hex'));
   const out: Frame[] = [];
   for (const r of recipients) {
     for (const plain of parts) {

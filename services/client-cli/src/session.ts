@@ -3,7 +3,7 @@
  * folder and the user interface, and runs typed commands one at a time, in order.
  */
 import { resolve } from 'node:path';
-import { SocpError, type Frame, type RsaPublicKey, type Verified } from '@socp/protocol';
+import { Dialects, MAX_MESSAGE_BYTES, PendingReceipts, Roster, SocpError, labelOf, receiptRef, type ContentSigSetting, type Frame, type RosterEntry, type RsaPublicKey, type Verified } from '@socp/protocol';
 import { parseCommand, HELP_TEXT, type Command } from './commands';
 import type { Connection } from './connection';
 import { Reconnector } from './reconnect';
@@ -12,13 +12,10 @@ import type { ClientEvent } from './events';
 import { sendFile } from './file-sender';
 import { Inbound, refOf, type Me } from './inbound';
 import { directFrames, publicFrames, receiptFrame, type Recipient } from './outbound';
-import { Dialects, type ContentSigSetting } from './dialect';
-import { PendingReceipts, receiptRef } from './receipts';
 import { QueueAcks, queueAckFrame } from './queue-acks';
 import { ContactPins } from './contact-pins';
 import { ShownQueued } from './shown-queued';
-import { Roster, labelOf, type RosterEntry } from './roster';
-import { MAX_MESSAGE_BYTES, SWEEP_INTERVAL_MS } from './limits';
+import { SWEEP_INTERVAL_MS } from './limits';
 import type { Ui } from './ui';
 
 export class Session {

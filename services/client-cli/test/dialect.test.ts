@@ -5,12 +5,10 @@
  * RSA-4096, real frames.
  */
 import { randomUUID } from 'node:crypto';
-import { importPublicKey, sealFrame, verifyContent, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
-import { Dialects, isPemB64url, PROFILE_DIALECT } from '../src/dialect';
+import { Dialects, Roster, importPublicKey, isPemB64url, PROFILE_DIALECT, sealFrame, verifyContent, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import { Inbound } from '../src/inbound';
 import { directFrames, fileChunkFrame, publicFrames, type Recipient } from '../src/outbound';
-import { Roster } from '../src/roster';
-import { deliver, makePeers, type Peer } from './helpers/peers';
+import { deliver, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer;

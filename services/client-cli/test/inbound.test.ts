@@ -3,12 +3,11 @@
  * (tampered content, wrong sender key, unknown sender, replay, malicious file names).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { Roster, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { Inbound } from '../src/inbound';
 import { directFrames, fileChunkFrame, fileEndFrame, fileStartFrame, publicFrames } from '../src/outbound';
-import { Roster } from '../src/roster';
-import { advertise, deliver, makePeers, type Peer } from './helpers/peers';
+import { advertise, deliver, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 

@@ -3,13 +3,12 @@
  * is acknowledged once handled — shown or refused for good — and a redelivered one is shown
  * only once, silently; refs go out in signed ACKs of at most MAX_ACK_REFS.
  */
-import { MAX_ACK_REFS, generateKeyPair, sealFrame, verifyFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { Roster, MAX_ACK_REFS, generateKeyPair, sealFrame, verifyFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { Inbound } from '../src/inbound';
 import { directFrames } from '../src/outbound';
 import { QueueAcks, queueAckFrame } from '../src/queue-acks';
-import { Roster } from '../src/roster';
-import { advertise, makePeers, type Peer } from './helpers/peers';
+import { advertise, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer;

@@ -8,14 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { PendingReceipts, Roster, parseReceipt, receiptRef, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { Inbound } from '../src/inbound';
 import { directFrames, receiptFrame } from '../src/outbound';
-import { Roster } from '../src/roster';
-import { PendingReceipts, parseReceipt, receiptRef } from '../src/receipts';
 import { ContactPins } from '../src/contact-pins';
-import { advertise, makePeers, type Peer } from './helpers/peers';
+import { advertise, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer, mallory: Peer;

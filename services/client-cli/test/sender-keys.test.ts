@@ -7,12 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { Roster, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import { ContactPins } from '../src/contact-pins';
 import type { ClientEvent } from '../src/events';
 import { Inbound } from '../src/inbound';
-import { Roster } from '../src/roster';
-import { advertise, deliver, makePeers, type Peer } from './helpers/peers';
+import { advertise, deliver, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer, mallory: Peer, stranger: Peer;

@@ -5,13 +5,12 @@
  * verified"; a chunk that does carry a content_sig must still verify. Real RSA-4096.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { b64urlEncode, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { Roster, b64urlEncode, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { jsonOf } from '../src/json-ui';
 import { Inbound } from '../src/inbound';
 import { fileChunkFrame } from '../src/outbound';
-import { Roster } from '../src/roster';
-import { advertise, makePeers, type Peer } from './helpers/peers';
+import { advertise, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 const PEER_CHUNK_BYTES = 190;

@@ -1,5 +1,5 @@
 /**
- * What a server frame means while our USER_HELLO awaits its answer (pure; connection.ts acts).
+ * What a server frame means while our USER_HELLO awaits its answer (pure; the client's connection acts).
  * Servers answer in several dialects (issue 14.3):
  *  - ours: `ACK {msg_ref:"USER_HELLO", server_id, server_pub}`, signed by server_pub;
  *  - `ACK {msg_ref:"USER_HELLO_OK", server_pub}` without server_id (the id is the ACK's `from`);
@@ -9,7 +9,10 @@
  * An ACK must verify under the key it presents, and that key must equal the expected one.
  * An ERROR refuses the hello.
  */
-import { importPublicKey, SocpError, verifyFrame, type Frame, type RsaPublicKey } from '@socp/protocol';
+import { SocpError } from '../errors';
+import { importPublicKey, type RsaPublicKey } from '../crypto/keys';
+import { verifyFrame } from '../wire/envelope';
+import type { Frame } from '../messages';
 
 export type HelloAnswer =
   | { kind: 'accepted'; serverId: string; key: RsaPublicKey; /** the frame is content too (keep it for the session) */ keep: boolean }

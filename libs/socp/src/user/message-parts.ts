@@ -13,8 +13,7 @@
  * all of which must have passed signature checks, and shows them as one message once all N
  * arrived; incomplete messages expire after PART_REASSEMBLY_TIMEOUT_MS.
  */
-import { randomBytes } from 'node:crypto';
-import { OAEP_MAX_PLAINTEXT_BYTES } from '@socp/protocol';
+import { OAEP_MAX_PLAINTEXT_BYTES } from '../constants';
 import { MAX_MESSAGE_PARTS, MAX_PENDING_SPLIT_MESSAGES, PART_REASSEMBLY_TIMEOUT_MS } from './limits';
 
 const HEADER_RE = /^\u001e([0-9a-f]{8}):([1-9][0-9]{0,2})\/([1-9][0-9]{0,2})\u001f/;
@@ -41,8 +40,11 @@ function sliceUtf8(text: string, max: number): string[] {
   return out;
 }
 
-/** The plaintexts to encrypt, one per frame. Throws RangeError past MAX_MESSAGE_PARTS. */
-export function splitMessage(input: string, msgId = randomBytes(4).toString('hex')): Buffer[] {
+/**
+ * The plaintexts to encrypt, one per frame. `msgId`: 8 random hex digits (the caller's randomness),
+ * used only when the text needs several parts. Throws RangeError past MAX_MESSAGE_PARTS.
+ */
+export function splitMessage(input: string, msgId: string): Buffer[] {
   const text = input.replace(/^\u001e+/, ''); // a leading RS would read as a part header
   const whole = Buffer.from(text, 'utf8');
   if (whole.byteLength <= OAEP_MAX_PLAINTEXT_BYTES) return [whole];

@@ -1,11 +1,12 @@
-import { OAEP_MAX_PLAINTEXT_BYTES } from '@socp/protocol';
-import { PartAssembler, parsePart, splitMessage } from '../src/message-parts';
-import { MAX_MESSAGE_PARTS } from '../src/limits';
+import { MAX_MESSAGE_PARTS, OAEP_MAX_PLAINTEXT_BYTES, PartAssembler, parsePart, splitMessage } from '@socp/protocol';
+
+/** The caller's randomness (the CLI passes 4 random bytes in hex); a fixed id where the test does not care. */
+const ID = '0badc0de';
 
 describe('splitMessage', () => {
   it('sends a message that fits one OAEP block as plain UTF-8, exactly as a spec client would', () => {
     const text = 'x'.repeat(OAEP_MAX_PLAINTEXT_BYTES);
-    expect(splitMessage(text)).toEqual([Buffer.from(text)]);
+    expect(splitMessage(text, ID)).toEqual([Buffer.from(text)]);
     expect(parsePart(text)).toBeUndefined();
   });
 
@@ -26,11 +27,11 @@ describe('splitMessage', () => {
   });
 
   it('refuses text that would need more than MAX_MESSAGE_PARTS parts', () => {
-    expect(() => splitMessage('a'.repeat(446 * (MAX_MESSAGE_PARTS + 1)))).toThrow(RangeError);
+    expect(() => splitMessage('a'.repeat(446 * (MAX_MESSAGE_PARTS + 1)), ID)).toThrow(RangeError);
   });
 
   it('strips a leading record separator so a short message can never pose as a part', () => {
-    const [p] = splitMessage('\u001edeadbeef:1/2\u001fhi');
+    const [p] = splitMessage('\u001edeadbeef:1/2\u001fhi', ID);
     expect(parsePart(p!.toString())).toBeUndefined();
   });
 });

@@ -4,8 +4,7 @@
  * frame), ERROR. Real RSA-4096 signatures.
  */
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, sealFrame, type Frame, type FrameType, type RsaPrivateKey } from '@socp/protocol';
-import { helloAnswer, helloTimeout } from '../src/hello-answer';
+import { generateKeyPair, helloAnswer, helloTimeout, sealFrame, type Frame, type FrameType, type RsaPrivateKey } from '@socp/protocol';
 
 const URL = 'ws://127.0.0.1:1';
 const SID = randomUUID();

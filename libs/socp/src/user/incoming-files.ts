@@ -1,13 +1,14 @@
 /**
  * Reassembly of received files (SPEC.md §10.4 [profile]), pure: chunks whose signature and
  * key the caller already checked go in; in-order bytes to append come out, so memory holds
- * at most MAX_OUT_OF_ORDER_CHUNKS chunks per transfer and disk writing stays in the shell.
+ * at most MAX_OUT_OF_ORDER_CHUNKS chunks per transfer and disk writing stays in the client.
  * A transfer is kept only if the byte count equals the manifest `size` and the SHA-256 of
  * the bytes equals its `sha256`. Bounds: MAX_FILE_BYTES per file, MAX_CONCURRENT_TRANSFERS
  * open at once, FILE_TRANSFER_IDLE_MS without a chunk and it is dropped.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { FILE_TRANSFER_IDLE_MS, MAX_CONCURRENT_TRANSFERS, MAX_FILE_BYTES, type FileStartPayload } from '@socp/protocol';
+import { FILE_TRANSFER_IDLE_MS, MAX_CONCURRENT_TRANSFERS, MAX_FILE_BYTES } from '../constants';
+import { sha256, sha256Stream, type Sha256Stream } from '../crypto/keys';
+import type { FileStartPayload } from '../messages';
 import { MAX_OUT_OF_ORDER_CHUNKS } from './limits';
 import { safeFileName } from './file-names';
 
@@ -26,7 +27,7 @@ export interface Transfer {
   unsignedChunks: number;
   nextIndex: number;
   readonly pending: Map<number, Buffer>;
-  readonly hash: Hash;
+  readonly hash: Sha256Stream;
   lastAt: number;
 }
 
@@ -39,7 +40,7 @@ export type ChunkResult = { ok: true; transfer: Transfer; append: Buffer[] } | {
 export type EndResult = { ok: true; transfer: Transfer } | { ok: false; reason: FileFailure; transfer?: Transfer };
 
 /** The stored name when the offered one leaves nothing usable: derived from the file id, never the id itself (a peer's string). */
-export const fallbackName = (fileId: string): string => `file-${createHash('sha256').update(fileId).digest('hex').slice(0, 12)}`;
+export const fallbackName = (fileId: string): string => `file-${sha256(fileId).toString('hex').slice(0, 12)}`;
 
 export const transferKey = (sender: string, fileId: string): string => `${sender}|${fileId}`;
 
@@ -62,7 +63,7 @@ export class IncomingFiles {
     if (this.open.size >= this.limits.maxConcurrent) return { ok: false, reason: 'too-many-transfers' };
     const t: Transfer = {
       key, fileId: p.file_id, sender, name: safeFileName(p.name, fallbackName(p.file_id)), offeredName: p.name, size: p.size,
-      sha256: p.sha256.toLowerCase(), received: 0, unsignedChunks: 0, nextIndex: 0, pending: new Map(), hash: createHash('sha256'), lastAt: now,
+      sha256: p.sha256.toLowerCase(), received: 0, unsignedChunks: 0, nextIndex: 0, pending: new Map(), hash: sha256Stream(), lastAt: now,
     };
     this.open.set(key, t);
     return { ok: true, transfer: t };
@@ -110,7 +111,7 @@ export class IncomingFiles {
     if (!t) return { ok: false, reason: 'unknown-transfer' };
     this.open.delete(t.key);
     if (t.received !== t.size || t.pending.size > 0) return { ok: false, reason: 'size-mismatch', transfer: t };
-    if (t.hash.digest('hex') !== t.sha256) return { ok: false, reason: 'sha256-mismatch', transfer: t };
+    if (t.hash.hex() !== t.sha256) return { ok: false, reason: 'sha256-mismatch', transfer: t };
     return { ok: true, transfer: t };
   }
 

@@ -1,5 +1,5 @@
-import { Roster, handleOf } from '../src/roster';
-import { advertise, makePeers, type Peer } from './helpers/peers';
+import { Roster, handleOf } from '@socp/protocol';
+import { advertise, makePeers, type Peer } from './peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 const S2 = '22222222-2222-4222-8222-222222222222';
@@ -75,5 +75,25 @@ describe('Roster', () => {
     const r = new Roster(1);
     r.upsert(advertise(alice, S1));
     expect(r.upsert(advertise(bob, S1)).kind).toBe('full');
+  });
+});
+
+describe('roster after a reconnect', () => {
+  let alice: Peer, bob: Peer, carol: Peer;
+  beforeAll(async () => {
+    [alice, bob, carol] = await makePeers('alice', 'bob', 'carol');
+  }, 120_000);
+
+  it('keeps who the new snapshot re-advertises and drops (to offline) who it does not', () => {
+    const S1 = '11111111-1111-4111-8111-111111111111';
+    const r = new Roster();
+    for (const p of [alice, bob, carol]) r.upsert(advertise(p, S1));
+    r.beginResync();
+    r.upsert(advertise(alice, S1));
+    r.upsert(advertise(carol, S1));
+    expect(r.endResync().map((e) => e.name)).toEqual(['bob']);
+    expect(r.list().map((e) => e.name)).toEqual(['alice', 'carol']);
+    expect(r.resolveOffline('bob')?.userId).toBe(bob.userId); // a DM to bob may still queue
+    expect(r.endResync()).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Received file names are attacker-controlled (G43-WIRE.md §5.6: `../x` escaped the download
- * folder). `safeFileName` keeps only a harmless base name; `uniqueName` never overwrites.
+ * folder). `safeFileName` keeps only a harmless base name; where it is stored without
+ * overwriting anything is the client's business (its downloads folder).
  */
 
 const MAX_NAME_BYTES = 200;
@@ -38,17 +39,4 @@ export function safeFileName(name: string, fallback: string): string {
     base = truncateUtf8(base.slice(0, base.length - ext.length), MAX_NAME_BYTES - Buffer.byteLength(ext, 'utf8')) + ext;
   }
   return base;
-}
-
-/** `name`, else `name (1).ext`, `name (2).ext`, … — the first that `taken` says is free. */
-export function uniqueName(name: string, taken: (candidate: string) => boolean, maxTries = 1000): string | undefined {
-  if (!taken(name)) return name;
-  const dot = name.lastIndexOf('.');
-  const stem = dot > 0 ? name.slice(0, dot) : name;
-  const ext = dot > 0 ? name.slice(dot) : '';
-  for (let i = 1; i <= maxTries; i++) {
-    const c = `${stem} (${i})${ext}`;
-    if (!taken(c)) return c;
-  }
-  return undefined;
 }

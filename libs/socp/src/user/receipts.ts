@@ -5,13 +5,13 @@
  * so no server can forge it — where ref = `<orig ts>.<sha256(content_sig) hex, 32 chars>`
  * identifies the acknowledged part. A receipt never asks for a receipt.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../crypto/keys';
 
 export const RECEIPT_PREFIX = 'socp-receipt/1 ';
 /** Sent messages remembered for their receipts (oldest forgotten first). */
 export const MAX_PENDING_RECEIPTS = 1_000;
 
-export const receiptRef = (ts: number, contentSig: string): string => `${ts}.${createHash('sha256').update(contentSig).digest('hex').slice(0, 32)}`;
+export const receiptRef = (ts: number, contentSig: string): string => `${ts}.${sha256(contentSig).toString('hex').slice(0, 32)}`;
 export const receiptText = (ref: string): string => `${RECEIPT_PREFIX}${ref}`;
 export function parseReceipt(text: string): string | undefined {
   if (!text.startsWith(RECEIPT_PREFIX)) return undefined;

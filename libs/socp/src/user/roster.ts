@@ -10,7 +10,8 @@
  * another key for the same id is refused (reported as a key change), so a hostile server
  * cannot swap a contact's key mid-session.
  */
-import { advertisedName, advertisedPubkey, importPublicKeyCached, type RsaPublicKey, type UserAdvertisePayload } from '@socp/protocol';
+import { advertisedName, advertisedPubkey, type UserAdvertisePayload } from '../messages';
+import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
 import { MAX_REMEMBERED_KEYS, MAX_ROSTER_USERS } from './limits';
 
 export interface RosterEntry {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { IncomingFiles } from '../src/incoming-files';
+import { IncomingFiles } from '@socp/protocol';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const S = 'sender';

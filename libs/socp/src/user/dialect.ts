@@ -2,8 +2,8 @@
  * Speaking each recipient's dialect (issue 14.2; SPEC.md profile "Content signatures follow the
  * recipient"): which content_sig variant and which `sender_pub` encoding a recipient can
  * verify, judged from what that recipient itself showed — the encoding of its advertised key
- * and the variant and `sender_pub` of content it signed. Pure; the receiving core records what
- * it saw, the session asks before each send.
+ * and the variant and `sender_pub` of content it signed. The receiving core (incoming.ts) records
+ * what it saw; the builders (outbound.ts) ask before each send.
  *
  *   seen from them                         we send them
  *   content they signed in variant V       V, and sender_pub in the encoding they used
@@ -13,7 +13,7 @@
  * `SOCP_CONTENT_SIG` forces one: `A` (with a PEM sender_pub) or `C` (with DER). Every variant
  * binds ciphertext, sender, recipient and time, so choosing one costs no security.
  */
-import type { ContentSigVariant } from '@socp/protocol';
+import type { ContentSigVariant } from '../crypto/content-sig';
 
 export const CONTENT_SIG_SETTINGS = ['auto', 'A', 'C'] as const;
 export type ContentSigSetting = (typeof CONTENT_SIG_SETTINGS)[number];
