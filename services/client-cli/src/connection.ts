@@ -12,16 +12,17 @@
  */
 import WebSocket from 'ws';
 import {
-  decodeFrame, encodeFrame, helloAnswer, helloTimeout, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
+  decodeFrame, encodeFrame, helloAnswer, helloDraft, helloTimeout, helloTo, sealDraftAsync, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
   type Frame, type RsaPublicKey, type Verified,
 } from '@socp/protocol';
-import { helloFrame, helloTo } from './outbound';
 import { expectedServerKey, pinFor, savePin } from './server-pins';
 import { LINK_DEAD_AFTER_MS, SEND_HIGH_WATER_BYTES } from './limits';
 import type { Me } from './inbound';
 import type { PreHello } from './account-remote';
 
 const MAX_EARLY_FRAMES = 20_000;
+/** Our USER_HELLO's `client`. */
+const CLIENT_NAME = 'socp-cli/0.1';
 
 export interface ConnectionHandlers {
   frame(f: Verified<Frame>): void;
@@ -79,7 +80,8 @@ export class Connection {
       ws.on('error', (e) => fail(new SocpError('TIMEOUT', `cannot connect to ${url}: ${e.message}`)));
       ws.on('close', (code) => fail(new SocpError('TIMEOUT', `${url} closed the connection (code ${code}) before accepting us`)));
       const hello = (): void => {
-        void helloFrame(me, helloTo(pinnedId), Date.now(), pre?.nonce, o.keyFormat)
+        // queueAck: our server keeps each queued DM until we acknowledge it (queue-acks.ts).
+        void sealDraftAsync(helloDraft(me, helloTo(pinnedId), Date.now(), { client: CLIENT_NAME, name: me.name, queueAck: true, nonce: pre?.nonce, keyFormat: o.keyFormat }), me.key)
           .then((f) => ws.send(encodeFrame(f)))
           .catch((e: unknown) => fail(new SocpError('SOCP_ERR_INTERNAL', `could not send USER_HELLO: ${String(e)}`)));
       };

@@ -10,9 +10,8 @@ import { createReadStream } from 'node:fs';
 import { constants } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { MAX_FILE_BYTES, SocpError, type Frame } from '@socp/protocol';
+import { MAX_FILE_BYTES, SocpError, fileChunkDraft, fileEndDraft, fileStartDraft, sealDraftAsync, type Frame, type Recipient } from '@socp/protocol';
 import { FILE_CHUNK_BYTES } from './limits';
-import { fileChunkFrame, fileEndFrame, fileStartFrame, type Recipient } from './outbound';
 import type { Me } from './inbound';
 
 /** Chunks signed concurrently (2 cores, each chunk needs two PSS signatures). */
@@ -43,7 +42,7 @@ export async function sendFile(
   const sha256 = await sha256File(path);
   const fileId = randomUUID();
   const name = basename(path);
-  await send(await fileStartFrame(me, to, { file_id: fileId, name, size: st.size, sha256, mode: 'dm' }, Date.now()));
+  await send(await sealDraftAsync(fileStartDraft(me, to, { file_id: fileId, name, size: st.size, sha256, mode: 'dm' }, Date.now()), me.key));
   const fh = await open(path, 'r');
   try {
     // Sign a few chunks at once: the threadpool uses both cores while frames go out in order.
@@ -54,7 +53,7 @@ export async function sendFile(
         const buf = Buffer.alloc(Math.min(FILE_CHUNK_BYTES, st.size - sent));
         const { bytesRead } = await fh.read(buf, 0, buf.length, sent);
         if (bytesRead !== buf.length) throw new SocpError('SOCP_ERR_FILE_UNREADABLE', `${path} changed while being sent`);
-        batch.push(fileChunkFrame(me, to, fileId, index, buf, Date.now()));
+        batch.push(sealDraftAsync(fileChunkDraft(me, to, fileId, index, buf, Date.now()), me.key));
         sent += bytesRead;
       }
       for (const f of await Promise.all(batch)) await send(f);
@@ -63,6 +62,6 @@ export async function sendFile(
   } finally {
     await fh.close();
   }
-  await send(await fileEndFrame(me, to, fileId, Date.now()));
+  await send(await sealDraftAsync(fileEndDraft(me, to, fileId, Date.now()), me.key));
   return { fileId, name, size: st.size, sha256 };
 }

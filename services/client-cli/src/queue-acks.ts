@@ -6,7 +6,7 @@
  * (`msg_ref` = the first, `msg_refs` = all, at most MAX_ACK_REFS), so a burst of queued DMs
  * costs one signature, not one each.
  */
-import { MAX_ACK_REFS, hopAckFrame, sealFrameAsync, type Frame } from '@socp/protocol';
+import { MAX_ACK_REFS, queueAckDraft, sealDraftAsync, type Frame } from '@socp/protocol';
 import type { Me } from './inbound';
 
 /** How long handled refs gather before they are acknowledged. */
@@ -18,7 +18,7 @@ export const MAX_PENDING_QUEUE_ACKS = 1_000;
 
 /** The signed ACK for a batch of queue refs (1..MAX_ACK_REFS). */
 export function queueAckFrame(me: Me, serverId: string, refs: readonly string[], now: number): Promise<Frame> {
-  return sealFrameAsync(hopAckFrame(me.userId, serverId, refs, now), me.key) as Promise<Frame>;
+  return sealDraftAsync(queueAckDraft(me, serverId, refs, now), me.key);
 }
 
 export class QueueAcks {

@@ -2,8 +2,9 @@
  * The interactive session (shell): wires the connection, the inbound core, the downloads
  * folder and the user interface, and runs typed commands one at a time, in order.
  */
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Dialects, MAX_MESSAGE_BYTES, PendingReceipts, Roster, SocpError, labelOf, receiptRef, type ContentSigSetting, type Frame, type RosterEntry, type RsaPublicKey, type Verified } from '@socp/protocol';
+import { Dialects, directDrafts, publicDrafts, receiptDraft, sealDraftAsync, sealDraftsAsync, type Recipient, MAX_MESSAGE_BYTES, PendingReceipts, Roster, SocpError, labelOf, receiptRef, type ContentSigSetting, type Frame, type RosterEntry, type RsaPublicKey, type Verified } from '@socp/protocol';
 import { parseCommand, HELP_TEXT, type Command } from './commands';
 import type { Connection } from './connection';
 import { Reconnector } from './reconnect';
@@ -11,12 +12,13 @@ import { Downloads } from './downloads';
 import type { ClientEvent } from './events';
 import { sendFile } from './file-sender';
 import { Inbound, refOf, type Me } from './inbound';
-import { directFrames, publicFrames, receiptFrame, type Recipient } from './outbound';
 import { QueueAcks, queueAckFrame } from './queue-acks';
 import { ContactPins } from './contact-pins';
 import { ShownQueued } from './shown-queued';
 import { SWEEP_INTERVAL_MS } from './limits';
 import type { Ui } from './ui';
+
+const SEND_CTX = { clock: Date.now, random: randomBytes };
 
 export class Session {
   readonly inbound: Inbound;
@@ -195,7 +197,7 @@ export class Session {
           continue;
         }
         case 'receipt-due':
-          void this.enqueueTask(async () => this.conn.send(await receiptFrame(this.me, this.recipient({ userId: e.to, key: e.key }), e.ref)));
+          void this.enqueueTask(async () => this.conn.send(await sealDraftAsync(receiptDraft(this.me, this.recipient({ userId: e.to, key: e.key }), e.ref, Date.now()), this.me.key)));
           continue;
         case 'receipt': {
           const done = this.pending.settle(e.from, e.ref);
@@ -251,7 +253,7 @@ export class Session {
 
   /** One DM (all its parts), remembered for its receipts. */
   private async tell(e: RosterEntry, text: string): Promise<void> {
-    const frames = await directFrames(this.me, this.recipient(e), text, Date.now, true);
+    const frames = await sealDraftsAsync(directDrafts(this.me, this.recipient(e), text, SEND_CTX, true), this.me.key);
     this.pending.add(e.userId, frames[0]?.ts ?? Date.now(), frames.map((f) => receiptRef(f.ts, (f.payload as { content_sig: string }).content_sig)));
     await this.sendAll(frames);
     this.ui.show({ event: 'sent', kind: 'dm', to: [labelOf(e)], parts: frames.length, text });
@@ -307,7 +309,7 @@ export class Session {
       case 'all': {
         if (!this.checkLength(c.text) || this.offline()) return;
         const recipients = this.roster.list().filter((e) => e.userId !== this.me.userId);
-        const frames = await publicFrames(this.me, recipients.map((r) => this.recipient(r)), c.text);
+        const frames = await sealDraftsAsync(publicDrafts(this.me, recipients.map((r) => this.recipient(r)), c.text, SEND_CTX), this.me.key);
         await this.sendAll(frames);
         return this.ui.show({ event: 'sent', kind: 'public', to: recipients.map(labelOf), parts: recipients.length ? frames.length / recipients.length : 0, text: c.text });
       }

@@ -5,10 +5,9 @@
  * RSA-4096, real frames.
  */
 import { randomUUID } from 'node:crypto';
-import { Dialects, Roster, importPublicKey, isPemB64url, PROFILE_DIALECT, sealFrame, verifyContent, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { fileChunkDraft, sealDraftAsync, type Recipient, Dialects, Roster, importPublicKey, isPemB64url, PROFILE_DIALECT, sealFrame, verifyContent, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import { Inbound } from '../src/inbound';
-import { directFrames, fileChunkFrame, publicFrames, type Recipient } from '../src/outbound';
-import { deliver, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
+import { deliver, makePeers, type Peer, directFrames, publicFrames } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer;
@@ -60,7 +59,7 @@ describe('frames in the recipient\'s dialect', () => {
   it('a DM, an /all and a file chunk verify in variant A and carry a PEM sender_pub', async () => {
     const [dm] = (await directFrames(alice, to(), 'hi')) as Content[];
     const [pub] = (await publicFrames(alice, [to()], 'hi all')) as Content[];
-    const chunk = (await fileChunkFrame(alice, to(), randomUUID(), 0, Buffer.alloc(190, 1), 1_000)) as Content;
+    const chunk = (await sealDraftAsync(fileChunkDraft(alice, to(), randomUUID(), 0, Buffer.alloc(190, 1), 1_000), alice.key)) as Content;
     for (const [f, recipient] of [[dm!, bob.userId], [pub!, undefined], [chunk, bob.userId]] as const) {
       expect(isPemB64url(f.payload.sender_pub)).toBe(true);
       expect(importPublicKey(f.payload.sender_pub).equals(alice.key.publicKey)).toBe(true);

@@ -3,11 +3,10 @@
  * (tampered content, wrong sender key, unknown sender, replay, malicious file names).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Roster, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { fileChunkDraft, fileEndDraft, fileStartDraft, sealDraftAsync, Roster, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { Inbound } from '../src/inbound';
-import { directFrames, fileChunkFrame, fileEndFrame, fileStartFrame, publicFrames } from '../src/outbound';
-import { advertise, deliver, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
+import { advertise, deliver, makePeers, type Peer, directFrames, publicFrames } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 
@@ -122,12 +121,12 @@ describe('files', () => {
     const fileId = randomUUID();
     const ev: ClientEvent[] = [];
     const now = Date.now();
-    ev.push(...inbound.handle(asFileDelivered(await fileStartFrame(bob, to, { file_id: fileId, name, size: data.length, sha256: sha, mode: 'dm' }, now)), now));
+    ev.push(...inbound.handle(asFileDelivered(await sealDraftAsync(fileStartDraft(bob, to, { file_id: fileId, name, size: data.length, sha256: sha, mode: 'dm' }, now), bob.key)), now));
     for (let i = 0; i * 446 < data.length; i++) {
-      const f = await fileChunkFrame(bob, to, fileId, i, data.subarray(i * 446, (i + 1) * 446), now + i);
+      const f = await sealDraftAsync(fileChunkDraft(bob, to, fileId, i, data.subarray(i * 446, (i + 1) * 446), now + i), bob.key);
       ev.push(...inbound.handle(tamper ? tamper(i, f) : asFileDelivered(f), now));
     }
-    ev.push(...inbound.handle(asFileDelivered(await fileEndFrame(bob, to, fileId, now + 10)), now));
+    ev.push(...inbound.handle(asFileDelivered(await sealDraftAsync(fileEndDraft(bob, to, fileId, now + 10), bob.key)), now));
     return ev;
   }
 
@@ -153,8 +152,8 @@ describe('files', () => {
     const to = { userId: alice.userId, key: alice.key.publicKey };
     const fileId = randomUUID();
     const now = Date.now();
-    inbound.handle(asFileDelivered(await fileStartFrame(bob, to, { file_id: fileId, name: 'half.bin', size: data.length, sha256: sha, mode: 'dm' }, now)), now);
-    inbound.handle(asFileDelivered(await fileChunkFrame(bob, to, fileId, 0, data.subarray(0, 446), now)), now);
+    inbound.handle(asFileDelivered(await sealDraftAsync(fileStartDraft(bob, to, { file_id: fileId, name: 'half.bin', size: data.length, sha256: sha, mode: 'dm' }, now), bob.key)), now);
+    inbound.handle(asFileDelivered(await sealDraftAsync(fileChunkDraft(bob, to, fileId, 0, data.subarray(0, 446), now), bob.key)), now);
     expect(inbound.disconnected()).toEqual([expect.objectContaining({ event: 'file-failed', reason: 'disconnected', transfer: expect.objectContaining({ fileId }) as unknown })]);
     expect(inbound.disconnected()).toEqual([]);
   });

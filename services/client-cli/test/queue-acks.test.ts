@@ -6,9 +6,8 @@
 import { Roster, MAX_ACK_REFS, generateKeyPair, sealFrame, verifyFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { Inbound } from '../src/inbound';
-import { directFrames } from '../src/outbound';
 import { QueueAcks, queueAckFrame } from '../src/queue-acks';
-import { advertise, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
+import { advertise, makePeers, type Peer, directFrames } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer;

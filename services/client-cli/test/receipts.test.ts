@@ -8,12 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PendingReceipts, Roster, parseReceipt, receiptRef, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { receiptDraft, sealDraftAsync, PendingReceipts, Roster, parseReceipt, receiptRef, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { Inbound } from '../src/inbound';
-import { directFrames, receiptFrame } from '../src/outbound';
 import { ContactPins } from '../src/contact-pins';
-import { advertise, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
+import { advertise, makePeers, type Peer, directFrames } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer, mallory: Peer;
@@ -38,7 +37,7 @@ const rcpt = (p: Peer) => ({ userId: p.userId, key: p.key.publicKey });
 const kinds = (ev: ClientEvent[]) => ev.map((e) => (e.event === 'warning' ? `warning:${e.code}` : e.event));
 
 test('a DM asking for a receipt yields one; the receipt settles the message at the sender and is not shown', async () => {
-  const [dm] = await directFrames(alice, rcpt(bob), 'hello', Date.now, true);
+  const [dm] = await directFrames(alice, rcpt(bob), 'hello', true);
   const atBob = inboundOf(bob, alice).handle(delivered(dm!), Date.now());
   expect(kinds(atBob)).toEqual(['receipt-due', 'message']);
   const due = atBob[0]!;
@@ -47,7 +46,7 @@ test('a DM asking for a receipt yields one; the receipt settles the message at t
 
   const pending = new PendingReceipts();
   pending.add(bob.userId, dm!.ts, [due.ref]);
-  const r = await receiptFrame(bob, rcpt(alice), due.ref);
+  const r = await sealDraftAsync(receiptDraft(bob, rcpt(alice), due.ref, Date.now()), bob.key);
   const atAlice = inboundOf(alice, bob).handle(delivered(r), Date.now());
   expect(atAlice).toEqual([{ event: 'receipt', from: bob.userId, ref: due.ref }]);
   expect(pending.settle(mallory.userId, due.ref)).toBeUndefined(); // only the recipient settles it
@@ -56,15 +55,15 @@ test('a DM asking for a receipt yields one; the receipt settles the message at t
 });
 
 test('a receipt content-signed by another key is refused', async () => {
-  const [dm] = await directFrames(alice, rcpt(bob), 'hello', Date.now, true);
+  const [dm] = await directFrames(alice, rcpt(bob), 'hello', true);
   const ref = receiptRef(dm!.ts, (dm!.payload as { content_sig: string }).content_sig);
-  const forged = await receiptFrame(mallory, rcpt(alice), ref);
+  const forged = await sealDraftAsync(receiptDraft(mallory, rcpt(alice), ref, Date.now()), mallory.key);
   const f = delivered({ ...forged, from: bob.userId } as Frame, { sender_pub: bob.key.publicKey.b64url });
   expect(kinds(inboundOf(alice, bob).handle(f, Date.now()))).toEqual(['warning:INVALID_SIG']);
 });
 
 test('a queued DM from an offline sender is shown on the vouched key, and only with a valid content_sig', async () => {
-  const [dm] = await directFrames(alice, rcpt(bob), 'while you were away', Date.now, true);
+  const [dm] = await directFrames(alice, rcpt(bob), 'while you were away', true);
   const ev = inboundOf(bob).handle(delivered(dm!, { queued: true }), Date.now());
   expect(ev.find((e) => e.event === 'message')).toMatchObject({ text: 'while you were away' });
   expect(kinds(inboundOf(bob).handle(delivered(dm!), Date.now()))).toEqual(['warning:USER_NOT_FOUND']); // not queued: unknown sender

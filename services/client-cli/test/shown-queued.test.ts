@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { Roster, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { Inbound } from '../src/inbound';
-import { directFrames } from '../src/outbound';
 import { MAX_SHOWN_QUEUED, ShownQueued, shownKey } from '../src/shown-queued';
-import { makePeers, type Peer } from '../../../libs/socp/test/user/peers';
+import { makePeers, type Peer, directFrames } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer;

@@ -5,11 +5,10 @@
  * verified"; a chunk that does carry a content_sig must still verify. Real RSA-4096.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Roster, b64urlEncode, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { fileChunkDraft, sealDraftAsync, Roster, b64urlEncode, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import type { ClientEvent } from '../src/events';
 import { jsonOf } from '../src/json-ui';
 import { Inbound } from '../src/inbound';
-import { fileChunkFrame } from '../src/outbound';
 import { advertise, makePeers, type Peer } from '../../../libs/socp/test/user/peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
@@ -54,8 +53,8 @@ test('spec-form 190-byte chunks are reassembled; the file is received and marked
 
 test('our own signed chunks: sender_verified stays true', async () => {
   const ev = await receive(data, { chunk: async (i, plain, fileId) => {
-    const f = await fileChunkFrame(bob, { userId: alice.userId, key: alice.key.publicKey }, fileId, i, plain, 2);
-    return delivered('FILE_CHUNK', f.payload as Record<string, unknown>, f.ts);
+    const f = await sealDraftAsync(fileChunkDraft(bob, { userId: alice.userId, key: alice.key.publicKey }, fileId, i, plain, 2), bob.key);
+    return delivered('FILE_CHUNK', { ...f.payload }, f.ts);
   } });
   expect(jsonOf({ ...ev.at(-1)!, path: '/x' } as ClientEvent)).toMatchObject({ event: 'file-received', sender_verified: true });
 });
@@ -68,8 +67,8 @@ test('the manifest still holds an unsigned file: a wrong SHA-256 or size fails i
 
 test('a chunk that carries a content_sig must still verify: a forged one fails the transfer', async () => {
   const ev = await receive(data, { chunk: async (i, plain, fileId) => {
-    const f = await fileChunkFrame(bob, { userId: alice.userId, key: alice.key.publicKey }, fileId, i, plain, 2);
-    const p = f.payload as Record<string, unknown>;
+    const f = await sealDraftAsync(fileChunkDraft(bob, { userId: alice.userId, key: alice.key.publicKey }, fileId, i, plain, 2), bob.key);
+    const p = { ...f.payload };
     return delivered('FILE_CHUNK', i === 2 ? { ...p, ciphertext: b64urlEncode(alice.key.publicKey.encrypt(Buffer.from('evil'))) } : p, f.ts);
   } });
   expect(ev.find((e) => e.event === 'file-failed')).toMatchObject({ reason: 'invalid-chunk', detail: expect.stringContaining('signature') });

@@ -6,4 +6,6 @@ export * from './incoming-files';
 export * from './file-names';
 export * from './receipts';
 export * from './dialect';
-export * from './hello-answer';
+export * from './hello';
+export * from './draft';
+export * from './outbound';

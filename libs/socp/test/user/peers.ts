@@ -1,6 +1,9 @@
 /** Test identities (real RSA-4096) and frames as a real server would deliver them. */
-import { randomUUID } from 'node:crypto';
-import { b64urlEncode, generateKeyPair, sealFrame, signContent, type Frame, type RsaPrivateKey, type UserAdvertisePayload, type Verified } from '@socp/protocol';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  b64urlEncode, directDrafts, generateKeyPair, publicDrafts, sealDraftsAsync, sealFrame, signContent,
+  type Frame, type OutboundCtx, type Recipient, type RsaPrivateKey, type UserAdvertisePayload, type Verified,
+} from '@socp/protocol';
 
 export interface Peer { userId: string; name: string; key: RsaPrivateKey }
 
@@ -23,3 +26,11 @@ export function deliver(server: { id: string; key: RsaPrivateKey }, from: Peer, 
   if (opts.public) Object.assign(payload, { group_id: 'public', inner_type: 'MSG_PUBLIC_CHANNEL' });
   return sealFrame({ type: 'USER_DELIVER', from: server.id, to: to.userId, ts, payload: payload as never }, server.key) as Verified<Frame>;
 }
+
+/** Time and randomness for the builders, as the CLI passes them. */
+export const sendCtx: OutboundCtx = { clock: Date.now, random: (n) => randomBytes(n) };
+/** /tell's frames from `me`, sealed (what the CLI sends). */
+export const directFrames = (me: Peer, to: Recipient, text: string, receipts = false): Promise<Frame[]> =>
+  sealDraftsAsync(directDrafts(me, to, text, sendCtx, receipts), me.key);
+/** /all's frames from `me`, sealed. */
+export const publicFrames = (me: Peer, to: readonly Recipient[], text: string): Promise<Frame[]> => sealDraftsAsync(publicDrafts(me, to, text, sendCtx), me.key);

@@ -1,5 +1,7 @@
 /**
- * What a server frame means while our USER_HELLO awaits its answer (pure; the client's connection acts).
+ * The user's hello (docs/contracts.md "User ↔ server"): the USER_HELLO we send, and what a server
+ * frame means while it awaits its answer (pure; the client's connection acts).
+ *
  * Servers answer in several dialects (issue 14.3):
  *  - ours: `ACK {msg_ref:"USER_HELLO", server_id, server_pub}`, signed by server_pub;
  *  - `ACK {msg_ref:"USER_HELLO_OK", server_pub}` without server_id (the id is the ACK's `from`);
@@ -12,7 +14,46 @@
 import { SocpError } from '../errors';
 import { importPublicKey, type RsaPublicKey } from '../crypto/keys';
 import { verifyFrame } from '../wire/envelope';
+import { withBind } from '../wire/bind';
 import type { Frame } from '../messages';
+import type { Draft } from './draft';
+import type { Sender } from './outbound';
+
+/** The envelope `to` of a USER_HELLO: the server id pinned for that URL, else `"*"` (who we talk to is not known yet). */
+export const helloTo = (pinnedServerId: string | undefined): string => pinnedServerId ?? '*';
+
+export interface UserHelloInit {
+  /** Our program's name in the payload. */
+  client: string;
+  /** Claimed as meta.display_name and meta.username (docs/contracts.md); absent: no meta. */
+  name?: string | undefined;
+  /** We acknowledge queued DMs, so our server keeps each until we have it (docs/accounts.md). */
+  queueAck?: boolean;
+  /** An account user's hello signs the server's login nonce (docs/accounts.md). */
+  nonce?: string | undefined;
+  /** Our key as b64url DER (the profile) or PEM-b64url (for peers that read only PEM keys). */
+  keyFormat?: 'der' | 'pem' | undefined;
+  /** false: a spec-only hello without `bind` (default: bound). */
+  bind?: boolean;
+}
+
+/**
+ * USER_HELLO. The payload repeats the envelope's type, sender, recipient and time in `bind`
+ * (extension, docs/protocol.md): the transport sig covers only the payload, so this makes the
+ * signature fresh and bound to this hello — a server requires it for a user id already bound
+ * to a key.
+ */
+export function helloDraft(me: Sender, to: string, ts: number, o: UserHelloInit): Draft<'USER_HELLO'> {
+  const pub = o.keyFormat === 'pem' ? me.key.publicKey.toPemBase64Url() : me.key.publicKey.b64url;
+  const payload = {
+    client: o.client, pubkey: pub, enc_pubkey: pub,
+    ...(o.name !== undefined ? { meta: { display_name: o.name, username: o.name } } : {}),
+    ...(o.queueAck ? { queue_ack: true } : {}),
+    ...(o.nonce !== undefined ? { nonce: o.nonce } : {}),
+  };
+  const frame = { type: 'USER_HELLO' as const, from: me.userId, to, ts, payload };
+  return { frame: o.bind === false ? frame : withBind(frame) };
+}
 
 export type HelloAnswer =
   | { kind: 'accepted'; serverId: string; key: RsaPublicKey; /** the frame is content too (keep it for the session) */ keep: boolean }
