@@ -13,11 +13,10 @@
 import WebSocket from 'ws';
 import {
   decodeFrame, encodeFrame, helloAnswer, helloDraft, helloTimeout, helloTo, sealDraftAsync, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
-  type Frame, type RsaPublicKey, type Verified,
+  type Frame, type RsaPublicKey, type UserIdentity, type Verified,
 } from '@socp/protocol';
 import { expectedServerKey, pinFor, savePin } from './server-pins';
 import { LINK_DEAD_AFTER_MS, SEND_HIGH_WATER_BYTES } from './limits';
-import type { Me } from './inbound';
 import type { PreHello } from './account-remote';
 
 const MAX_EARLY_FRAMES = 20_000;
@@ -47,7 +46,7 @@ export interface OpenOptions {
 export class Connection {
   private handlers: ConnectionHandlers | undefined;
   private closing = false;
-  private constructor(readonly url: string, private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
+  private constructor(readonly url: string, private readonly ws: WebSocket, private readonly me: UserIdentity, readonly handshake: Handshake, private early: Frame[]) {}
 
   /** Frames between the ACK and start() (the caller may save the keystore in between). */
   private readonly holdEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
@@ -57,7 +56,7 @@ export class Connection {
   };
 
   /** Open the socket and complete the handshake; rejects with a SocpError (NAME_IN_USE, BAD_KEY, TIMEOUT, …). */
-  static async open(url: string, me: Me, o: OpenOptions): Promise<Connection> {
+  static async open(url: string, me: UserIdentity, o: OpenOptions): Promise<Connection> {
     const timeoutMs = o.timeoutMs ?? HELLO_TIMEOUT_MS;
     const { home, pre } = o;
     const expected = await expectedServerKey(home, url, o.serverKey);

@@ -5,12 +5,13 @@
  * the core, @socp/protocol user/incoming-files.ts) is linked to its sanitized base name, never over an existing entry
  * (`name (1).ext`, …; link() refuses to replace, and a symlink planted in the folder counts as
  * taken). Every path is checked to be a direct child of the folder's real path. Everything
- * else is deleted.
+ * else is deleted. `storeFileEvent` is how the session applies the core's file events here.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Transfer } from '@socp/protocol';
+import { dropTransfer, type Transfer, type UserEvent, type UserState } from '@socp/protocol';
+import type { ClientEvent } from './events';
 
 const TEMP_OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -107,5 +108,32 @@ export class Downloads {
 
   discardAll(): void {
     for (const key of [...this.fds.keys()]) this.discard({ key } as Transfer);
+  }
+}
+
+/**
+ * The disk side of one of the user core's events (file events; others pass through), and what
+ * to show for it: a transfer whose bytes the folder refuses ends, reported as failed (`disk`).
+ */
+export function storeFileEvent(e: UserEvent, downloads: Downloads, state: UserState): ClientEvent {
+  const disk = (t: Transfer, detail: string): ClientEvent => ({ event: 'file-failed', transfer: t, reason: 'disk', detail });
+  switch (e.event) {
+    case 'file-offered':
+      if (downloads.begin(e.transfer)) return e;
+      dropTransfer(state, e.transfer);
+      return disk(e.transfer, `cannot write to ${downloads.dir}`);
+    case 'file-data':
+      if (downloads.append(e.transfer, e.append)) return e;
+      dropTransfer(state, e.transfer);
+      return disk(e.transfer, `cannot write to ${downloads.dir}`);
+    case 'file-received': {
+      const path = downloads.commit(e.transfer);
+      return path ? { ...e, path } : disk(e.transfer, `cannot store in ${downloads.dir}`);
+    }
+    case 'file-failed':
+      downloads.discard(e.transfer);
+      return e;
+    default:
+      return e;
   }
 }

@@ -1,8 +1,9 @@
-/** Test identities (real RSA-4096) and frames as a real server would deliver them. */
+/** Test identities (real RSA-4096), frames as a real server would deliver them, and the user core fed with them. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
-  b64urlEncode, directDrafts, generateKeyPair, publicDrafts, sealDraftsAsync, sealFrame, signContent,
-  type Frame, type OutboundCtx, type Recipient, type RsaPrivateKey, type UserAdvertisePayload, type Verified,
+  b64urlEncode, createUserState, directDrafts, generateKeyPair, handleIncoming, publicDrafts, sealDraftsAsync, sealFrame, signContent,
+  type Frame, type OutboundCtx, type Recipient, type RsaPrivateKey, type UserAdvertisePayload, type UserEvent, type UserInit, type UserState,
+  type UserStep, type Verified,
 } from '@socp/protocol';
 
 export interface Peer { userId: string; name: string; key: RsaPrivateKey }
@@ -34,3 +35,16 @@ export const directFrames = (me: Peer, to: Recipient, text: string, receipts = f
   sealDraftsAsync(directDrafts(me, to, text, sendCtx, receipts), me.key);
 /** /all's frames from `me`, sealed. */
 export const publicFrames = (me: Peer, to: readonly Recipient[], text: string): Promise<Frame[]> => sealDraftsAsync(publicDrafts(me, to, text, sendCtx), me.key);
+
+/** `me`'s core state with `online` in the roster (as advertised by server `serverId`). */
+export function userState(me: Peer, online: readonly Peer[] = [], init: UserInit = {}, serverId = '11111111-1111-4111-8111-111111111111'): UserState {
+  const s = createUserState(me, init);
+  for (const p of online) s.roster.upsert(advertise(p, serverId));
+  return s;
+}
+/** What the core makes of one frame. */
+export const stepOf = (s: UserState, f: Verified<Frame>, now = Date.now()): UserStep => handleIncoming(s, f, { now });
+/** The events of one frame. */
+export const eventsOf = (s: UserState, f: Verified<Frame>, now = Date.now()): UserEvent[] => stepOf(s, f, now).events;
+/** The queue refs one step acknowledges. */
+export const ackedOf = (step: UserStep): string[] => step.effects.flatMap((e) => (e.kind === 'ackQueued' ? [e.ref] : []));

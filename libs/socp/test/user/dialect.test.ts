@@ -5,9 +5,11 @@
  * RSA-4096, real frames.
  */
 import { randomUUID } from 'node:crypto';
-import { fileChunkDraft, sealDraftAsync, type Recipient, Dialects, Roster, importPublicKey, isPemB64url, PROFILE_DIALECT, sealFrame, verifyContent, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
-import { Inbound } from '../src/inbound';
-import { deliver, makePeers, type Peer, directFrames, publicFrames } from '../../../libs/socp/test/user/peers';
+import {
+  Dialects, PROFILE_DIALECT, fileChunkDraft, importPublicKey, isPemB64url, sealDraftAsync, sealFrame, verifyContent,
+  type Frame, type Recipient, type RsaPrivateKey, type Verified,
+} from '@socp/protocol';
+import { deliver, directFrames, eventsOf, makePeers, publicFrames, userState, type Peer } from './peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 let alice: Peer, bob: Peer;
@@ -74,14 +76,13 @@ describe('frames in the recipient\'s dialect', () => {
   });
 
   it('the receiving core learns a sender\'s dialect from the variant of a DM it verified and from its advertised key', () => {
-    const roster = new Roster();
-    const inbound = new Inbound(alice, roster);
+    const inbound = userState(alice);
     const adv = sealFrame({ type: 'USER_ADVERTISE', from: S1, to: '*', ts: 1, payload: { user_id: bob.userId, server_id: S1, meta: { display_name: 'bob' }, pubkey: bob.key.publicKey.toPemBase64Url() } }, serverKey) as Verified<Frame>;
-    inbound.handle(adv, 1);
+    eventsOf(inbound, adv, 1);
     expect(inbound.dialects.for(bob.userId)).toEqual(dialectA);
     // bob then signs a DM in variant C with a DER sender_pub: we answer in kind.
     const dm = deliver({ id: S1, key: serverKey }, bob, alice, 'hello in C');
-    expect(inbound.handle(dm, Date.now()).some((e) => e.event === 'message')).toBe(true);
+    expect(eventsOf(inbound, dm).some((e) => e.event === 'message')).toBe(true);
     expect(inbound.dialects.for(bob.userId)).toEqual(PROFILE_DIALECT);
   });
 });
