@@ -37,7 +37,7 @@ type Handlers = { [K in Command['kind']]: (s: CommandContext, c: Extract<Command
 
 const self = (s: CommandContext, e: RosterEntry): boolean => e.userId === s.state.me.userId;
 
-export const COMMAND_HANDLERS: Handlers = {
+const HANDLERS: Handlers = {
   empty: () => undefined,
   invalid: (s, c) => s.show({ event: 'warning', code: 'USAGE', detail: c.message }),
   help: (s) => s.show({ event: 'info', text: HELP_TEXT }),
@@ -82,3 +82,8 @@ export const COMMAND_HANDLERS: Handlers = {
 
   quit: (s) => s.quit(),
 };
+
+/** Run one command (the table is exhaustive over Command['kind']). */
+export function runCommand(s: CommandContext, c: Command): void | Promise<void> {
+  return (HANDLERS[c.kind] as (s: CommandContext, c: Command) => void | Promise<void>)(s, c);
+}

@@ -5,7 +5,7 @@
  *
  * Handshake (docs/contracts.md): we send a signed USER_HELLO; the server answers
  * ACK {msg_ref:"USER_HELLO", server_id, server_pub} signed with its key, or ERROR (e.g.
- * NAME_IN_USE); other servers' forms are in hello-answer.ts (USER_HELLO_OK, no ACK at all with
+ * NAME_IN_USE); other servers' forms are in @socp/protocol user/hello.ts (USER_HELLO_OK, no ACK at all with
  * a key given out of band). The key must verify the answer and equal the key pinned for this
  * URL, if any (else it is pinned now: trust on first use). Frames arriving before the answer
  * are held (bounded) and verified once the key is known.

@@ -14,7 +14,7 @@ import {
   type UserIdentity, type UserState, type Verified, type Warning,
 } from '@socp/protocol';
 import { AccountFiles } from './account-files';
-import { COMMAND_HANDLERS, type CommandContext } from './command-handlers';
+import { runCommand, type CommandContext } from './command-handlers';
 import { parseCommand, type Command } from './commands';
 import type { Connection } from './connection';
 import { Downloads, storeFileEvent } from './downloads';
@@ -166,7 +166,7 @@ export class Session implements CommandContext {
 
   private async execute(c: Command): Promise<void> {
     if (this.ended) return;
-    await (COMMAND_HANDLERS[c.kind] as (s: CommandContext, c: Command) => void | Promise<void>)(this, c);
+    await runCommand(this, c);
   }
 
   async tell(e: RosterEntry, text: string): Promise<void> {
