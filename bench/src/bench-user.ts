@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import {
-  advertisedPubkey, encodeFrame, importPublicKey, sealFrame, verifyFrame,
+  advertisedPubkey, encodeFrame, helloDraft, importPublicKey, sealDraft, verifyFrame,
   type Frame, type RsaPrivateKey, type RsaPublicKey,
 } from '@socp/protocol';
 
@@ -31,7 +31,6 @@ export class BenchUser {
       ws.once('open', () => res());
       ws.once('error', rej);
     });
-    const pub = key.publicKey.toBase64Url();
     const acked = new Promise<void>((res, rej) => {
       const timer = setTimeout(() => rej(new Error(`no hello ACK for ${id}`)), CONNECT_TIMEOUT_MS);
       ws.on('message', (data: Buffer) => {
@@ -56,7 +55,7 @@ export class BenchUser {
         u.onFrame?.({ type: f.type, payload: f.payload as Record<string, unknown>, raw, at });
       });
     });
-    ws.send(encodeFrame(sealFrame({ type: 'USER_HELLO', from: id, to: '*', ts: Date.now(), payload: { client: 'socp-bench', pubkey: pub, enc_pubkey: pub } }, key)));
+    ws.send(encodeFrame(sealDraft(helloDraft({ userId: id, key }, '*', Date.now(), { client: 'socp-bench', bind: false }), key)));
     await acked;
     return u;
   }

@@ -1,14 +1,14 @@
 /**
  * One step of the DM throughput ramp, inside the load generator: 16 pairs (senders on server
- * A, receivers on server B). Every MSG_DIRECT is built before the timed phase (OAEP to the
- * recipient, variant-C content_sig and envelope sig, both on the threadpool), then sent
+ * A, receivers on server B). Every MSG_DIRECT is built before the timed phase (the user core's
+ * builder: OAEP to the recipient, variant-C content_sig and envelope sig, both on the threadpool), then sent
  * open-loop at the offered rate; the receivers only note the arrival time of each USER_DELIVER
  * (no decrypt in the timed phase — a sample per receiver is fully checked afterwards).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
-  b64urlDecode, b64urlEncode, encodeFrame, sealFrameAsync, signContentAsync, verifyContent, verifyFrame,
+  b64urlDecode, directDraft, encodeFrame, sealDraftAsync, verifyContent, verifyFrame,
   type Frame, type RsaPublicKey,
 } from '@socp/protocol';
 import type { BenchUser } from './bench-user';
@@ -46,13 +46,9 @@ async function precompute(pairs: readonly Pair[], n: number): Promise<Msg[]> {
     for (let i = next++; i < n; i = next++) {
       const p = pairs[i % pairs.length]!;
       const plain = `bench dm ${i} ${randomUUID()}`;
-      const ts = Date.now();
-      const from = p.sender.id;
-      const to = p.receiver.id;
-      const ciphertext = b64urlEncode(p.recipientKey.encrypt(Buffer.from(plain, 'utf8')));
-      const content_sig = await signContentAsync(p.sender.key, { ciphertext, from, to, ts });
-      const f = await sealFrameAsync({ type: 'MSG_DIRECT', from, to, ts, payload: { ciphertext, sender_pub: p.sender.key.publicKey.toBase64Url(), content_sig } }, p.sender.key);
-      out[i] = { pair: i % pairs.length, text: encodeFrame(f), sig: content_sig, plain };
+      const draft = directDraft({ userId: p.sender.id, key: p.sender.key }, { userId: p.receiver.id, key: p.recipientKey }, Buffer.from(plain, 'utf8'), Date.now());
+      const f = await sealDraftAsync(draft, p.sender.key);
+      out[i] = { pair: i % pairs.length, text: encodeFrame(f), sig: f.payload.content_sig, plain };
     }
   };
   await Promise.all(Array.from({ length: PRECOMPUTE_IN_FLIGHT }, worker));

@@ -1,6 +1,7 @@
 /**
  * One file across servers, client to client, inside the load generator: the sender (on A)
- * encrypts every ≤446-byte chunk to the receiver, content-signs it and seals the frame (both
+ * encrypts every ≤446-byte chunk to the receiver, content-signs it and seals the frame (the user
+ * core's builders; both
  * signatures on the threadpool, a few chunks ahead), paced under the server's per-connection
  * budgets (FILE_CHUNKs and other frames have one each); the receiver (on B) checks each chunk's content_sig, decrypts it, and finally
  * checks size and sha256. Timed from the first byte prepared to the last chunk decrypted; past
@@ -9,8 +10,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
-  MAX_FILE_CHUNK_BYTES, b64urlDecode, b64urlEncode, encodeFrame, sealFrameAsync, signContentAsync, verifyContent,
-  type UnsignedFrame,
+  MAX_FILE_CHUNK_BYTES, b64urlDecode, encodeFrame, fileChunkDraft, fileEndDraft, fileStartDraft, sealDraftAsync, verifyContent,
+  type Draft,
 } from '@socp/protocol';
 import { USER_FILE_CHUNK_BURST, USER_FILE_CHUNKS_PER_SEC, USER_FRAME_BURST, USER_FRAMES_PER_SEC } from '@socp/server/dist/transport/limits';
 import type { Pair } from './dm-load';
@@ -57,13 +58,11 @@ export async function transferFile(p: Pair, size: number, timeoutMs: number, pro
   };
   p.sender.onFrame = (f) => void (f.type === 'ERROR' && (failure = new Error(`sender got ${f.raw}`)));
 
-  const seal = async (f: UnsignedFrame): Promise<string> => encodeFrame(await sealFrameAsync(f, p.sender.key));
-  const chunkFrame = async (index: number): Promise<string> => {
-    const ts = Date.now();
-    const ciphertext = b64urlEncode(p.recipientKey.encrypt(bytes.subarray(index * MAX_FILE_CHUNK_BYTES, (index + 1) * MAX_FILE_CHUNK_BYTES)));
-    const content_sig = await signContentAsync(p.sender.key, { ciphertext, from, to, ts });
-    return seal({ type: 'FILE_CHUNK', from, to, ts, payload: { file_id, index, ciphertext, sender: from, sender_pub: p.sender.key.publicKey.toBase64Url(), content_sig } });
-  };
+  const me = { userId: from, key: p.sender.key };
+  const recipient = { userId: to, key: p.recipientKey };
+  const seal = async (d: Draft): Promise<string> => encodeFrame(await sealDraftAsync(d, p.sender.key));
+  const chunkFrame = (index: number): Promise<string> =>
+    seal(fileChunkDraft(me, recipient, file_id, index, bytes.subarray(index * MAX_FILE_CHUNK_BYTES, (index + 1) * MAX_FILE_CHUNK_BYTES), Date.now()));
 
   const t0 = performance.now();
   /** Send through a token bucket a little slower than the server's one for the same frames. */
@@ -90,7 +89,7 @@ export async function transferFile(p: Pair, size: number, timeoutMs: number, pro
     progress(`file ${(size / 1048576).toFixed(0)} MiB: ${received}/${chunks} chunks (${((100 * received) / chunks).toFixed(0)} %), ${((received * MAX_FILE_CHUNK_BYTES) / 1024 / s).toFixed(0)} KiB/s, ${s.toFixed(1)} s`);
   }, PROGRESS_EVERY_MS);
   try {
-    await paced(await seal({ type: 'FILE_START', from, to, ts: Date.now(), payload: { file_id, name: `bench-${size}.bin`, size, sha256, mode: 'dm' } }));
+    await paced(await seal(fileStartDraft(me, recipient, { file_id, name: `bench-${size}.bin`, size, sha256, mode: 'dm' }, Date.now())));
     const ahead: Array<Promise<string>> = [];
     for (let i = 0; i < Math.min(SIGN_AHEAD, chunks); i++) ahead.push(chunkFrame(i));
     const deadline = t0 + timeoutMs;
@@ -100,7 +99,7 @@ export async function transferFile(p: Pair, size: number, timeoutMs: number, pro
       if (i + SIGN_AHEAD < chunks) ahead.push(chunkFrame(i + SIGN_AHEAD));
       await pacedChunk(text);
     }
-    await paced(await seal({ type: 'FILE_END', from, to, ts: Date.now(), payload: { file_id } }));
+    await paced(await seal(fileEndDraft(me, recipient, file_id, Date.now())));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((res) => (timer = setTimeout(res, Math.max(0, deadline - performance.now()))));
     const poll = setInterval(() => failure && finish(), 100);

@@ -1,15 +1,13 @@
 /**
  * Fault injection on the compose mesh (docs/RELIABILITY.md): docker pause / network disconnect
  * of one service's container, and a receiver that runs the CLI client's own transfer logic
- * (Inbound + Downloads) on a raw user's verified frames.
+ * (the user core + Downloads) on a raw user's verified frames.
  */
-import { verifyFrame } from '@socp/protocol';
+import { createUserState, handleIncoming, linkLost, verifyFrame, type UserState } from '@socp/protocol';
 import type { ComposeMesh } from './compose-mesh';
 import { dockerSh } from './compose-mesh';
 import type { RawUser } from '../harness/raw-user';
-import { Inbound } from '../../services/client-cli/src/inbound';
-import { Roster } from '../../services/client-cli/src/roster';
-import { Downloads } from '../../services/client-cli/src/downloads';
+import { Downloads, storeFileEvent } from '../../services/client-cli/src/downloads';
 import type { ClientEvent } from '../../services/client-cli/src/events';
 
 export async function containerId(mesh: ComposeMesh, service: string): Promise<string> {
@@ -36,18 +34,18 @@ export async function dockerPause(mesh: ComposeMesh, service: string): Promise<(
 
 /**
  * The CLI's receiving logic on a RawUser: every frame verified under the pinned server key goes
- * through Inbound, file events through Downloads (temp `.part` file, committed only when size
+ * through the user core (handleIncoming), file events through Downloads (temp `.part` file, committed only when size
  * and SHA-256 match); on a lost connection the open transfers are reported and discarded,
  * exactly as the CLI session does.
  */
 export class ClientReceiver {
   readonly events: ClientEvent[] = [];
   private cursor = 0;
-  readonly inbound: Inbound;
+  readonly state: UserState;
   readonly downloads: Downloads;
 
   constructor(private readonly user: RawUser, dir: string) {
-    this.inbound = new Inbound({ userId: user.id, name: user.name ?? 'receiver', key: user.key }, new Roster());
+    this.state = createUserState({ userId: user.id, name: user.name ?? 'receiver', key: user.key });
     this.downloads = new Downloads(dir);
   }
 
@@ -59,13 +57,7 @@ export class ClientReceiver {
       if (!f || !this.user.serverPub) continue;
       const v = verifyFrame(f, this.user.serverPub);
       if (!v.ok) continue;
-      for (const e of this.inbound.handle(v.value, now)) {
-        if (e.event === 'file-offered') this.downloads.begin(e.transfer);
-        if (e.event === 'file-data') this.downloads.append(e.transfer, e.append);
-        if (e.event === 'file-received') this.downloads.commit(e.transfer);
-        if (e.event === 'file-failed') this.downloads.discard(e.transfer);
-        out.push(e);
-      }
+      for (const e of handleIncoming(this.state, v.value, { now }).events) out.push(storeFileEvent(e, this.downloads, this.state));
     }
     this.events.push(...out);
     return out;
@@ -74,8 +66,7 @@ export class ClientReceiver {
   /** The connection is gone: every open transfer is incomplete. */
   disconnected(): ClientEvent[] {
     this.pump();
-    const out = this.inbound.disconnected(); // what the CLI session does on close
-    for (const e of out) if (e.event === 'file-failed') this.downloads.discard(e.transfer);
+    const out = linkLost(this.state).map((e) => storeFileEvent(e, this.downloads, this.state)); // what the CLI session does on close
     this.events.push(...out);
     return out;
   }

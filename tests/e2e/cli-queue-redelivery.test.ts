@@ -4,12 +4,11 @@
  * log-in and ignores its ACKs. The first run shows it and acknowledges it; the second run
  * acknowledges it again without showing it, and still shows a new one.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, importPublicKey, type Frame, type RsaPrivateKey } from '@socp/protocol';
-import { directFrames } from '../../services/client-cli/src/outbound';
+import { directDrafts, generateKeyPair, importPublicKey, sealDraftsAsync, type Frame, type RsaPrivateKey } from '@socp/protocol';
 import { randomSecret } from '../harness/secrets';
 import { waitFor } from '../harness/wait';
 import { CliProcess } from './helpers/cli-process';
@@ -39,7 +38,7 @@ const dmCache = new Map<string, Frame>();
 async function queuedDm(hello: Extract<Frame, { type: 'USER_HELLO' }>, text: string, ref: string): Promise<Omit<Frame, 'from' | 'sig'>> {
   let dm = dmCache.get(text);
   if (!dm) {
-    [dm] = await directFrames(alice, { userId: hello.from, key: importPublicKey(hello.payload.pubkey) }, text);
+    [dm] = await sealDraftsAsync(directDrafts(alice, { userId: hello.from, key: importPublicKey(hello.payload.pubkey) }, text, { clock: Date.now, random: randomBytes }), alice.key);
     dmCache.set(text, dm!);
   }
   const p = dm!.payload as Record<string, unknown>;

@@ -2,14 +2,15 @@
  * A raw SOCP user for tests, built on ws + @socp/protocol only (no client-cli code):
  * USER_HELLO with meta, pins the server key from the hello ACK, keeps a roster from
  * USER_ADVERTISE / USER_REMOVE (only frames that verify under the pinned server key), sends
- * DMs, public-channel messages and files with real RSA-4096 OAEP + variant-C content sigs,
- * receives and checks them, and can send arbitrary raw text for hostile tests.
+ * DMs, public-channel messages and files with real RSA-4096 OAEP + variant-C content sigs (the
+ * user core's builders, @socp/protocol user/outbound.ts, signed at once), receives and checks
+ * them, and can send arbitrary raw text for hostile tests.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  advertisedName, advertisedPubkey, b64urlDecode, b64urlEncode, generateKeyPair, importPublicKey, MAX_FILE_CHUNK_BYTES,
-  originalTs, sealFrame, signContent, verifyContent, verifyFrame, withBind,
-  type Frame, type FrameOf, type RsaPrivateKey, type RsaPublicKey, type UnsignedFrame,
+  advertisedName, advertisedPubkey, b64urlDecode, directDraft, fileChunkDraft, fileEndDraft, fileStartDraft, generateKeyPair, helloDraft,
+  importPublicKey, MAX_FILE_CHUNK_BYTES, originalTs, publicDraft, sealDraft, verifyContent, verifyFrame,
+  type Draft, type Frame, type FrameOf, type Recipient, type RsaPrivateKey, type RsaPublicKey,
 } from '@socp/protocol';
 import { FrameSocket } from './frame-socket';
 
@@ -43,11 +44,9 @@ export class RawUser {
     const id = opts.userId ?? randomUUID();
     const sock = await FrameSocket.connect(url);
     const u = new RawUser(sock, key, id, opts.name);
-    const meta = opts.name === undefined ? undefined : { display_name: opts.name, username: opts.name };
-    const pub = key.publicKey.toBase64Url();
-    const hello: UnsignedFrame<'USER_HELLO'> = { type: 'USER_HELLO', from: id, to: '*', ts: Date.now(), payload: { client: 'socp-test-raw', pubkey: pub, enc_pubkey: pub, ...(meta ? { meta } : {}) } };
     // As our CLI does: the envelope bound inside the signed payload proves the key now, here (unless a test plays a spec-only client).
-    sock.send(opts.unproven ? { ...hello, sig: '' } : sealFrame(withBind(hello), key));
+    const hello = helloDraft({ userId: id, key }, '*', Date.now(), { client: 'socp-test-raw', name: opts.name, bind: !opts.unproven });
+    sock.send(opts.unproven ? { ...hello.frame, sig: '' } : sealDraft(hello, key));
     const answer = await sock.waitFrame((f) => (f.type === 'ACK' && (f.payload as { msg_ref: string }).msg_ref === 'USER_HELLO') || f.type === 'ERROR', opts.timeoutMs ?? 10_000, 0, 'USER_HELLO answer');
     if (answer.type === 'ACK') {
       const p = answer.payload as { server_id?: unknown; server_pub?: unknown };
@@ -106,17 +105,18 @@ export class RawUser {
     await this.sock.waitFrame(() => !this.refreshRoster().has(userId), timeoutMs, this.sock.received.length, `USER_REMOVE of ${userId}`);
   }
 
-  private recipientKey(to: string): RsaPublicKey {
+  private recipient(to: string): Recipient {
     const e = this.refreshRoster().get(to);
     if (!e) throw new Error(`${to} is not in ${this.id}'s roster`);
-    return importPublicKey(e.pubkey);
+    return { userId: to, key: importPublicKey(e.pubkey) };
+  }
+  private get me(): { userId: string; key: RsaPrivateKey } {
+    return { userId: this.id, key: this.key };
   }
 
   /** Build (not send) a signed MSG_DIRECT to a rostered user. */
   dmFrame(to: string, text: string, ts = Date.now()): FrameOf<'MSG_DIRECT'> {
-    const ciphertext = b64urlEncode(this.recipientKey(to).encrypt(Buffer.from(text, 'utf8')));
-    const content_sig = signContent(this.key, { ciphertext, from: this.id, to, ts });
-    return sealFrame({ type: 'MSG_DIRECT', from: this.id, to, ts, payload: { ciphertext, sender_pub: this.pubkey, content_sig } }, this.key);
+    return sealDraft(directDraft(this.me, this.recipient(to), Buffer.from(text, 'utf8'), ts), this.key);
   }
   sendDm(to: string, text: string): FrameOf<'MSG_DIRECT'> {
     const f = this.dmFrame(to, text);
@@ -126,10 +126,7 @@ export class RawUser {
 
   /** Our /all form: one MSG_PUBLIC_CHANNEL to one recipient, group_id "public", public-form content sig. */
   sendPublic(to: string, text: string): FrameOf<'MSG_PUBLIC_CHANNEL'> {
-    const ts = Date.now();
-    const ciphertext = b64urlEncode(this.recipientKey(to).encrypt(Buffer.from(text, 'utf8')));
-    const content_sig = signContent(this.key, { ciphertext, from: this.id, ts });
-    const f = sealFrame({ type: 'MSG_PUBLIC_CHANNEL', from: this.id, to, ts, payload: { ciphertext, sender_pub: this.pubkey, content_sig, group_id: 'public' } }, this.key);
+    const f = sealDraft(publicDraft(this.me, this.recipient(to), Buffer.from(text, 'utf8'), Date.now()), this.key);
     this.sock.send(f);
     return f;
   }
@@ -163,20 +160,14 @@ export class RawUser {
 
   /** The signed frames of one file transfer, not sent (fault tests send part of them). */
   fileFrames(to: string, name: string, bytes: Buffer, file_id: string): Frame[] {
-    const recipient = this.recipientKey(to);
-    const frames: UnsignedFrame[] = [{
-      type: 'FILE_START', from: this.id, to, ts: Date.now(),
-      payload: { file_id, name, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), mode: 'dm' },
-    }];
+    const recipient = this.recipient(to);
+    const drafts: Draft[] = [fileStartDraft(this.me, recipient, { file_id, name, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), mode: 'dm' }, Date.now())];
     for (let index = 0, off = 0; off < bytes.length || (index === 0 && bytes.length === 0); index++, off += MAX_FILE_CHUNK_BYTES) {
-      const ts = Date.now();
-      const ciphertext = b64urlEncode(recipient.encrypt(bytes.subarray(off, off + MAX_FILE_CHUNK_BYTES)));
-      const content_sig = signContent(this.key, { ciphertext, from: this.id, to, ts });
-      frames.push({ type: 'FILE_CHUNK', from: this.id, to, ts, payload: { file_id, index, ciphertext, sender: this.id, sender_pub: this.pubkey, content_sig } });
+      drafts.push(fileChunkDraft(this.me, recipient, file_id, index, bytes.subarray(off, off + MAX_FILE_CHUNK_BYTES), Date.now()));
       if (bytes.length === 0) break;
     }
-    frames.push({ type: 'FILE_END', from: this.id, to, ts: Date.now(), payload: { file_id } });
-    return frames.map((f) => sealFrame(f, this.key));
+    drafts.push(fileEndDraft(this.me, recipient, file_id, Date.now()));
+    return drafts.map((d) => sealDraft(d, this.key));
   }
 
   /** Wait for a whole file (through FILE_END), check every chunk's content_sig, size and sha256. */

@@ -4,8 +4,8 @@
  *  1. the real Connection (services/client-cli/src/connection.ts) against a fake server on
  *     127.0.0.1 that completes the handshake and then sends mutated/generated frames: every
  *     frame becomes exactly one warning or one verified frame (CTRL_CLOSE is dropped silently),
- *     nothing throws, and the verified ones go through the client's Inbound core;
- *  2. the Inbound core directly with every fuzz frame that decodes, treated as verified (so the
+ *     nothing throws, and the verified ones go through the client's user core (handleIncoming);
+ *  2. the user core directly with every fuzz frame that decodes, treated as verified (so the
  *     content checks, file reassembly and roster see the mutations, not only the signature
  *     check): it never throws and its tables stay within their limits.
  *
@@ -17,11 +17,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_CONCURRENT_TRANSFERS, decodeFrame, encodeFrame, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
+import { MAX_CONCURRENT_TRANSFERS, MAX_ROSTER_USERS, createUserState, handleIncoming, sweepStale, decodeFrame, encodeFrame, generateKeyPair, sealFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
 import { Connection } from '../../services/client-cli/src/connection';
-import { Inbound } from '../../services/client-cli/src/inbound';
-import { Roster } from '../../services/client-cli/src/roster';
-import { MAX_ROSTER_USERS } from '../../services/client-cli/src/limits';
 import { waitFor } from '../harness/wait';
 import { clientSeeds } from '../fuzz/client-seeds';
 import { fuzzParams, fuzzStream, Rng } from '../fuzz/mutator';
@@ -61,7 +58,7 @@ test(`the client's Connection turns ${FRAMES} fuzzed server frames into warnings
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   const conn = await Connection.open(url, me, { home, timeoutMs: 10_000 });
   const ws = await peerSocket;
-  const inbound = new Inbound(me, new Roster());
+  const inbound = createUserState(me);
   let frames = 0;
   let warnings = 0;
   let events = 0;
@@ -72,7 +69,7 @@ test(`the client's Connection turns ${FRAMES} fuzzed server frames into warnings
     frame: (f) => {
       if (f.type === 'ERROR' && f.payload.detail === sentinel) return void (done = true);
       frames++;
-      events += inbound.handle(f, Date.now()).length;
+      events += handleIncoming(inbound, f, { now: Date.now() }).events.length;
     },
     warning: () => void warnings++,
     closed: (reason) => void (closedReason = reason),
@@ -93,8 +90,8 @@ test(`the client's Connection turns ${FRAMES} fuzzed server frames into warnings
   await conn.close();
 });
 
-test(`the client's Inbound core takes ${FRAMES} fuzzed frames as if verified without throwing, within its limits`, () => {
-  const inbound = new Inbound({ userId: ids.me, name: 'me', key: meKey }, new Roster());
+test(`the client's user core takes ${FRAMES} fuzzed frames as if verified without throwing, within its limits`, () => {
+  const inbound = createUserState({ userId: ids.me, name: 'me', key: meKey });
   const heap0 = process.memoryUsage().heapUsed;
   let decoded = 0;
   const kinds = new Map<string, number>();
@@ -104,9 +101,9 @@ test(`the client's Inbound core takes ${FRAMES} fuzzed frames as if verified wit
     if (!d.ok) continue;
     decoded++;
     now += 10;
-    const out = inbound.handle(d.value as Verified<Frame>, now);
+    const out = handleIncoming(inbound, d.value as Verified<Frame>, { now }).events;
     for (const e of out) kinds.set(e.event === 'warning' ? `warning:${e.code}` : e.event, (kinds.get(e.event === 'warning' ? `warning:${e.code}` : e.event) ?? 0) + 1);
-    if (decoded % 1000 === 0) inbound.sweep(now);
+    if (decoded % 1000 === 0) sweepStale(inbound, now);
   }
   const heapMb = Math.round((process.memoryUsage().heapUsed - heap0) / 2 ** 20);
   process.stdout.write(`${JSON.stringify({ fuzz: 'client-inbound', seed: SEED, frames: FRAMES, decoded, events: Object.fromEntries(kinds), rosterSize: inbound.roster.size, heapGrowthMb: heapMb })}\n`);

@@ -29,6 +29,7 @@ export * from './admission/admit-rules';
 export * from './messages';
 export * from './routing/seen-cache';
 export * from './routing';
+export * from './user';
 export * from './liveness/backoff';
 export * from './liveness/heartbeat';
 export * from './process/end-process';

@@ -14,11 +14,10 @@ import { randomUUID } from 'node:crypto';
 import * as opaque from '@serenity-kit/opaque';
 import WebSocket from 'ws';
 import {
-  decodeFrame, encodeFrame, importPublicKey, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
+  decodeFrame, encodeFrame, helloTo, importPublicKey, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
   type Frame, type FrameOf, type FrameType, type RsaPublicKey,
 } from '@socp/protocol';
 import { expectedServerKey, pinFor } from './server-pins';
-import { helloTo } from './outbound';
 import { openPrivkeyStore, sealPrivkeyStore } from './privkey-store';
 import type { Account } from './keystore';
 

@@ -19,8 +19,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, importPublicKey, SocpError, type RsaPrimeCount, type RsaPublicKey } from '@socp/protocol';
-import { CONTENT_SIG_SETTINGS, type ContentSigSetting } from './dialect';
+import { CONTENT_SIG_SETTINGS, DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, importPublicKey, SocpError, type ContentSigSetting, type RsaPrimeCount, type RsaPublicKey } from '@socp/protocol';
 import { LINK_DEAD_AFTER_MS, MAX_LINK_DEAD_AFTER_MS, MIN_LINK_DEAD_AFTER_MS } from './limits';
 import { MAX_SERVER_URLS } from './failover';
 

@@ -5,24 +5,23 @@
  *
  * Handshake (docs/contracts.md): we send a signed USER_HELLO; the server answers
  * ACK {msg_ref:"USER_HELLO", server_id, server_pub} signed with its key, or ERROR (e.g.
- * NAME_IN_USE); other servers' forms are in hello-answer.ts (USER_HELLO_OK, no ACK at all with
+ * NAME_IN_USE); other servers' forms are in @socp/protocol user/hello.ts (USER_HELLO_OK, no ACK at all with
  * a key given out of band). The key must verify the answer and equal the key pinned for this
  * URL, if any (else it is pinned now: trust on first use). Frames arriving before the answer
  * are held (bounded) and verified once the key is known.
  */
 import WebSocket from 'ws';
 import {
-  decodeFrame, encodeFrame, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
-  type Frame, type RsaPublicKey, type Verified,
+  decodeFrame, encodeFrame, helloAnswer, helloDraft, helloTimeout, helloTo, sealDraftAsync, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
+  type Frame, type RsaPublicKey, type UserIdentity, type Verified,
 } from '@socp/protocol';
-import { helloFrame, helloTo } from './outbound';
-import { helloAnswer, helloTimeout } from './hello-answer';
 import { expectedServerKey, pinFor, savePin } from './server-pins';
 import { LINK_DEAD_AFTER_MS, SEND_HIGH_WATER_BYTES } from './limits';
-import type { Me } from './inbound';
 import type { PreHello } from './account-remote';
 
 const MAX_EARLY_FRAMES = 20_000;
+/** Our USER_HELLO's `client`. */
+const CLIENT_NAME = 'socp-cli/0.1';
 
 export interface ConnectionHandlers {
   frame(f: Verified<Frame>): void;
@@ -47,7 +46,7 @@ export interface OpenOptions {
 export class Connection {
   private handlers: ConnectionHandlers | undefined;
   private closing = false;
-  private constructor(readonly url: string, private readonly ws: WebSocket, private readonly me: Me, readonly handshake: Handshake, private early: Frame[]) {}
+  private constructor(readonly url: string, private readonly ws: WebSocket, private readonly me: UserIdentity, readonly handshake: Handshake, private early: Frame[]) {}
 
   /** Frames between the ACK and start() (the caller may save the keystore in between). */
   private readonly holdEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
@@ -57,7 +56,7 @@ export class Connection {
   };
 
   /** Open the socket and complete the handshake; rejects with a SocpError (NAME_IN_USE, BAD_KEY, TIMEOUT, …). */
-  static async open(url: string, me: Me, o: OpenOptions): Promise<Connection> {
+  static async open(url: string, me: UserIdentity, o: OpenOptions): Promise<Connection> {
     const timeoutMs = o.timeoutMs ?? HELLO_TIMEOUT_MS;
     const { home, pre } = o;
     const expected = await expectedServerKey(home, url, o.serverKey);
@@ -80,7 +79,8 @@ export class Connection {
       ws.on('error', (e) => fail(new SocpError('TIMEOUT', `cannot connect to ${url}: ${e.message}`)));
       ws.on('close', (code) => fail(new SocpError('TIMEOUT', `${url} closed the connection (code ${code}) before accepting us`)));
       const hello = (): void => {
-        void helloFrame(me, helloTo(pinnedId), Date.now(), pre?.nonce, o.keyFormat)
+        // queueAck: our server keeps each queued DM until we acknowledge it (queue-acks.ts).
+        void sealDraftAsync(helloDraft(me, helloTo(pinnedId), Date.now(), { client: CLIENT_NAME, name: me.name, queueAck: true, nonce: pre?.nonce, keyFormat: o.keyFormat }), me.key)
           .then((f) => ws.send(encodeFrame(f)))
           .catch((e: unknown) => fail(new SocpError('SOCP_ERR_INTERNAL', `could not send USER_HELLO: ${String(e)}`)));
       };

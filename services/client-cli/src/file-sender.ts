@@ -4,16 +4,18 @@
  * then chunks) so memory stays at one chunk whatever its size. A relative path was resolved
  * against the send folder (SOCP_SEND_DIR) by the session; a missing file is
  * SOCP_ERR_FILE_NOT_FOUND, any other reason it cannot be sent SOCP_ERR_FILE_UNREADABLE.
+ * Transfers run beside the session's command queue (OutgoingFiles), so chatting goes on.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { constants } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { MAX_FILE_BYTES, SocpError, type Frame } from '@socp/protocol';
+import { MAX_FILE_BYTES, SocpError, fileChunkDraft, fileEndDraft, fileStartDraft, sealDraftAsync, type Frame, type Recipient, type UserIdentity } from '@socp/protocol';
+import type { ClientEvent } from './events';
 import { FILE_CHUNK_BYTES } from './limits';
-import { fileChunkFrame, fileEndFrame, fileStartFrame, type Recipient } from './outbound';
-import type { Me } from './inbound';
+
+type Me = Pick<UserIdentity, 'userId' | 'key'>;
 
 /** Chunks signed concurrently (2 cores, each chunk needs two PSS signatures). */
 const SIGN_AHEAD = 8;
@@ -43,7 +45,7 @@ export async function sendFile(
   const sha256 = await sha256File(path);
   const fileId = randomUUID();
   const name = basename(path);
-  await send(await fileStartFrame(me, to, { file_id: fileId, name, size: st.size, sha256, mode: 'dm' }, Date.now()));
+  await send(await sealDraftAsync(fileStartDraft(me, to, { file_id: fileId, name, size: st.size, sha256, mode: 'dm' }, Date.now()), me.key));
   const fh = await open(path, 'r');
   try {
     // Sign a few chunks at once: the threadpool uses both cores while frames go out in order.
@@ -54,7 +56,7 @@ export async function sendFile(
         const buf = Buffer.alloc(Math.min(FILE_CHUNK_BYTES, st.size - sent));
         const { bytesRead } = await fh.read(buf, 0, buf.length, sent);
         if (bytesRead !== buf.length) throw new SocpError('SOCP_ERR_FILE_UNREADABLE', `${path} changed while being sent`);
-        batch.push(fileChunkFrame(me, to, fileId, index, buf, Date.now()));
+        batch.push(sealDraftAsync(fileChunkDraft(me, to, fileId, index, buf, Date.now()), me.key));
         sent += bytesRead;
       }
       for (const f of await Promise.all(batch)) await send(f);
@@ -63,6 +65,35 @@ export async function sendFile(
   } finally {
     await fh.close();
   }
-  await send(await fileEndFrame(me, to, fileId, Date.now()));
+  await send(await sealDraftAsync(fileEndDraft(me, to, fileId, Date.now()), me.key));
   return { fileId, name, size: st.size, sha256 };
+}
+
+/** The transfers under way; each reports its progress and outcome as events. */
+export class OutgoingFiles {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly show: (e: ClientEvent) => void) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  /** Send `path` to `to` (shown as `label`); `send` refuses once the link it was started on is gone (a cut transfer is not resumed). */
+  start(me: Me, to: Recipient, label: string, path: string, send: (f: Frame) => Promise<void>): void {
+    let started: string | undefined; // the file id, once progress was shown
+    const t = sendFile(me, to, path, send, (n, size, fileId) => this.show({ event: 'file-send-progress', fileId: (started = fileId), to: label, sent: n, size }))
+      .then((sent) => this.show({ event: 'file-sent', fileId: sent.fileId, to: label, name: sent.name, size: sent.size, sha256: sent.sha256 }))
+      .catch((err: unknown) => {
+        this.show({ event: 'warning', code: err instanceof SocpError ? (err.wire ?? err.code) : 'ERROR', detail: `file not sent: ${err instanceof Error ? err.message : String(err)}` });
+        if (started !== undefined) this.show({ event: 'file-send-aborted', fileId: started });
+      })
+      .finally(() => this.running.delete(t));
+    this.running.add(t);
+  }
+
+  /** Resolves when every transfer started so far has ended. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
 }

@@ -1,27 +1,12 @@
 /**
- * Client-side limits, each with its unit in the name. Protocol limits (OAEP block, file size,
- * concurrent transfers, idle window) come from @socp/protocol; these are the client's own.
+ * Limits of the CLI's shell (sockets, disk, keystore), each with its unit in the name. Protocol
+ * limits and the user core's (message size, parts, roster, replay window) come from
+ * @socp/protocol (constants.ts, user/limits.ts).
  */
 import { OAEP_MAX_PLAINTEXT_BYTES } from '@socp/protocol';
 
-/** Longest message a user may type (UTF-8 bytes); longer text is refused, not truncated. */
-export const MAX_MESSAGE_BYTES = 16 * 1024;
-/** Parts one split message may have: ceil(MAX_MESSAGE_BYTES / part body) with slack. */
-export const MAX_MESSAGE_PARTS = 64;
-/** Split messages still incomplete after this long are dropped with a warning. */
-export const PART_REASSEMBLY_TIMEOUT_MS = 60_000;
-/** Incomplete split messages kept at once (oldest dropped first). */
-export const MAX_PENDING_SPLIT_MESSAGES = 64;
-/** Out-of-order file chunks buffered per transfer before it is abandoned. */
-export const MAX_OUT_OF_ORDER_CHUNKS = 1024;
 /** Plaintext bytes per FILE_CHUNK we send: one full OAEP block. */
 export const FILE_CHUNK_BYTES = OAEP_MAX_PLAINTEXT_BYTES;
-/** Received (sender, ts, content_sig) triples remembered to drop replays. */
-export const RECEIVED_DEDUPE_CAPACITY = 10_000;
-/** Keys remembered per user_id for the whole session, to flag a key swap. */
-export const MAX_REMEMBERED_KEYS = 10_000;
-/** Users kept in the roster (a hostile server cannot grow it without bound). */
-export const MAX_ROSTER_USERS = 20_000;
 /** Socket bytes queued before the sender waits for the socket to drain. */
 export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 /**

@@ -4,22 +4,15 @@
  * handed over just before the connection died comes again at the next log-in instead of being
  * lost. Refs gather for QUEUE_ACK_BATCH_MS and go out as one signed ACK in the hop-ACK form
  * (`msg_ref` = the first, `msg_refs` = all, at most MAX_ACK_REFS), so a burst of queued DMs
- * costs one signature, not one each.
+ * costs one signature, not one each. Which refs to acknowledge the user core decides (its
+ * `ackQueued` effects, @socp/protocol user/incoming.ts); the ACK itself is its queueAckDraft.
  */
-import { MAX_ACK_REFS, hopAckFrame, sealFrameAsync, type Frame } from '@socp/protocol';
-import type { Me } from './inbound';
+import { MAX_ACK_REFS } from '@socp/protocol';
 
 /** How long handled refs gather before they are acknowledged. */
 export const QUEUE_ACK_BATCH_MS = 20;
-/** Longest queue_ref we accept from a server (ours are a few characters). */
-export const MAX_QUEUE_REF_CHARS = 64;
 /** Refs waiting to be acknowledged; past it they are not (the server sends them again next time). */
 export const MAX_PENDING_QUEUE_ACKS = 1_000;
-
-/** The signed ACK for a batch of queue refs (1..MAX_ACK_REFS). */
-export function queueAckFrame(me: Me, serverId: string, refs: readonly string[], now: number): Promise<Frame> {
-  return sealFrameAsync(hopAckFrame(me.userId, serverId, refs, now), me.key) as Promise<Frame>;
-}
 
 export class QueueAcks {
   private refs: string[] = [];

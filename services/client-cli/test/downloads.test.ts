@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Downloads } from '../src/downloads';
-import { IncomingFiles } from '../src/incoming-files';
+import { IncomingFiles } from '@socp/protocol';
 
 describe('Downloads', () => {
   let dir: string;

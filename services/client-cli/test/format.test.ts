@@ -48,3 +48,15 @@ describe('reconnect events', () => {
     expect(jsonOf({ event: 'reconnected', attempt: 2, serverId: bob.serverId, serverFingerprint: fp, url: 'ws://s2:9101' })).toEqual({ event: 'reconnected', attempt: 2, server_id: bob.serverId, server_fingerprint: fp, url: 'ws://s2:9101' });
   });
 });
+
+describe('received files', () => {
+  // A transfer as the user core reports it (libs/socp/test/user/spec-files.test.ts: spec-form chunks count as unsigned).
+  const transfer = (unsignedChunks: number) => ({
+    key: 'k', fileId: 'f1', sender: bob.userId, name: 'spec.bin', offeredName: 'spec.bin', size: 1000, sha256: 'ab'.repeat(32),
+    received: 1000, unsignedChunks, nextIndex: 6, pending: new Map(), hash: { update: () => undefined, hex: () => '' }, lastAt: 0,
+  });
+  it('say in JSON whether the sender signed every chunk (sender_verified)', () => {
+    expect(jsonOf({ event: 'file-received', transfer: transfer(6), from: bob, path: '/x' })).toMatchObject({ event: 'file-received', path: '/x', sender_verified: false });
+    expect(jsonOf({ event: 'file-received', transfer: transfer(0), from: bob, path: '/x' })).toMatchObject({ event: 'file-received', sender_verified: true });
+  });
+});

@@ -1,69 +1,21 @@
 /**
- * The client side of acknowledged offline delivery (real RSA-4096): a queued DM with a queue_ref
- * is acknowledged once handled — shown or refused for good — and a redelivered one is shown
- * only once, silently; refs go out in signed ACKs of at most MAX_ACK_REFS.
+ * The CLI's batching of queue ACKs (queue-acks.ts; real RSA-4096): the refs the user core says to
+ * acknowledge go out in signed ACKs of at most MAX_ACK_REFS, in the hop-ACK form; refs of a lost
+ * connection are dropped. (Which refs: libs/socp/test/user/queue-acks.test.ts.)
  */
-import { MAX_ACK_REFS, generateKeyPair, sealFrame, verifyFrame, type Frame, type RsaPrivateKey, type Verified } from '@socp/protocol';
-import type { ClientEvent } from '../src/events';
-import { Inbound } from '../src/inbound';
-import { directFrames } from '../src/outbound';
-import { QueueAcks, queueAckFrame } from '../src/queue-acks';
-import { Roster } from '../src/roster';
-import { advertise, makePeers, type Peer } from './helpers/peers';
+import { MAX_ACK_REFS, generateKeyPair, queueAckDraft, sealDraftAsync, verifyFrame, type Frame, type RsaPrivateKey } from '@socp/protocol';
+import { QueueAcks } from '../src/queue-acks';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
-let alice: Peer, bob: Peer;
-let server: RsaPrivateKey;
+let bob: { userId: string; key: RsaPrivateKey };
 
 beforeAll(async () => {
-  [alice, bob] = await makePeers('alice', 'bob');
-  server = await generateKeyPair();
+  bob = { userId: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a', key: await generateKeyPair() };
 }, 120_000);
-
-const delivered = (f: Frame, extra: Record<string, unknown>): Verified<Frame> =>
-  sealFrame({ type: 'USER_DELIVER', from: S1, to: f.to, ts: f.ts, payload: { ...(f.payload as object), sender: f.from, orig_ts: f.ts, ...extra } as never }, server) as Verified<Frame>;
-const kinds = (ev: ClientEvent[]) => ev.map((e) => (e.event === 'warning' ? `warning:${e.code}` : e.event));
-
-test('a handled queued DM is acknowledged by its queue_ref; a redelivery is shown once and acknowledged again', async () => {
-  const inbound = new Inbound(bob, new Roster()); // alice is offline: not in the roster
-  const [dm] = await directFrames(alice, { userId: bob.userId, key: bob.key.publicKey }, 'while you were away');
-  expect(kinds(inbound.handle(delivered(dm!, { queued: true, queue_ref: 'q0' }), Date.now()))).toEqual(['message']);
-  expect(inbound.takeQueueAcks()).toEqual(['q0']);
-  expect(inbound.takeQueueAcks()).toEqual([]);
-  // The same DM again (our ACK was lost): not shown, no warning, acknowledged.
-  expect(kinds(inbound.handle(delivered(dm!, { queued: true, queue_ref: 'q7' }), Date.now()))).toEqual([]);
-  expect(inbound.takeQueueAcks()).toEqual(['q7']);
-});
-
-test('a queued DM refused for good is acknowledged too; a live DM or an oversized ref is not', async () => {
-  const inbound = new Inbound(bob, new Roster());
-  const [dm] = await directFrames(alice, { userId: bob.userId, key: bob.key.publicKey }, 'x');
-  const forged = delivered(dm!, { queued: true, queue_ref: 'q1', content_sig: (dm!.payload as { content_sig: string }).content_sig.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) });
-  expect(kinds(inbound.handle(forged, Date.now()))).toEqual(['warning:INVALID_SIG']);
-  expect(inbound.takeQueueAcks()).toEqual(['q1']);
-  const known = new Roster();
-  known.upsert(advertise(alice, S1));
-  const live = new Inbound(bob, known);
-  expect(kinds(live.handle(delivered(dm!, { queue_ref: 'q2' }), Date.now()))).toEqual(['message']);
-  expect(kinds(live.handle(delivered((await directFrames(alice, { userId: bob.userId, key: bob.key.publicKey }, 'y'))[0]!, { queued: true, queue_ref: 'r'.repeat(65) }), Date.now()))).toEqual(['message']);
-  expect(live.takeQueueAcks()).toEqual([]);
-});
-
-test('a delivery report that waited in our queue (we had left) is shown as a failed delivery and acknowledged; a live one is not acknowledged', () => {
-  const inbound = new Inbound(bob, new Roster());
-  const report = (extra: Record<string, unknown>): Verified<Frame> =>
-    sealFrame({ type: 'ERROR', from: S1, to: bob.userId, ts: 1_000, payload: { code: 'TIMEOUT', detail: 'delivery to alice not confirmed: the link to its server was lost', msg_ref: 'k', to: alice.userId, ts: 900, ...extra } }, server) as Verified<Frame>;
-  const ev = inbound.handle(report({ queued: true, queue_ref: 'q3' }), Date.now());
-  expect(kinds(ev)).toEqual(['server-error', 'delivery']);
-  expect(ev[1]).toMatchObject({ event: 'delivery', status: 'unconfirmed', ts: 900, code: 'TIMEOUT' });
-  expect(inbound.takeQueueAcks()).toEqual(['q3']);
-  expect(kinds(inbound.handle(report({ queue_ref: 'q4' }), Date.now()))).toEqual(['server-error', 'delivery']);
-  expect(inbound.takeQueueAcks()).toEqual([]);
-});
 
 test('refs gather into signed ACKs in the hop-ACK form, at most MAX_ACK_REFS each', async () => {
   const sent: Frame[] = [];
-  const acks = new QueueAcks(async (refs) => void sent.push(await queueAckFrame(bob, S1, refs, Date.now())), (e) => {
+  const acks = new QueueAcks(async (refs) => void sent.push(await sealDraftAsync(queueAckDraft(bob, S1, refs, Date.now()), bob.key)), (e) => {
     throw e;
   });
   const refs = Array.from({ length: MAX_ACK_REFS + 3 }, (_, i) => `q${i}`);

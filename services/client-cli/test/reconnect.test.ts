@@ -1,13 +1,12 @@
 /**
  * The reconnect state handling (reconnect.ts) with a scripted dial and a millisecond backoff
- * table (the real one is 1, 2, 5, 10, 30 s), and the roster rebuilt from a reconnect's snapshot.
+ * table (the real one is 1, 2, 5, 10, 30 s). (The roster rebuilt from a reconnect's snapshot:
+ * libs/socp/test/user/roster.test.ts.)
  * Waits are on conditions with deadlines.
  */
 import { SocpError } from '@socp/protocol';
 import { waitFor } from '../../../tests/harness/wait';
 import { MAX_NAME_IN_USE_ATTEMPTS, MAX_RECONNECT_ATTEMPTS, Reconnector, permanentFailure } from '../src/reconnect';
-import { Roster } from '../src/roster';
-import { advertise, makePeers, type Peer } from './helpers/peers';
 
 const TABLE = [1, 2, 5];
 type Log = Array<[string, ...unknown[]]>;
@@ -106,24 +105,4 @@ test('stop() cancels the timer, and a dial that lands afterwards is discarded', 
   expect(idle.r.active).toBe(false);
   idle.r.start('again'); // stopped for good
   expect(idle.r.active).toBe(false);
-});
-
-describe('roster after a reconnect', () => {
-  let alice: Peer, bob: Peer, carol: Peer;
-  beforeAll(async () => {
-    [alice, bob, carol] = await makePeers('alice', 'bob', 'carol');
-  }, 120_000);
-
-  it('keeps who the new snapshot re-advertises and drops (to offline) who it does not', () => {
-    const S1 = '11111111-1111-4111-8111-111111111111';
-    const r = new Roster();
-    for (const p of [alice, bob, carol]) r.upsert(advertise(p, S1));
-    r.beginResync();
-    r.upsert(advertise(alice, S1));
-    r.upsert(advertise(carol, S1));
-    expect(r.endResync().map((e) => e.name)).toEqual(['bob']);
-    expect(r.list().map((e) => e.name)).toEqual(['alice', 'carol']);
-    expect(r.resolveOffline('bob')?.userId).toBe(bob.userId); // a DM to bob may still queue
-    expect(r.endResync()).toEqual([]);
-  });
 });

@@ -243,3 +243,13 @@ export function importPrivateKeyDer(der: Buffer): RsaPrivateKey {
 export function sha256(data: Uint8Array | string): Buffer {
   return createHash('sha256').update(data).digest();
 }
+
+/** SHA-256 over data given piece by piece (a received file, chunk by chunk); `hex()` ends it. */
+export interface Sha256Stream {
+  update(data: Uint8Array): void;
+  hex(): string;
+}
+export function sha256Stream(): Sha256Stream {
+  const h = createHash('sha256');
+  return { update: (data) => void h.update(data), hex: () => h.digest('hex') };
+}

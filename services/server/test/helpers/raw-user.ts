@@ -1,6 +1,6 @@
 /** A raw WebSocket user speaking SOCP frames, recording everything it receives. */
 import WebSocket from 'ws';
-import { decodeFrame, encodeFrame, sealFrame, signContent, withBind, type Frame, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
+import { decodeFrame, directDraft, encodeFrame, sealFrame, signDraftContent, withBind, type Frame, type RsaPrivateKey, type UnsignedFrame } from '@socp/protocol';
 import { waitFor } from './redis-process';
 
 export class RawUser {
@@ -36,11 +36,12 @@ export class RawUser {
     const f: UnsignedFrame<'USER_HELLO'> = { type: 'USER_HELLO', from: this.id, to: '*', ts: Date.now(), payload: { client: 'test', pubkey, enc_pubkey: pubkey, ...(meta ? { meta } : {}) } };
     this.send(o.bind === false ? f : withBind(f));
   }
-  /** A MSG_DIRECT with a real variant-C content_sig (ciphertext is random bytes: servers never decrypt). */
+  /**
+   * A MSG_DIRECT as a client builds it (the user core's builder), with a real variant-C content_sig;
+   * encrypted to our own key, since only `to`'s id is known here (servers never decrypt).
+   */
   dm(to: string, ts = Date.now()): UnsignedFrame<'MSG_DIRECT'> {
-    const ciphertext = Buffer.alloc(512, 7).toString('base64url');
-    const content_sig = signContent(this.key, { ciphertext, from: this.id, to, ts });
-    return { type: 'MSG_DIRECT', from: this.id, to, ts, payload: { ciphertext, sender_pub: this.key.publicKey.toBase64Url(), content_sig } };
+    return signDraftContent(directDraft({ userId: this.id, key: this.key }, { userId: to, key: this.key.publicKey }, Buffer.from('hi', 'utf8'), ts), this.key);
   }
   async next(pred: (f: Frame) => boolean, what: string, timeoutMs = 10_000): Promise<Frame> {
     return waitFor(what, () => this.frames.find(pred), timeoutMs);

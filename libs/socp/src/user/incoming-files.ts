@@ -1,0 +1,136 @@
+/**
+ * Reassembly of received files (SPEC.md §10.4 [profile]), pure: chunks whose signature and
+ * key the caller already checked go in; in-order bytes to append come out, so memory holds
+ * at most MAX_OUT_OF_ORDER_CHUNKS chunks per transfer and disk writing stays in the client.
+ * A transfer is kept only if the byte count equals the manifest `size` and the SHA-256 of
+ * the bytes equals its `sha256`. Bounds: MAX_FILE_BYTES per file, MAX_CONCURRENT_TRANSFERS
+ * open at once, FILE_TRANSFER_IDLE_MS without a chunk and it is dropped.
+ */
+import { FILE_TRANSFER_IDLE_MS, MAX_CONCURRENT_TRANSFERS, MAX_FILE_BYTES } from '../constants';
+import { sha256, sha256Stream, type Sha256Stream } from '../crypto/keys';
+import type { FileStartPayload } from '../messages';
+import { MAX_OUT_OF_ORDER_CHUNKS } from './limits';
+import { safeFileName } from './file-names';
+
+export interface Transfer {
+  readonly key: string;
+  readonly fileId: string;
+  readonly sender: string;
+  /** Sanitized base name (never a path). */
+  readonly name: string;
+  /** The name as the sender gave it (for display only, after safeText). */
+  readonly offeredName: string;
+  readonly size: number;
+  readonly sha256: string;
+  received: number;
+  /** Chunks taken without a content_sig (the spec form): the sender of the file is then not verified. */
+  unsignedChunks: number;
+  nextIndex: number;
+  readonly pending: Map<number, Buffer>;
+  readonly hash: Sha256Stream;
+  lastAt: number;
+}
+
+export type FileFailure =
+  | 'too-large' | 'too-many-transfers' | 'duplicate-transfer' | 'unknown-transfer'
+  | 'size-exceeded' | 'too-many-out-of-order' | 'size-mismatch' | 'sha256-mismatch' | 'idle' | 'disconnected';
+
+export type StartResult = { ok: true; transfer: Transfer } | { ok: false; reason: FileFailure };
+export type ChunkResult = { ok: true; transfer: Transfer; append: Buffer[] } | { ok: false; reason: FileFailure; transfer?: Transfer };
+export type EndResult = { ok: true; transfer: Transfer } | { ok: false; reason: FileFailure; transfer?: Transfer };
+
+/** The stored name when the offered one leaves nothing usable: derived from the file id, never the id itself (a peer's string). */
+export const fallbackName = (fileId: string): string => `file-${sha256(fileId).toString('hex').slice(0, 12)}`;
+
+export const transferKey = (sender: string, fileId: string): string => `${sender}|${fileId}`;
+
+export class IncomingFiles {
+  private readonly open = new Map<string, Transfer>();
+
+  constructor(
+    private readonly limits = { maxBytes: MAX_FILE_BYTES, maxConcurrent: MAX_CONCURRENT_TRANSFERS, idleMs: FILE_TRANSFER_IDLE_MS, maxOutOfOrder: MAX_OUT_OF_ORDER_CHUNKS },
+  ) {}
+
+  /** Transfers open now (never more than maxConcurrent). */
+  get size(): number {
+    return this.open.size;
+  }
+
+  start(sender: string, p: FileStartPayload, now: number): StartResult {
+    const key = transferKey(sender, p.file_id);
+    if (this.open.has(key)) return { ok: false, reason: 'duplicate-transfer' };
+    if (p.size > this.limits.maxBytes) return { ok: false, reason: 'too-large' };
+    if (this.open.size >= this.limits.maxConcurrent) return { ok: false, reason: 'too-many-transfers' };
+    const t: Transfer = {
+      key, fileId: p.file_id, sender, name: safeFileName(p.name, fallbackName(p.file_id)), offeredName: p.name, size: p.size,
+      sha256: p.sha256.toLowerCase(), received: 0, unsignedChunks: 0, nextIndex: 0, pending: new Map(), hash: sha256Stream(), lastAt: now,
+    };
+    this.open.set(key, t);
+    return { ok: true, transfer: t };
+  }
+
+  get(sender: string, fileId: string): Transfer | undefined {
+    return this.open.get(transferKey(sender, fileId));
+  }
+
+  /**
+   * A decrypted chunk, verified unless `signed` is false (the spec form carries no content_sig:
+   * the transfer is then marked unverified). On failure the transfer is closed (the caller
+   * deletes its temp file).
+   */
+  chunk(sender: string, fileId: string, index: number, plain: Buffer, now: number, signed = true): ChunkResult {
+    const t = this.open.get(transferKey(sender, fileId));
+    if (!t) return { ok: false, reason: 'unknown-transfer' };
+    t.lastAt = now;
+    if (index < t.nextIndex || t.pending.has(index)) return { ok: true, transfer: t, append: [] }; // replayed chunk
+    if (!signed) t.unsignedChunks++;
+    const buffered = [...t.pending.values()].reduce((n, b) => n + b.byteLength, 0);
+    if (t.received + buffered + plain.byteLength > t.size) return this.fail(t, 'size-exceeded');
+    if (index !== t.nextIndex) {
+      if (t.pending.size >= this.limits.maxOutOfOrder) return this.fail(t, 'too-many-out-of-order');
+      t.pending.set(index, plain);
+      return { ok: true, transfer: t, append: [] };
+    }
+    const append = [plain];
+    t.nextIndex++;
+    for (let next = t.pending.get(t.nextIndex); next; next = t.pending.get(t.nextIndex)) {
+      t.pending.delete(t.nextIndex);
+      append.push(next);
+      t.nextIndex++;
+    }
+    for (const b of append) {
+      t.hash.update(b);
+      t.received += b.byteLength;
+    }
+    return { ok: true, transfer: t, append };
+  }
+
+  /** FILE_END: the transfer closes either way; ok only when size and sha256 match. */
+  end(sender: string, fileId: string): EndResult {
+    const t = this.open.get(transferKey(sender, fileId));
+    if (!t) return { ok: false, reason: 'unknown-transfer' };
+    this.open.delete(t.key);
+    if (t.received !== t.size || t.pending.size > 0) return { ok: false, reason: 'size-mismatch', transfer: t };
+    if (t.hash.hex() !== t.sha256) return { ok: false, reason: 'sha256-mismatch', transfer: t };
+    return { ok: true, transfer: t };
+  }
+
+  /** Transfers idle past the limit, closed. */
+  sweep(now: number): Transfer[] {
+    const idle = [...this.open.values()].filter((t) => now - t.lastAt >= this.limits.idleMs);
+    for (const t of idle) this.open.delete(t.key);
+    return idle;
+  }
+
+  /** Close every open transfer (session end). */
+  closeAll(): Transfer[] {
+    const all = [...this.open.values()];
+    this.open.clear();
+    return all;
+  }
+
+  private fail(t: Transfer, reason: FileFailure): ChunkResult {
+    this.open.delete(t.key);
+    return { ok: false, reason, transfer: t };
+  }
+}
