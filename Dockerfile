@@ -4,23 +4,25 @@
 # own production dependencies and its own `dist`. (Docker's classic builder runs every stage
 # above the target; the stages after `deps` are only metadata and copies.)
 
-# The full install: the root and the four workspaces (not `tests`), with their dev tools.
+# The full install: the root and the five workspaces (not `tests`), with their dev tools.
 FROM node:24-bookworm-slim AS install
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY libs/socp/package.json libs/socp/
+COPY libs/socp-node/package.json libs/socp-node/
 COPY services/introducer/package.json services/introducer/
 COPY services/server/package.json services/server/
 COPY services/client-cli/package.json services/client-cli/
 RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error --include-workspace-root \
-      -w libs/socp -w services/introducer -w services/server -w services/client-cli
+      -w libs/socp -w libs/socp-node -w services/introducer -w services/server -w services/client-cli
 
 FROM install AS build
 COPY libs/socp libs/socp
+COPY libs/socp-node libs/socp-node
 COPY services/introducer services/introducer
 COPY services/server services/server
 COPY services/client-cli services/client-cli
-RUN npx tsc -b libs/socp services/introducer services/server services/client-cli
+RUN npx tsc -b libs/socp libs/socp-node services/introducer services/server services/client-cli
 
 # Each service's production dependencies alone (no compiler, no test tools) in
 # /deps/<service>/node_modules, installed from the npm cache the full install filled.
@@ -30,12 +32,14 @@ RUN for s in introducer server client-cli; do \
       && mkdir -p /deps/$s && mv node_modules /deps/$s/ || exit 1; \
     done
 
-# What every image runs on: Node, production mode, the built protocol library.
+# What every image runs on: Node, production mode, the built protocol library and its Node helpers.
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/libs/socp/package.json libs/socp/
 COPY --from=build /src/libs/socp/dist libs/socp/dist
+COPY --from=build /src/libs/socp-node/package.json libs/socp-node/
+COPY --from=build /src/libs/socp-node/dist libs/socp-node/dist
 
 # The two daemons' probe: ready = docs/contracts.md "Admin HTTP" /readyz on the admin port.
 # node itself probes (no curl in the image), with node:http rather than fetch: it starts

@@ -1,5 +1,5 @@
 /**
- * The RSA bound of a bench run: libs/socp's crypto-rates for the key kind the mesh uses AND for
+ * The RSA bound of a bench run: libs/socp-node's crypto-rates for the key kind the mesh uses AND for
  * two-prime keys, interleaved in the same measurement, so "achieved ÷ bound" is honest both
  * for the keys in use and against the classic two-prime RSA-4096 (docs/protocol.md
  * "Multi-prime RSA-4096"). Measured before and after the DM ramp; the bound is their mean.
@@ -25,7 +25,7 @@ const SECONDS_PER_FIGURE = 0.75;
 /** Run crypto-rates for `primes` and 2 (its lines printed indented through `out`); its JSON result. */
 export function measureCryptoRates(root: string, primes: number, out: (line: string) => void): CryptoRates {
   const kinds = [...new Set([2, primes])].join(',');
-  const r = spawnSync(process.execPath, [join(root, 'libs/socp/dist/bench/crypto-rates.js'), '--primes', kinds, '--rounds', String(ROUNDS), '--seconds', String(SECONDS_PER_FIGURE)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'libs/socp-node/dist/crypto-rates.js'), '--primes', kinds, '--rounds', String(ROUNDS), '--seconds', String(SECONDS_PER_FIGURE)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`crypto-rates failed: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   for (const l of lines.slice(0, -1)) out(`  ${l}`);

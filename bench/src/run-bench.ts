@@ -3,7 +3,7 @@
  * `npm run bench` (scripts/bench.sh builds first): one local mesh — introducer + 2 servers,
  * real processes, real Redis, loopback, default timings — and, in the same run:
  *   0. the machine's RSA-4096 private-op rates for the mesh's key kind and for two-prime keys
- *      (libs/socp crypto-rates, interleaved, mesh idle; again after the ramp)
+ *      (libs/socp-node crypto-rates, interleaved, mesh idle; again after the ramp)
  *   1. DM throughput A → B at rising offered load (10 %…125 % of the measured bound) up to saturation, p50/p95/p99 per step
  *   2. latency at ~10 % of saturation
  *   3. 1 MiB and 10 MiB files A → B (progress shown)
@@ -18,7 +18,8 @@
  *     --server-node-options "FLAGS"  NODE_OPTIONS for the servers (e.g. "--max-semi-space-size=8")
  *     --rewrite  only regenerate README.md and throughput.svg from docs/benchmarks/results.json
  */
-import { DEFAULT_RSA_PRIMES, endProcess, isRsaPrimeCount } from '@socp/protocol';
+import { DEFAULT_RSA_PRIMES, isRsaPrimeCount } from '@socp/protocol';
+import { endProcess } from '@socp/node';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';

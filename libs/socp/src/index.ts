@@ -15,21 +15,21 @@
  */
 export * from './constants';
 export * from './errors';
-export * from './wire/base64url';
-export * from './wire/canonical-json';
+export * from './encoding/base64url';
+export * from './encoding/canonical-json';
 export * from './wire/envelope';
 export * from './wire/bind';
+export * from './wire/acks';
 export * from './crypto/keys';
-export { DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, RSA_PRIME_COUNTS, isRsaPrimeCount, type RsaPrimeCount } from './crypto/multi-prime';
+export { DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, RSA_PRIME_COUNTS, isRsaPrimeCount, primeSizesBits, type RsaPrimeCount } from './crypto/multi-prime';
 export * from './crypto/content-sig';
 export * from './crypto/mac';
 export * from './admission/ticket';
 export * from './admission/join-proof';
 export * from './admission/admit-rules';
 export * from './messages';
-export * from './routing/seen-cache';
+export * from './wire/seen-cache';
 export * from './routing';
 export * from './user';
 export * from './liveness/backoff';
 export * from './liveness/heartbeat';
-export * from './process/end-process';

@@ -3,7 +3,7 @@
  * enough for the few OPAQUE steps of a run, so V8's background tier-up is turned off: fewer
  * compile jobs on V8's worker threads when the process ends. (Such a job caused exit hangs under
  * process.exit(), about 1 run in 12 before this flag; the CLI now drains its loop instead, see
- * endProcess in @socp/protocol.)
+ * endProcess in @socp/node.)
  */
 import { setFlagsFromString } from 'node:v8';
 

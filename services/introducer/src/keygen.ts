@@ -8,7 +8,8 @@
  * key: SOCP_RSA_PRIMES (2, 3 or 4; default 4, as for the introducer itself).
  */
 import { readFileSync } from 'node:fs';
-import { endProcess, isSocpError } from '@socp/protocol';
+import { isSocpError } from '@socp/protocol';
+import { endProcess } from '@socp/node';
 import { loadRsaPrimes } from './config';
 import { loadOrCreateKey } from './data-files';
 

@@ -4,7 +4,8 @@
  * and a clean stop on SIGINT/SIGTERM. See docs/introducer.md.
  */
 import pino from 'pino';
-import { endProcess, isSocpError } from '@socp/protocol';
+import { isSocpError } from '@socp/protocol';
+import { endProcess } from '@socp/node';
 import { startIntroducer } from './app';
 import { loadConfig, type IntroducerConfig } from './config';
 

@@ -12,8 +12,8 @@
  * seen), so it can neither be lifted onto another key or address nor replayed later.
  */
 import { hmacSha256, macEquals } from '../crypto/mac';
-import { b64urlDecode, b64urlEncode } from '../wire/base64url';
-import { canonicalJson } from '../wire/canonical-json';
+import { b64urlDecode, b64urlEncode } from '../encoding/base64url';
+import { canonicalJson } from '../encoding/canonical-json';
 
 export const JOIN_PROOF_PURPOSE = 'socp-join/1';
 /** Shortest join secret accepted (characters): 128 bits of base64url. */

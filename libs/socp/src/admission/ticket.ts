@@ -18,8 +18,8 @@
  * taken for a transport signature (no frame payload has a `purpose` member).
  */
 import { SocpError, type Result } from '../errors';
-import { b64urlDecode, b64urlEncode } from '../wire/base64url';
-import { canonicalJson } from '../wire/canonical-json';
+import { b64urlDecode, b64urlEncode } from '../encoding/base64url';
+import { canonicalJson } from '../encoding/canonical-json';
 import { array, host, id, int, obj, port, str, b64block, SchemaError, type Check } from '../messages/schema';
 import type { RsaPrivateKey, RsaPublicKey } from '../crypto/keys';
 

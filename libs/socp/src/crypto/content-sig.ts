@@ -11,8 +11,8 @@
  * Key share (PUBLIC_CHANNEL_KEY_SHARE): PSS over SHA256(canonical(shares) ‖ creator_pub).
  */
 
-import { canonicalJson } from '../wire/canonical-json';
-import { b64urlDecode, b64urlEncode } from '../wire/base64url';
+import { canonicalJson } from '../encoding/canonical-json';
+import { b64urlDecode, b64urlEncode } from '../encoding/base64url';
 import { sha256, type RsaPrivateKey, type RsaPublicKey } from './keys';
 
 /** What a content signature binds. `to` is undefined for the public-channel form. */

@@ -26,7 +26,7 @@ import {
 } from 'node:crypto';
 import { OAEP_MAX_PLAINTEXT_BYTES, RSA_MODULUS_BITS, RSA_PUBLIC_EXPONENT, MAX_PUBKEY_CHARS } from '../constants';
 import { SocpError } from '../errors';
-import { b64StdDecode, b64urlDecode, b64urlEncode } from '../wire/base64url';
+import { b64StdDecode, b64urlDecode, b64urlEncode } from '../encoding/base64url';
 import { DEFAULT_RSA_PRIMES, generateMultiPrimeKeyObject, isRsaPrimeCount, type RsaPrimeCount } from './multi-prime';
 
 const PSS_SIGN = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN } as const;

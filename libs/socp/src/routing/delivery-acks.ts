@@ -23,8 +23,9 @@
  * end-to-end receipt, if any, settles it. Nothing is re-sent, so nothing is shown twice.
  */
 import type { UnsignedFrame, Verified } from '../wire/envelope';
-import type { FrameOf } from '../messages';
+import { ackedRefs } from '../wire/acks';
 import type { AckPayload } from '../messages/control';
+import type { FrameOf } from '../messages';
 import { seal, type Effect } from './effects';
 import type { InflightDm, RoutingCtx, RoutingState } from './state';
 
@@ -33,23 +34,9 @@ export const INFLIGHT_TTL_MS = 30_000;
 /** Unconfirmed DMs remembered per peer; the oldest give way (reported) past this. */
 export const MAX_INFLIGHT_PER_PEER = 10_000;
 
-/** Keys one ACK may list (an ACK of 256 keys is ~40 KiB). */
-export const MAX_ACK_REFS = 256;
-
 /** Receiver: acknowledge an accepted SERVER_DELIVER whose dedupe key is `key` (the shell batches these per connection). */
 export function hopAck(f: Verified<FrameOf<'SERVER_DELIVER'>>, key: string, connId: string, ctx: RoutingCtx): Effect {
   return { kind: 'hopAck', connId, from: ctx.selfId, to: f.from, msgRef: key };
-}
-
-/** Receiver: the one ACK frame for a batch of keys (1..MAX_ACK_REFS) bound for one peer. */
-export function hopAckFrame(from: string, to: string, refs: readonly string[], now: number): UnsignedFrame<'ACK'> {
-  return { type: 'ACK', from, to, ts: now, payload: { msg_ref: refs[0]!, msg_refs: [...refs] } };
-}
-
-/** The keys an ACK from a server covers (`msg_ref` plus our batch extension), bounded. */
-export function ackedRefs(p: AckPayload): string[] {
-  const extra = Array.isArray(p['msg_refs']) ? (p['msg_refs'] as unknown[]).slice(0, MAX_ACK_REFS) : [];
-  return [p.msg_ref, ...extra.filter((r): r is string => typeof r === 'string' && r.length <= 512)];
 }
 
 /** Sender: remember a DM of a local user just handed to `serverId` as `hop` (the SERVER_DELIVER). */

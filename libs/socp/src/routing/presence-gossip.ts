@@ -19,7 +19,7 @@
 import { SocpError } from '../errors';
 import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
 import { checkHelloProof } from './hello-proof';
-import { canonicalJson } from '../wire/canonical-json';
+import { canonicalJson } from '../encoding/canonical-json';
 import { dedupeKey, type Verified } from '../wire/envelope';
 import { advertisedPubkey, type Frame, type FrameOf } from '../messages';
 import { failInflight } from './delivery-acks';

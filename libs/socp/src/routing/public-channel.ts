@@ -12,7 +12,7 @@
  * (group_members) only for users bound on this server, so they never outnumber the bindings
  * (MAX_USER_BINDINGS). A wrap for anyone else is dropped (one `reject` per frame: counted and logged, no ERROR sent).
  */
-import { b64urlEncode } from '../wire/base64url';
+import { b64urlEncode } from '../encoding/base64url';
 import { importPublicKeyCached } from '../crypto/keys';
 import { verifyKeyShare } from '../crypto/content-sig';
 import type { FrameOf } from '../messages';

@@ -16,7 +16,7 @@
 import type { Frame, FrameOf } from '../messages';
 import type { AckPayload } from '../messages/control';
 import type { UnsignedFrame, Verified } from '../wire/envelope';
-import { ackedRefs } from './delivery-acks';
+import { ackedRefs } from '../wire/acks';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
 import type { RoutingCtx, RoutingState } from './state';
 

@@ -3,7 +3,7 @@
  * needs (pinned server keys, user→key bindings, name bindings, the directory of online users,
  * the public channel, the dedupe cache). Owned by the pure core; the shell only reads it.
  */
-import { SeenCache } from './seen-cache';
+import { SeenCache } from '../wire/seen-cache';
 import { NO_ADMIT_RULES, type AdmitRules } from '../admission/admit-rules';
 import type { RsaPublicKey } from '../crypto/keys';
 import type { Verified } from '../wire/envelope';

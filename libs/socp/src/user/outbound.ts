@@ -5,8 +5,8 @@
  * unless it showed another); every frame is sealed with the user's key ([profile]: clients
  * sign every frame). Time and randomness are inputs (S1).
  */
-import { b64urlEncode } from '../wire/base64url';
-import { hopAckFrame } from '../routing/delivery-acks';
+import { b64urlEncode } from '../encoding/base64url';
+import { hopAckFrame } from '../wire/acks';
 import type { RsaPublicKey } from '../crypto/keys';
 import type { UnsignedFrame } from '../wire/envelope';
 import type { FileStartPayload, FrameType, PayloadMap } from '../messages';

@@ -3,7 +3,7 @@
  * transfers and split messages, the replay window, contact pins, queued DMs already handled,
  * DMs awaiting receipts. Owned by the core (its functions change it); the shell only reads it.
  */
-import { SeenCache } from '../routing/seen-cache';
+import { SeenCache } from '../wire/seen-cache';
 import type { RsaPrivateKey } from '../crypto/keys';
 import { ContactPins } from './contact-pins';
 import { Dialects, type ContentSigSetting } from './dialect';

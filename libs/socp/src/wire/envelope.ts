@@ -15,8 +15,8 @@ import { MAX_FRAME_BYTES, MAX_JSON_DEPTH } from '../constants';
 import { SocpError, type Result } from '../errors';
 import { isFrameType, payloadSchemas, SchemaError, type Frame, type FrameOf, type FrameType, type PayloadMap } from '../messages';
 import { type RsaPrivateKey, type RsaPublicKey, sha256 } from '../crypto/keys';
-import { b64urlDecode, b64urlEncode } from './base64url';
-import { canonicalJson, signingBytes, signingBytesCandidates } from './canonical-json';
+import { b64urlDecode, b64urlEncode } from '../encoding/base64url';
+import { canonicalJson, signingBytes, signingBytesCandidates } from '../encoding/canonical-json';
 import { bindMatches, hasBind } from './bind';
 
 declare const kVerified: unique symbol;

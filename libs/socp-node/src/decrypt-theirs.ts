@@ -8,9 +8,7 @@
  *   node libs/socp/dist/tools/decrypt-theirs.js --ours OURS.json --theirs THEIRS.json
  */
 import { readFileSync } from 'node:fs';
-import { importPrivateKeyDer } from '../crypto/keys';
-import { isSocpError } from '../errors';
-import { b64urlDecode } from '../wire/base64url';
+import { importPrivateKeyDer, isSocpError, b64urlDecode } from '@socp/protocol';
 
 interface OursKey { name: string; primes: number; private_pkcs8_der_b64url: string }
 interface TheirBlock { key: string; name: string; plaintext_hex: string; ciphertext: string; expect: boolean }

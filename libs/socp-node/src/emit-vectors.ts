@@ -17,13 +17,7 @@
  * decrypt what Python encrypts to it. The output file lives in check-ours.sh's temp dir.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { canonicalJson } from '../wire/canonical-json';
-import { b64urlDecode, b64urlEncode } from '../wire/base64url';
-import { dedupeKey, encodeFrame, sealFrame, sealFrameAsync, type UnsignedFrame } from '../wire/envelope';
-import { generateKeyPair, importPrivateKey, type RsaPrivateKey } from '../crypto/keys';
-import { RSA_PRIME_COUNTS } from '../crypto/multi-prime';
-import { signContent, signContentAsync, signKeyShare } from '../crypto/content-sig';
-import { OAEP_MAX_PLAINTEXT_BYTES } from '../constants';
+import { canonicalJson, b64urlDecode, b64urlEncode, dedupeKey, encodeFrame, sealFrame, sealFrameAsync, generateKeyPair, importPrivateKey, RSA_PRIME_COUNTS, signContent, signContentAsync, signKeyShare, OAEP_MAX_PLAINTEXT_BYTES, type UnsignedFrame, type RsaPrivateKey } from '@socp/protocol';
 
 function arg(name: string): string {
   const i = process.argv.indexOf(name);

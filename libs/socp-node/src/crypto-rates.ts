@@ -14,10 +14,7 @@
  * and a final JSON line (read by bench/src/run-bench.ts).
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { generateKeyPair, type RsaPrivateKey } from '../crypto/keys';
-import { isRsaPrimeCount, primeSizesBits, type RsaPrimeCount } from '../crypto/multi-prime';
-import { OAEP_MAX_PLAINTEXT_BYTES } from '../constants';
-import { signingBytes } from '../wire/canonical-json';
+import { generateKeyPair, isRsaPrimeCount, primeSizesBits, OAEP_MAX_PLAINTEXT_BYTES, signingBytes, type RsaPrivateKey, type RsaPrimeCount } from '@socp/protocol';
 
 const arg = (flag: string, def: string): string => {
   const i = process.argv.indexOf(flag);

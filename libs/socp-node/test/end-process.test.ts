@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const lib = join(__dirname, '../../dist/process/end-process.js');
+const lib = join(__dirname, '../dist/end-process.js');
 
 function run(body: string): { status: number | null; stdout: string; ms: number } {
   const t0 = Date.now();
