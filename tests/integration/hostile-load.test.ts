@@ -5,9 +5,10 @@
  *  - 300 junk frames before hello: a few answers (MAX_ANSWERS_BEFORE_HELLO) then 1008, and
  *    signatures only for refusals not signed before;
  *  - the per-source cap on not-yet-identified connections, at its default, closes the next one 1013;
- *  - a signing backlog (300 users arriving at once, most at server 1, the others' presence
- *    gossiped to it by server 0) pauses reading of server links too, and no link is declared
- *    dead for the silence we caused; the mesh then carries a DM as before.
+ *  - a signing backlog (300 users arriving at once) pauses reading of users, and no link is
+ *    declared dead; the mesh then carries a DM as before;
+ *  - an admitted peer server flooding its link while we are behind on signing is paused too,
+ *    no link is declared dead for the silence we caused, and what it sent is handled after.
  * Prints one JSON line of figures.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,7 @@ import WebSocket from 'ws';
 import { encodeFrame, generateKeyPair, sealFrameAsync, type RsaPrivateKey } from '@socp/protocol';
 import { DEFAULT_MAX_PENDING_PER_IP, MAX_ANSWERS_BEFORE_HELLO } from '@socp/server/dist/transport/limits';
 import { FrameSocket } from '../harness/frame-socket';
+import { HostileServer } from '../harness/hostile-server';
 import { startMesh, type Mesh } from '../harness/mesh';
 import { RawUser } from '../harness/raw-user';
 import { waitFor } from '../harness/wait';
@@ -90,7 +92,10 @@ test(`past ${DEFAULT_MAX_PENDING_PER_IP} connections not yet identified from one
   for (const h of held) h.ws.terminate();
 });
 
-test('a signing backlog pauses server links too; no link is declared dead; the mesh carries a DM after', async () => {
+/** The crowd of the backlog test, kept online for the peer-flood test after it. */
+let crowd: Array<{ ws: WebSocket; messages: string[] }> = [];
+
+test('a signing backlog pauses reading of users; no link is declared dead; the mesh carries a DM after', async () => {
   const USERS = 300;
   const hellos = await Promise.all(Array.from({ length: USERS }, async (_, i) => {
     const key = keys[i % keys.length]!;
@@ -99,28 +104,62 @@ test('a signing backlog pauses server links too; no link is declared dead; the m
   }));
   const deadBefore = [await metric(admin(0), 'socp_peer_links_dead_total'), await metric(admin(1), 'socp_peer_links_dead_total')];
   const t0 = Date.now();
-  // All at once, 30 per source address (under the default pending cap); every fifth to server 0,
-  // whose USER_ADVERTISE / PUBLIC_CHANNEL_* gossip then reaches server 1 in the middle of its backlog.
-  const target = (i: number): number => (i % 5 === 0 ? 0 : 1);
-  const crowd = await Promise.all(hellos.map(async (h, i) => {
-    const s = await socketFrom(mesh.servers[target(i)]!.wsUrl, `127.0.2.${1 + Math.floor(i / 30)}`);
+  // All at once to server 1, 30 per source address (under the default pending cap).
+  crowd = await Promise.all(hellos.map(async (h, i) => {
+    const s = await socketFrom(mesh.servers[1]!.wsUrl, `127.0.2.${1 + Math.floor(i / 30)}`);
     s.ws.send(h);
     return s;
   }));
-  const at1 = hellos.filter((_, i) => target(i) === 1).length;
-  await waitFor(`${USERS} users online`, async () => (await metric(admin(1), 'socp_connections', { role: 'user' })) >= at1 && (await metric(admin(0), 'socp_connections', { role: 'user' })) >= USERS - at1, 120_000, 250);
-  const pauses = { user: await metric(admin(1), 'socp_read_pauses_total', { role: 'user' }), server: await metric(admin(1), 'socp_read_pauses_total', { role: 'server' }) };
-  figures['backlog'] = { users: USERS, seconds: (Date.now() - t0) / 1000, readPauses: pauses };
-  expect(pauses.server).toBeGreaterThan(0);
+  await waitFor(`${USERS} users online`, async () => (await metric(admin(1), 'socp_connections', { role: 'user' })) >= USERS, 120_000, 250);
+  const pauses = await metric(admin(1), 'socp_read_pauses_total', { role: 'user' });
+  figures['backlog'] = { users: USERS, seconds: (Date.now() - t0) / 1000, userReadPauses: pauses };
+  expect(pauses).toBeGreaterThan(0);
   expect([await metric(admin(0), 'socp_peer_links_dead_total'), await metric(admin(1), 'socp_peer_links_dead_total')]).toEqual(deadBefore);
   expect(crowd.every((c) => c.ws.readyState === WebSocket.OPEN)).toBe(true);
+  await dmCrosses('after the crowd');
+});
 
-  const [a, b] = await Promise.all([RawUser.connect(mesh.servers[0]!.wsUrl, { key: keys[0]!, name: 'after-a' }), RawUser.connect(mesh.servers[1]!.wsUrl, { key: keys[1]!, name: 'after-b' })]);
+/**
+ * The issue's attack: a peer server (admitted, then hostile) floods its link while we are behind on
+ * signing. Each USER_ADVERTISE of a new user costs server 1 one signature per local user (300 from
+ * the crowd), so the first one puts it past MAX_PENDING_SIGNATURES and the next frame read from that
+ * link pauses it: deterministic, unlike waiting for a well-behaved peer's heartbeat to fall inside a
+ * backlog (a backlog's continuations can run for seconds without the loop reading any socket).
+ */
+test('a peer server flooding its link while we are behind on signing is paused; no link dies; all it sent is handled after', async () => {
+  expect(crowd.length).toBeGreaterThan(0);
+  const deadBefore = [await metric(admin(0), 'socp_peer_links_dead_total'), await metric(admin(1), 'socp_peer_links_dead_total')];
+  const pausedBefore = await metric(admin(1), 'socp_read_pauses_total', { role: 'server' });
+  const advertsBefore = await metric(admin(1), 'socp_frames_received_total', { type: 'USER_ADVERTISE' });
+  const mallory = await HostileServer.create(keys[2]!);
+  try {
+    await mallory.admit(mesh.introducers[0]!.wsUrl, mesh.joinSecret);
+    const link = await mallory.link(mesh.servers[1]!.wsUrl, mesh.servers[1]!.id);
+    await waitFor('server 1 dials back to mallory (it is admitted)', () => mallory.inbound.length > 0, 15_000);
+    const FLOOD = 8;
+    const pub = keys[2]!.publicKey.toBase64Url();
+    const ids = Array.from({ length: FLOOD }, () => randomUUID());
+    for (const id of ids) link.send(mallory.frame('USER_ADVERTISE', { user_id: id, server_id: mallory.id, meta: {}, pubkey: pub }, { to: mesh.servers[1]!.id }));
+    await waitFor('server 1 pauses reading mallory\'s link', async () => (await metric(admin(1), 'socp_read_pauses_total', { role: 'server' })) > pausedBefore, 30_000, 100);
+    await waitFor(`server 1 handled all ${FLOOD} of mallory's frames`, async () => (await metric(admin(1), 'socp_frames_received_total', { type: 'USER_ADVERTISE' })) >= advertsBefore + FLOOD, 60_000, 250);
+    const last = ids[FLOOD - 1]!;
+    await waitFor('a crowd user is told of the last one', () => crowd[0]!.messages.some((m) => m.includes(last)), 60_000);
+    figures['peerFlood'] = { frames: FLOOD, costEach: crowd.length, serverReadPauses: (await metric(admin(1), 'socp_read_pauses_total', { role: 'server' })) - pausedBefore };
+    expect([await metric(admin(0), 'socp_peer_links_dead_total'), await metric(admin(1), 'socp_peer_links_dead_total')]).toEqual(deadBefore);
+    await dmCrosses('after the flood');
+  } finally {
+    await mallory.close();
+  }
+});
+
+/** A DM from a new user on server 0 reaches a new user on server 1; both servers ready. */
+async function dmCrosses(text: string): Promise<void> {
+  const [a, b] = await Promise.all([RawUser.connect(mesh.servers[0]!.wsUrl, { key: keys[0]!, name: `a-${text.length}` }), RawUser.connect(mesh.servers[1]!.wsUrl, { key: keys[1]!, name: `b-${text.length}` })]);
   await a.waitForUser(b.id, 60_000);
   const m = b.mark();
-  a.sendDm(b.id, 'after the crowd');
-  expect((await b.waitMessage(a.id, 30_000, m)).text).toBe('after the crowd');
+  a.sendDm(b.id, text);
+  expect((await b.waitMessage(a.id, 30_000, m)).text).toBe(text);
   for (const i of [0, 1]) expect((await readyz(admin(i))).status).toBe(200);
   a.close();
   b.close();
-});
+}
