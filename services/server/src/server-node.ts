@@ -247,12 +247,13 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const slot = sources.admit(req.socket.remoteAddress);
     if (slot === undefined) return ws.close(1013, 'too many connections; try again later');
-    const c = new Connection(ws, 'inbound', log, metrics, (cc) => {
+    const onHelloTimeout = (cc: Connection): void => {
       if (silent.keep(cc)) return;
       metrics.framesRejected.inc({ type: 'unknown', reason: 'TIMEOUT' });
       cc.log.info('no identifying frame in time: closing');
       cc.close(1008, 'hello timeout');
-    }, slot);
+    };
+    const c = new Connection(ws, 'inbound', log, metrics, { socket: req.socket, onHelloTimeout, slot });
     conns.set(c.id, c);
     ws.on('message', (data: Buffer, isBinary: boolean) => onMessage(c, data, isBinary));
     ws.on('error', (e: Error & { code?: string }) => {
