@@ -16,8 +16,8 @@ import type { Registry } from 'prom-client';
 import type { WebSocket, WebSocketServer } from 'ws';
 import {
   SEEN_IDS_CAPACITY, SocpError, authenticateServerFrame, authenticateUserFrame, classifyFirstFrame, createRoutingState, decodeFrame,
-  handleLinkDown, handleLinkUp, handleServerFrame, handleUserFrame, handleUserGone, handleUserHello, handleWelcome, importPublicKey, offerQueued,
-  queueReadMode, refuse, CAP_BIND, describeAdmitRules,
+  handleLinkDown, handleLinkUp, handleServerFrame, handleUserFrame, handleUserGone, handleUserHello, handleWelcome, importPublicKey, isAccountRequest, offerQueued,
+  queueReadMode, refuse, restoreState, CAP_BIND, describeAdmitRules,
   type Effect, type ServerAddrPayload, type Frame, type RoutingCtx, type RoutingState, type SocpErrorCode, type UnsignedFrame,
 } from '@socp/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -80,20 +80,8 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
   const state = createRoutingState({ dedupeTtlMs: config.dedupeTtlMs, trust: { issuers, rules: config.admit } });
   log.info({ ticketIssuers: issuers.size, admitWithoutTicket: describeAdmitRules(config.admit), joinProof: config.joinSecret !== undefined }, 'admission');
   if (config.admit.any || config.admit.addrs.size > 0 || config.admit.keys.size > 0) log.warn({ rules: describeAdmitRules(config.admit) }, 'open federation: SOCP_ADMIT lets servers in without an admission ticket');
-  const stored = await store.loadState(Date.now(), SEEN_IDS_CAPACITY);
-  for (const [id, pk] of Object.entries(stored.serverKeys)) {
-    try {
-      state.serverPubkeys.set(id, importPublicKey(pk));
-    } catch {
-      log.warn({ serverId: id }, 'stored server key unusable; skipped');
-    }
-  }
-  for (const [id, a] of Object.entries(stored.serverAddrs)) state.serverAddrs.set(id, a);
-  for (const [uid, pk] of Object.entries(stored.userKeys)) state.userKeys.set(uid, pk);
-  for (const [n, uid] of Object.entries(stored.names)) state.names.set(n, uid);
-  for (const [uid, sid] of Object.entries(stored.homes)) state.homes.set(uid, sid);
-  state.channel.version = stored.channelVersion;
-  for (const s of stored.seen) state.seen.firstSeen(s.key, s.expiresAt - state.seen.ttlMs);
+  // The core fills the state from what Redis kept (routing/restore.ts); its log lines go out through the runner below.
+  const restored = restoreState(state, await store.loadState(Date.now(), SEEN_IDS_CAPACITY));
   await store.resetPresence();
 
   let selfId = identity.serverId;
@@ -129,12 +117,17 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     log,
     SEEN_IDS_CAPACITY,
   );
-  const accounts = await AccountService.create(new AccountStore(redis), config.keyPassphrase, state, {
-    selfId: () => selfId,
-    selfPub,
-    send: (c, f) => void runner.run([{ kind: 'sendToConnection', connId: c.id, out: { seal: f } }]),
-    refuse: (c, f, code, detail, close) => reject(conns.get(c.id) ?? (c as Connection), f.type, f.from, code, detail, close),
-    log: (level, msg, fields) => log[level](fields, msg),
+  void runner.run(restored.effects);
+  const accounts = await AccountService.create<Connection>(new AccountStore(redis), config.keyPassphrase, state, {
+    self: {
+      get id() {
+        return selfId;
+      },
+      pub: selfPub,
+    },
+    run: (effects) => void runner.run(effects),
+    refuse: (c, f, code, detail, close) => reject(c, f.type, f.from, code, detail, close),
+    log,
     storage: runner.storage,
     metrics,
   });
@@ -205,7 +198,7 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
     if (over !== undefined) return reject(c, f.type, f.from, 'SOCP_ERR_RATE_LIMITED', over);
     metrics.framesReceived.inc({ type: f.type });
     // Account extension frames (docs/accounts.md) come before USER_HELLO on a user connection.
-    if (c.role === 'pending' && AccountService.isAccountFrame(f)) return void accounts.handle(c, f);
+    if (c.role === 'pending' && isAccountRequest(f)) return void accounts.handle(c, f);
     const role = c.role === 'pending' ? classifyFirstFrame(state, f, now) : c.role;
     if (role === undefined) return reject(c, f.type, f.from, 'SOCP_ERR_NOT_ALLOWED', `${f.type} cannot open a connection; send USER_HELLO or SERVER_HELLO_LINK first`, 1008);
     const t0 = process.hrtime.bigint();
@@ -219,12 +212,12 @@ export async function startServerNode(config: ServerConfig, deps: ServerDeps): P
       const full = runner.storage.refusal(state, a.value, c.id, ctx());
       if (full) return void runner.run(full);
       if (a.value.type === 'USER_HELLO') {
-        const denied = accounts.helloCheck(c, a.value);
-        if (denied) return reject(c, f.type, f.from, denied.code, denied.message);
-        const r = handleUserHello(state, a.value, c.id, ctx(), { accountLogin: state.accounts.has(a.value.from) });
+        const account = accounts.helloCheck(c, a.value);
+        if (!account.ok) return reject(c, f.type, f.from, account.error.code, account.error.message);
+        const r = handleUserHello(state, a.value, c.id, ctx(), { accountLogin: account.value.login });
         if (r.accepted) c.setRole('user', { userId: a.value.from });
         void runner.run(r.effects);
-        if (r.accepted && state.accounts.has(a.value.from)) void deliverQueued(a.value.from, c.id);
+        if (r.accepted && account.value.login) void deliverQueued(a.value.from, c.id);
         return;
       }
       const { effects } = handleUserFrame(state, a.value, c.userId!, c.id, ctx());
