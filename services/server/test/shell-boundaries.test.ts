@@ -4,12 +4,13 @@
  *    reads it"): no file under services/server/src writes a RoutingState field — it calls a core
  *    function (handle*, restoreState, handleAccountRegistered, …) that does;
  *  - the transport gets its TCP socket from the public connection/upgrade events, never from
- *    ws's internals (`_socket`).
+ *    ws's internals (`_socket`);
+ *  - its modules import each other without a cycle (wiring goes through components, S9).
  * A text check: an alias (`const t = state.names; t.set(…)`) escapes it, so write state through
  * its name or, better, not at all.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const SRC = join(__dirname, '..', 'src');
 const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
@@ -36,3 +37,17 @@ test('no file of the server shell reaches into ws internals for the TCP socket',
   expect(matching(/\b_socket\b/)).toEqual([]);
 });
 
+test('the modules of the server shell import each other without a cycle', () => {
+  /** Relative imports (type-only ones too) of each file, as files. */
+  const imports = new Map(sources.map((f) => [f, [...readFileSync(f, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)].map((m) => `${join(dirname(f), m[1]!)}.ts`)] as const));
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const visit = (f: string, path: string[]): void => {
+    if (path.includes(f)) return void cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(SRC, p)).join(' → '));
+    if (done.has(f)) return;
+    for (const to of imports.get(f) ?? []) visit(to, [...path, f]);
+    done.add(f);
+  };
+  for (const f of sources) visit(f, []);
+  expect(cycles).toEqual([]);
+});
