@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => closeWsPair(pair));
 
-const connection = (): Connection => new Connection(pair.serverSide, 'inbound', pino({ level: 'silent' }), createMetrics(new Registry()));
+const connection = (): Connection => new Connection(pair.serverSide, 'inbound', pino({ level: 'silent' }), createMetrics(new Registry()), { socket: pair.serverSocket });
 const takeMany = (c: Connection, type: string, n: number, now: number): Array<string | undefined> => Array.from({ length: n }, () => c.admitType(type, now));
 
 test('a user sends a burst of FILE_CHUNKs far above its frame budget; past the chunk burst it is told the chunk limit', () => {

@@ -19,7 +19,7 @@ test('a paused reader: frames wait in the outbox, then all arrive in order once 
   const got: number[] = [];
   pair.client.on('message', (d: Buffer) => got.push(Number(d.toString('utf8', 0, 8))));
   pair.client.pause();
-  const outbox = new Outbox(pair.serverSide, (data) => pair.serverSide.send(data, { binary: false }));
+  const outbox = new Outbox(pair.serverSide, () => pair.serverSocket, (data) => pair.serverSide.send(data, { binary: false }));
   const frame = (i: number): Buffer => Buffer.from(String(i).padStart(8, '0') + 'x'.repeat(1_600));
   const n = 4_000; // ~6.4 MB, far more than the loopback socket takes while nobody reads
   let maxBuffered = 0;

@@ -15,3 +15,5 @@ export * from './user-frames';
 export * from './admission';
 export * from './server-trust';
 export * from './server-frames';
+export * from './accounts';
+export * from './restore';

@@ -13,6 +13,8 @@ export const MAX_USER_BINDINGS = 1_000_000;
 export const MAX_KNOWN_SERVERS = 1_000;
 /** Distinct display names / usernames bound on this server. */
 export const MAX_NAME_BINDINGS = 1_000_000;
+/** Password accounts held by one server (docs/accounts.md; routing/accounts.ts). */
+export const MAX_ACCOUNTS = 100_000;
 /**
  * Users listed in one LIST_RESPONSE: ~150 bytes per entry (id twice, server id, name) keeps the
  * frame well under MAX_FRAME_BYTES; clients get the full roster from USER_ADVERTISE anyway.

@@ -9,6 +9,9 @@
  * The USER_HELLO of an account user must then be signed and carry that nonce (helloCheck):
  * possession of the key is proven by a signature over a fresh server nonce (SPEC §14.2).
  * The server sees only OPAQUE messages: never the password, never the clear private key.
+ * Which id may take which name and key, and what a registration changes in the routing state,
+ * the routing core decides (@socp/protocol routing/accounts.ts); this service runs OPAQUE, the
+ * store and the throttle, and does what the core says.
  * Log-ins back off per source address and per name from that source (login-throttle.ts): a
  * failure counts when the attempt ends without a good LOGIN_FINISH, so hammering LOGIN_START
  * for a name from one address never locks its owner out from another.
@@ -16,12 +19,13 @@
 import { randomBytes } from 'node:crypto';
 import * as opaque from '@serenity-kit/opaque';
 import {
-  LOGIN_NONCE_BYTES, SocpError, UUID_ANYCASE_RE, checkFresh, importPublicKey, verifyFrame,
-  type Frame, type FrameOf, type RoutingState, type SocpErrorCode, type UnsignedFrame,
+  LOGIN_NONCE_BYTES, SocpError, checkAccountHello, checkAccountRegistration, handleAccountRegistered, importPublicKey, verifyFrame,
+  type AccountClaim, type Effect, type Frame, type FrameOf, type Result, type RoutingState, type SocpErrorCode, type UnsignedFrame,
 } from '@socp/protocol';
+import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import type { AccountStore } from './account-store';
-import { LOGIN_ATTEMPTS_PER_CONNECTION, LOGIN_STEP_TIMEOUT_MS, MAX_ACCOUNTS } from './limits';
+import { LOGIN_ATTEMPTS_PER_CONNECTION, LOGIN_STEP_TIMEOUT_MS } from './limits';
 import { LoginThrottle, type LoginOutcome } from './login-throttle';
 
 /** The connection an account exchange runs on: its id, its source address key, and a close hook (transport/connection.ts). */
@@ -29,7 +33,7 @@ export interface AccountConn { id: string; source?: string; onClose?(f: () => vo
 
 interface Session {
   attempts: number;
-  register?: { userId: string; username: string; pubkey: string; at: number };
+  register?: AccountClaim & { at: number };
   /** The log-in in progress; `settle` reports its outcome to the throttle (once). */
   login?: { username: string; state: string; at: number; settle: (outcome: LoginOutcome, at: number) => void };
   /** The nonce issued by LOGIN_RESULT, for the USER_HELLO of this user on this connection. */
@@ -37,52 +41,46 @@ interface Session {
   busy: boolean;
 }
 
-export interface AccountShell {
-  selfId(): string;
-  selfPub: string;
-  send(c: AccountConn, f: UnsignedFrame): void;
-  refuse(c: AccountConn, f: Frame, code: SocpErrorCode, detail: string, close?: number): void;
-  log(level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void;
+/** What the service needs from the server; `C` is the server's connection type (an AccountConn). */
+export interface AccountShell<C extends AccountConn = AccountConn> {
+  /** This server: its id (it may change when an introducer assigns one) and key as advertised (server-self.ts). */
+  self: { readonly id: string; readonly pub: string };
+  /** Carry out effects: our answers, and what the routing core decided (effect-runner.ts). */
+  run(effects: Effect[]): void;
+  refuse(c: C, f: Frame, code: SocpErrorCode, detail: string, close?: number): void;
+  log: Logger;
   /** Whether Redis can take new state (adapters/storage-guard.ts). */
   storage: { readonly full: boolean; refuseNew(what: string): SocpError };
   metrics: Pick<ServerMetrics, 'loginFailures' | 'loginThrottled'>;
 }
 
-export class AccountService {
-  private readonly sessions = new WeakMap<AccountConn, Session>();
+export class AccountService<C extends AccountConn = AccountConn> {
+  private readonly sessions = new WeakMap<C, Session>();
   private readonly throttle = new LoginThrottle();
 
-  private constructor(private readonly store: AccountStore, private readonly setup: string, private readonly state: RoutingState, private readonly shell: AccountShell) {}
+  /** `state` is read only: the routing core's functions change it. */
+  private constructor(private readonly store: AccountStore, private readonly setup: string, private readonly state: RoutingState, private readonly shell: AccountShell<C>) {}
 
-  static async create(store: AccountStore, passphrase: string, state: RoutingState, shell: AccountShell): Promise<AccountService> {
+  /** Opens (or creates) the OPAQUE server setup; the account ids come with the routing state (routing/restore.ts). */
+  static async create<C extends AccountConn>(store: AccountStore, passphrase: string, state: RoutingState, shell: AccountShell<C>): Promise<AccountService<C>> {
     await opaque.ready;
     const setup = await store.loadOrCreateSetup(passphrase, () => opaque.server.createSetup());
-    const svc = new AccountService(store, setup, state, shell);
-    for (const id of await store.accountIds()) state.accounts.add(id);
-    return svc;
+    return new AccountService<C>(store, setup, state, shell);
   }
 
-  static isAccountFrame(f: Frame): boolean {
-    return f.type === 'ACCOUNT_REGISTER_START' || f.type === 'ACCOUNT_REGISTER_FINISH' || f.type === 'LOGIN_START' || f.type === 'LOGIN_FINISH';
-  }
-
-  isAccount(userId: string): boolean {
-    return this.state.accounts.has(userId);
-  }
-
-  /** Extra USER_HELLO rule for account users; undefined = go on with the standard rules. */
-  helloCheck(c: AccountConn, f: FrameOf<'USER_HELLO'>): SocpError | undefined {
-    if (!this.state.accounts.has(f.from)) return undefined;
+  /**
+   * The account rule of USER_HELLO (routing/accounts.ts checkAccountHello) against the nonce this
+   * connection's log-in issued; a nonce that let a hello through is used up. `login`: the hello
+   * follows an account log-in (an account user); false: no account, the standard rules apply.
+   */
+  helloCheck(c: C, f: FrameOf<'USER_HELLO'>): Result<{ login: boolean }> {
     const s = this.sessions.get(c);
-    const issued = s?.issued;
-    if (f.sig === '' || issued === undefined || issued.userId !== f.from || f.payload.nonce !== issued.nonce) {
-      return new SocpError('SOCP_ERR_NOT_ALLOWED', 'this user has an account: log in first (LOGIN_START) and sign USER_HELLO with the login nonce');
-    }
-    s!.issued = undefined; // single use
-    return undefined;
+    const r = checkAccountHello(this.state, f, s?.issued);
+    if (r.ok && r.value.login) s!.issued = undefined; // single use
+    return r;
   }
 
-  async handle(c: AccountConn, f: Frame): Promise<void> {
+  async handle(c: C, f: Frame): Promise<void> {
     let s = this.sessions.get(c);
     if (s === undefined) {
       const created: Session = { attempts: 0, busy: false };
@@ -110,6 +108,11 @@ export class AccountService {
     }
   }
 
+  /** One answer of ours on `c`, signed by the effect runner. */
+  private send(c: C, f: UnsignedFrame): void {
+    this.shell.run([{ kind: 'sendToConnection', connId: c.id, out: { seal: f } }]);
+  }
+
   private attempt(s: Session): void {
     if (++s.attempts > LOGIN_ATTEMPTS_PER_CONNECTION) throw new SocpError('SOCP_ERR_RATE_LIMITED', 'too many account attempts on this connection');
   }
@@ -123,28 +126,17 @@ export class AccountService {
     if (outcome === 'failed') this.shell.metrics.loginFailures.inc();
   }
 
-  private async registerStart(c: AccountConn, s: Session, f: FrameOf<'ACCOUNT_REGISTER_START'>): Promise<void> {
+  private async registerStart(c: C, s: Session, f: FrameOf<'ACCOUNT_REGISTER_START'>): Promise<void> {
     this.attempt(s);
     if (this.shell.storage.full) throw this.shell.storage.refuseNew('account');
-    if (!UUID_ANYCASE_RE.test(f.from)) throw new SocpError('SOCP_ERR_SCHEMA', 'ACCOUNT_REGISTER_START.from must be the new user_id (UUID)');
-    const stale = checkFresh(f.ts, Date.now());
-    if (stale) throw stale;
-    const key = importPublicKey(f.payload.pubkey);
-    const v = verifyFrame(f, key);
-    if (!v.ok) throw v.error;
-    const { username } = f.payload;
-    const pub = key.toBase64Url();
-    const owner = this.state.names.get(username);
-    if ((owner !== undefined && owner !== f.from) || this.state.accounts.has(f.from)) throw new SocpError('NAME_IN_USE', `name ${JSON.stringify(username)} is taken`);
-    const bound = this.state.userKeys.get(f.from);
-    if (bound !== undefined && bound !== pub) throw new SocpError('BAD_KEY', `user ${f.from} is bound to another key`);
-    if (this.state.accounts.size >= MAX_ACCOUNTS) throw new SocpError('SOCP_ERR_RATE_LIMITED', 'account table is full');
-    const { registrationResponse } = opaque.server.createRegistrationResponse({ serverSetup: this.setup, userIdentifier: username, registrationRequest: f.payload.registration_request });
-    s.register = { userId: f.from, username, pubkey: pub, at: Date.now() };
-    this.shell.send(c, { type: 'ACCOUNT_REGISTER_RESPONSE', from: this.shell.selfId(), to: f.from, ts: Date.now(), payload: { registration_response: registrationResponse } });
+    const claim = checkAccountRegistration(this.state, f, Date.now());
+    if (!claim.ok) throw claim.error;
+    const { registrationResponse } = opaque.server.createRegistrationResponse({ serverSetup: this.setup, userIdentifier: claim.value.username, registrationRequest: f.payload.registration_request });
+    s.register = { ...claim.value, at: Date.now() };
+    this.send(c, { type: 'ACCOUNT_REGISTER_RESPONSE', from: this.shell.self.id, to: f.from, ts: Date.now(), payload: { registration_response: registrationResponse } });
   }
 
-  private async registerFinish(c: AccountConn, s: Session, f: FrameOf<'ACCOUNT_REGISTER_FINISH'>): Promise<void> {
+  private async registerFinish(c: C, s: Session, f: FrameOf<'ACCOUNT_REGISTER_FINISH'>): Promise<void> {
     const r = s.register;
     if (!r || r.userId !== f.from || Date.now() - r.at > LOGIN_STEP_TIMEOUT_MS) throw new SocpError('SOCP_ERR_NOT_ALLOWED', 'ACCOUNT_REGISTER_FINISH without a fresh ACCOUNT_REGISTER_START', );
     const v = verifyFrame(f, importPublicKey(r.pubkey));
@@ -152,14 +144,11 @@ export class AccountService {
     s.register = undefined;
     const res = await this.store.register(r.username, r.userId, r.pubkey, f.payload.registration_record, f.payload.privkey_store);
     if (res !== 'OK') throw new SocpError(res, res === 'BAD_KEY' ? `user ${r.userId} is bound to another key` : `name ${JSON.stringify(r.username)} is taken`);
-    this.state.accounts.add(r.userId);
-    if (!this.state.userKeys.has(r.userId)) this.state.userKeys.set(r.userId, r.pubkey);
-    if (!this.state.names.has(r.username)) this.state.names.set(r.username, r.userId);
-    this.shell.log('info', 'account registered', { userId: r.userId });
+    this.shell.run(handleAccountRegistered(this.state, r).effects);
     this.result(c, s, r.userId, r.username, r.pubkey, f.payload.privkey_store);
   }
 
-  private async loginStart(c: AccountConn, s: Session, f: FrameOf<'LOGIN_START'>): Promise<void> {
+  private async loginStart(c: C, s: Session, f: FrameOf<'LOGIN_START'>): Promise<void> {
     this.attempt(s);
     this.endLogin(s, 'failed'); // a second LOGIN_START abandons the first
     const { username } = f.payload;
@@ -168,7 +157,7 @@ export class AccountService {
     const held = this.throttle.check(source, username, Date.now());
     if (held !== undefined) {
       this.shell.metrics.loginThrottled.inc({ scope: held.scope });
-      this.shell.log('info', 'login held back', { scope: held.scope, retryMs: held.retryMs, source });
+      this.shell.log.info({ scope: held.scope, retryMs: held.retryMs, source }, 'login held back');
       const from = held.scope === 'source' ? 'from your address' : held.scope === 'inflight' ? 'in progress from your address' : 'for this name from your address';
       throw new SocpError('SOCP_ERR_RATE_LIMITED', `too many login attempts ${from}; try again in ${Math.ceil(held.retryMs / 1000)} s`);
     }
@@ -186,10 +175,10 @@ export class AccountService {
     }
     const { serverLoginState, loginResponse } = started;
     s.login = { username, state: serverLoginState, at: Date.now(), settle };
-    this.shell.send(c, { type: 'LOGIN_CHALLENGE', from: this.shell.selfId(), to: f.from, ts: Date.now(), payload: { login_response: loginResponse } });
+    this.send(c, { type: 'LOGIN_CHALLENGE', from: this.shell.self.id, to: f.from, ts: Date.now(), payload: { login_response: loginResponse } });
   }
 
-  private async loginFinish(c: AccountConn, s: Session, f: FrameOf<'LOGIN_FINISH'>): Promise<void> {
+  private async loginFinish(c: C, s: Session, f: FrameOf<'LOGIN_FINISH'>): Promise<void> {
     const l = s.login;
     if (!l || Date.now() - l.at > LOGIN_STEP_TIMEOUT_MS) {
       this.endLogin(s, 'failed');
@@ -205,19 +194,19 @@ export class AccountService {
     }
     this.endLogin(s, ok ? 'ok' : 'failed');
     if (!ok || !acct) {
-      this.shell.log('info', 'login failed', { source: c.source });
+      this.shell.log.info({ source: c.source }, 'login failed');
       throw new SocpError('INVALID_SIG', 'login failed: wrong user name or password');
     }
-    this.shell.log('info', 'account login', { userId: acct.userId });
+    this.shell.log.info({ userId: acct.userId }, 'account login');
     this.result(c, s, acct.userId, l.username, acct.pubkey, acct.privkeyStore);
   }
 
-  private result(c: AccountConn, s: Session, userId: string, username: string, pubkey: string, privkeyStore: string): void {
+  private result(c: C, s: Session, userId: string, username: string, pubkey: string, privkeyStore: string): void {
     const nonce = randomBytes(LOGIN_NONCE_BYTES).toString('base64url');
     s.issued = { userId, nonce };
-    this.shell.send(c, {
-      type: 'LOGIN_RESULT', from: this.shell.selfId(), to: userId, ts: Date.now(),
-      payload: { user_id: userId, username, pubkey, privkey_store: privkeyStore, nonce, server_id: this.shell.selfId(), server_pub: this.shell.selfPub },
+    this.send(c, {
+      type: 'LOGIN_RESULT', from: this.shell.self.id, to: userId, ts: Date.now(),
+      payload: { user_id: userId, username, pubkey, privkey_store: privkeyStore, nonce, server_id: this.shell.self.id, server_pub: this.shell.self.pub },
     });
   }
 }

@@ -4,13 +4,12 @@
  *  - `socp:user:<user_id>`     hash  §14.1 users row; `pake_password` = the OPAQUE registration
  *                                    record, `privkey_store` = the client-encrypted private key
  *  - `socp:identity` field `opaque_setup`  the OPAQUE server setup, sealed under the passphrase
- * Registration is one Lua script, so two clients racing for a name cannot both win.
+ * Registration is one Lua script, so two clients racing for a name cannot both win. The account
+ * ids are read at start with the rest of the routing state (adapters/redis-store.ts loadState).
  */
 import type { Redis } from 'ioredis';
 import { K } from '../adapters/redis-store';
 import { openSetup, sealSetup } from './setup-secret';
-
-export const ACCOUNTS_KEY = 'socp:accounts';
 
 export interface StoredAccount { userId: string; pubkey: string; record: string; privkeyStore: string }
 
@@ -43,16 +42,8 @@ export class AccountStore {
     return won === 1 ? setup : openSetup((await this.redis.hget(K.identity, 'opaque_setup'))!, passphrase);
   }
 
-  async accountIds(): Promise<string[]> {
-    return this.redis.hvals(ACCOUNTS_KEY);
-  }
-
-  async count(): Promise<number> {
-    return this.redis.hlen(ACCOUNTS_KEY);
-  }
-
   async byName(name: string): Promise<StoredAccount | undefined> {
-    const uid = await this.redis.hget(ACCOUNTS_KEY, name);
+    const uid = await this.redis.hget(K.accounts, name);
     if (!uid) return undefined;
     const h = await this.redis.hgetall(K.user(uid));
     if (!h['pake_password'] || !h['privkey_store'] || !h['pubkey']) return undefined;
@@ -61,6 +52,6 @@ export class AccountStore {
 
   async register(name: string, userId: string, pubkey: string, record: string, privkeyStore: string): Promise<'OK' | 'NAME_IN_USE' | 'BAD_KEY'> {
     const meta = JSON.stringify({ username: name, display_name: name });
-    return (await this.redis.eval(REGISTER, 4, ACCOUNTS_KEY, K.names, K.userKeys, K.user(userId), name, userId, pubkey, record, privkeyStore, meta)) as 'OK' | 'NAME_IN_USE' | 'BAD_KEY';
+    return (await this.redis.eval(REGISTER, 4, K.accounts, K.names, K.userKeys, K.user(userId), name, userId, pubkey, record, privkeyStore, meta)) as 'OK' | 'NAME_IN_USE' | 'BAD_KEY';
   }
 }

@@ -3,8 +3,6 @@
 export const LOGIN_ATTEMPTS_PER_CONNECTION = 3;
 /** A started OPAQUE exchange must finish within this time. */
 export const LOGIN_STEP_TIMEOUT_MS = 30_000;
-/** Registered accounts held by one server. */
-export const MAX_ACCOUNTS = 100_000;
 
 /*
  * Log-in back-off (login-throttle.ts). With OPAQUE a LOGIN_START is one password guess (the

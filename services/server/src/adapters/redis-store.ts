@@ -6,7 +6,7 @@
  * Writes are batched into one pipeline per effect batch (MULTI-less; each op is idempotent).
  */
 import type { Redis } from 'ioredis';
-import type { PersistOp } from '@socp/protocol';
+import type { PersistOp, StoredRoutingState } from '@socp/protocol';
 
 export const K = {
   identity: 'socp:identity',
@@ -21,6 +21,8 @@ export const K = {
   seen: 'socp:seen',
   homes: 'socp:homes',
   queue: (id: string) => `socp:queue:${id}`,
+  /** Password accounts: user name → user_id (accounts/account-store.ts). */
+  accounts: 'socp:accounts',
 } as const;
 
 /** Offline queue bounds (docs/accounts.md): newest MAX_QUEUED_PER_USER kept, whole list expires QUEUE_TTL_MS after the last enqueue. */
@@ -28,15 +30,6 @@ export const MAX_QUEUED_PER_USER = 500;
 export const QUEUE_TTL_MS = 14 * 24 * 3600_000;
 
 export interface StoredIdentity { serverId: string; keyPem: string }
-export interface StoredState {
-  serverKeys: Record<string, string>;
-  serverAddrs: Record<string, { host: string; port: number }>;
-  userKeys: Record<string, string>;
-  names: Record<string, string>;
-  channelVersion: number;
-  homes: Record<string, string>;
-  seen: Array<{ key: string; expiresAt: number }>;
-}
 
 export class RedisStore {
   constructor(private readonly redis: Redis) {}
@@ -53,9 +46,10 @@ export class RedisStore {
     await this.redis.hset(K.identity, 'server_id', serverId);
   }
 
-  async loadState(now: number, seenCapacity: number): Promise<StoredState> {
+  /** What the routing core restores at start (routing/restore.ts): expired dedupe keys are dropped first. */
+  async loadState(now: number, seenCapacity: number): Promise<StoredRoutingState> {
     await this.redis.zremrangebyscore(K.seen, '-inf', String(now));
-    const [serverKeys, addrs, userKeys, names, version, seen, homes] = await Promise.all([
+    const [serverKeys, addrs, userKeys, names, version, seen, homes, accounts] = await Promise.all([
       this.redis.hgetall(K.serverKeys),
       this.redis.hgetall(K.serverAddrs),
       this.redis.hgetall(K.userKeys),
@@ -63,8 +57,9 @@ export class RedisStore {
       this.redis.hget(K.group, 'version'),
       this.redis.zrange(K.seen, String(-seenCapacity), '-1', 'WITHSCORES'),
       this.redis.hgetall(K.homes),
+      this.redis.hvals(K.accounts),
     ]);
-    const serverAddrs: StoredState['serverAddrs'] = {};
+    const serverAddrs: StoredRoutingState['serverAddrs'] = {};
     for (const [id, v] of Object.entries(addrs)) {
       try {
         const a = JSON.parse(v) as { host?: unknown; port?: unknown };
@@ -73,9 +68,9 @@ export class RedisStore {
         /* a corrupt entry is skipped: the server is re-learnt from WELCOME */
       }
     }
-    const seenOut: StoredState['seen'] = [];
+    const seenOut: Array<{ key: string; expiresAt: number }> = [];
     for (let i = 0; i + 1 < seen.length; i += 2) seenOut.push({ key: seen[i]!, expiresAt: Number(seen[i + 1]) });
-    return { serverKeys, serverAddrs, userKeys, names, channelVersion: Number(version ?? 0) || 0, homes, seen: seenOut };
+    return { serverKeys, serverAddrs, userKeys, names, channelVersion: Number(version ?? 0) || 0, homes, seen: seenOut, accounts };
   }
 
   /** Presence from a previous run is stale: users reconnect and peers re-advertise. */

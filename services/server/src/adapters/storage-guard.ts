@@ -5,7 +5,7 @@
  * routing core's state change (write-behind.ts), so a refused write cannot be undone; instead
  * the server stops taking NEW durable state while storage is full:
  *   - a USER_HELLO that would bind a new user id or a new name,
- *   - an account registration (AccountShell.storageFull),
+ *   - an account registration (AccountShell.storage),
  *   - a DM that would be queued here for an offline account user (from a user or a server),
  * each refused with SOCP_ERR_STORAGE_FULL (wire TIMEOUT: try again later), counted in
  * socp_storage_refused_total{what} and socp_frames_rejected_total, logged. Everything that

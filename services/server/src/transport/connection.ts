@@ -9,7 +9,15 @@
  * Liveness (issue 14: peers without HEARTBEAT): `lastHeard` is the last message, ping or pong
  * on the socket, `ping()` asks for a pong, and `close()` cuts the socket only CLOSE_GRACE_MS
  * after its close frame.
+ *
+ * Reading is paused and resumed here (ws pause/resume; read-gate.ts decides when), and writes
+ * are batched here: corked on the TCP socket under the WebSocket until the tick's work is done,
+ * and queued in the outbox until that socket drains. `ws` shows that socket publicly only while
+ * connecting — the `connection` event's request (`req.socket`) for an inbound socket, the
+ * `upgrade` event's response (`res.socket`) for one we dial — so it is taken from there, never
+ * from ws internals.
  */
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { HELLO_TIMEOUT_MS, MAX_OUTBOUND_BUFFER_BYTES } from '@socp/protocol';
 import type { Logger } from '../logger';
@@ -24,6 +32,24 @@ import { TokenBucket } from './token-bucket';
 import { Outbox } from './outbox';
 
 export type Role = 'pending' | 'user' | 'server';
+
+/** The TCP socket under a WebSocket (a net.Socket): corked to batch writes, waited on to drain, asked for the peer's address. */
+export interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  once(event: 'drain', f: () => void): unknown;
+  readonly remoteAddress?: string | undefined;
+}
+
+/** What an inbound connection is given by the server that accepted it. */
+export interface InboundOptions {
+  /** The accepted socket (`req.socket` of the WebSocketServer's `connection` event). */
+  socket?: RawSocket;
+  /** No identifying frame within HELLO_TIMEOUT_MS. */
+  onHelloTimeout?: (c: Connection) => void;
+  /** Its place in the per-source counts (source-caps.ts), released when it closes. */
+  slot?: SourceSlot;
+}
 
 let nextId = 0;
 
@@ -53,6 +79,9 @@ export class Connection {
   closed = false;
   /** Writes are being gathered into one syscall until the current tick's work is done. */
   private corked = false;
+  /** The TCP socket under `ws` (undefined until a dialled socket is upgraded). */
+  private socket: RawSocket | undefined;
+  private readonly slot: SourceSlot | undefined;
   /** Frames the socket has not taken yet (past OUTBOUND_SOFT_BYTES buffered in it). */
   private readonly outbox: Outbox;
   /** A refusal will close this connection: ignore further input. */
@@ -65,11 +94,18 @@ export class Connection {
     readonly direction: 'inbound' | 'outbound',
     log: Logger,
     private readonly metrics: ServerMetrics,
-    onHelloTimeout?: (c: Connection) => void,
-    private readonly slot?: SourceSlot,
+    { socket, onHelloTimeout, slot }: InboundOptions = {},
   ) {
     this.log = log.child({ connId: this.id, direction });
-    this.outbox = new Outbox(ws, (data) => {
+    this.slot = slot;
+    this.socket = socket;
+    // A socket we dial: its TCP socket is handed over in the upgrade response, before `open`.
+    if (socket === undefined) {
+      ws.once('upgrade', (res: IncomingMessage) => {
+        this.socket = res.socket;
+      });
+    }
+    this.outbox = new Outbox(ws, () => this.socket, (data) => {
       this.corkForTick();
       this.ws.send(data, { binary: false });
     });
@@ -195,7 +231,7 @@ export class Connection {
    */
   private corkForTick(): void {
     if (this.corked) return;
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const socket = this.socket;
     if (socket === undefined) return;
     this.corked = true;
     socket.cork();
@@ -226,7 +262,7 @@ export class Connection {
 
   /** The peer's IP address (IPv4-mapped IPv6 as IPv4), once connected. */
   get remoteAddress(): string | undefined {
-    const a = (this.ws as unknown as { _socket?: { remoteAddress?: string } | null })._socket?.remoteAddress;
+    const a = this.socket?.remoteAddress;
     return a?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   }
 

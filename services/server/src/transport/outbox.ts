@@ -9,7 +9,8 @@
 import type { WebSocket } from 'ws';
 import { OUTBOUND_SOFT_BYTES } from './limits';
 
-interface RawSocket { once(event: 'drain', f: () => void): void }
+/** The TCP socket under the WebSocket (connection.ts RawSocket): its `drain` says the kernel took what was buffered. */
+export interface DrainingSocket { once(event: 'drain', f: () => void): unknown }
 
 export class Outbox {
   private queue: Buffer[] = [];
@@ -18,7 +19,8 @@ export class Outbox {
   /** Bytes waiting here (not yet handed to the socket). */
   bytes = 0;
 
-  constructor(private readonly ws: WebSocket, private readonly write: (data: Buffer) => void) {}
+  /** `socket`: the TCP socket under `ws`, once there is one (connection.ts takes it from the connection or upgrade event). */
+  constructor(private readonly ws: WebSocket, private readonly socket: () => DrainingSocket | undefined, private readonly write: (data: Buffer) => void) {}
 
   /** Hand `data` to the socket now, or queue it behind what is waiting (order is kept). */
   push(data: Buffer): void {
@@ -30,7 +32,7 @@ export class Outbox {
 
   private waitForDrain(): void {
     if (this.waiting) return;
-    const socket = (this.ws as unknown as { _socket?: RawSocket })._socket;
+    const socket = this.socket();
     if (socket === undefined) return;
     this.waiting = true;
     socket.once('drain', () => {
