@@ -24,6 +24,7 @@ export * from './crypto/keys';
 export { DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, RSA_PRIME_COUNTS, isRsaPrimeCount, primeSizesBits, type RsaPrimeCount } from './crypto/multi-prime';
 export * from './crypto/content-sig';
 export * from './crypto/mac';
+export * from './crypto/at-rest';
 export * from './admission/ticket';
 export * from './admission/join-proof';
 export * from './admission/admit-rules';
