@@ -3,6 +3,9 @@
  * `@socp/node` — what needs Node's process, file system or OS, kept out of `@socp/protocol`
  * (which does no I/O): `endProcess` (how every program of ours exits). The RSA rate probe
  * (`crypto-rates.js`, `npm run bench:crypto`) and the vector tools (`emit-vectors.js`,
- * `decrypt-theirs.js`, run by tests/vectors/check-ours.sh) are programs of this package.
+ * `decrypt-theirs.js`, run by tests/vectors/check-ours.sh) are programs of this package. The one
+ * typed environment reader of the services' config.ts (`readEnv`, env-config.ts) is here too: it reads
+ * `*_FILE` secrets from disk.
  */
 export * from './end-process';
+export * from './env-config';
