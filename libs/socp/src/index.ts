@@ -34,3 +34,4 @@ export * from './routing';
 export * from './user';
 export * from './liveness/backoff';
 export * from './liveness/heartbeat';
+export * from './liveness/redial';
