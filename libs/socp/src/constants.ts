@@ -65,6 +65,21 @@ export const MAX_CONCURRENT_TRANSFERS = 4;
 /** A receiver drops a transfer that saw no chunk for this long. */
 export const FILE_TRANSFER_IDLE_MS = 60_000;
 
+/**
+ * User capabilities (extension, docs/protocol.md "User capabilities"): a client lists what it
+ * speaks beyond the standard in USER_HELLO `meta.caps`, and servers relay the list in every
+ * USER_ADVERTISE's `meta.caps`, so each client sees it for every user. Servers store it with
+ * the user (directory, Redis), so it is bounded: at most MAX_USER_CAPS tokens of at most
+ * MAX_USER_CAP_CHARS characters each (256 characters per user, whatever a hello or a peer
+ * server sends; the extra entries of a gossiped list are dropped).
+ */
+export const MAX_USER_CAPS = 8;
+export const MAX_USER_CAP_CHARS = 32;
+/** A capability token: lower-case letters, digits, `-`, `.`, `/` (a version suffix, e.g. `x/2`). */
+export const USER_CAP_RE = /^[a-z0-9][a-z0-9./-]*$/;
+/** The capability of multi-block FILE_CHUNKs and their acknowledgements (docs/protocol.md "Multi-block file chunks"). */
+export const CAP_FILE_BLOCKS = 'file-blocks';
+
 /** Outbound bytes buffered on one socket before it is closed as a slow consumer (S8). */
 export const MAX_OUTBOUND_BUFFER_BYTES = 8 * 1024 * 1024;
 /** Time a new connection has to send its identifying first frame. */
