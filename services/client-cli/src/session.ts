@@ -105,7 +105,7 @@ export class Session implements CommandContext {
   }
 
   runEffects(effects: UserEffect[]): void {
-    runEffects(effects, { sendDrafts: (d) => void this.enqueueTask(() => this.sendDrafts(d), 'could not send a receipt'), acks: this.acks, files: this.files });
+    runEffects(effects, { sendDrafts: (d) => void this.enqueueTask(() => this.sendDrafts(d), 'could not send a receipt or a file ack'), acks: this.acks, files: this.files });
   }
 
   /** Deliver this connection's frames (its held early ones, i.e. the presence snapshot, at once); its end comes after them. */
