@@ -6,7 +6,7 @@
  *   setup {urlA, urlB, pairs, keys, primes}   key pool (keys of `primes` primes), 16 senders on A and 16 receivers on B, rosters
  *   dmPrepare {rate, seconds}         build one step of the DM ramp (dm-load.ts), untimed
  *   dmRun                             send it and collect the arrivals
- *   file {size, timeoutMs}            one file A → B (file-transfer.ts)
+ *   file {size, timeoutMs, path}      one file A → B, path "multi-block" or "spec" (file-transfer.ts)
  *   presencePrepare {n}               sign n USER_HELLOs (presence-load.ts)
  *   presenceStart / presenceStop      connect them all / close them all
  *   cpu                               this process's CPU seconds so far
@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPair, type RsaPrimeCount, type RsaPrivateKey } from '@socp/protocol';
 import { BenchUser } from './bench-user';
 import { prepareDmStep, runDmStep, type Pair, type PreparedStep } from './dm-load';
-import { transferFile } from './file-transfer';
+import { transferFile, type FilePath } from './file-transfer';
 import { PresenceLoad } from './presence-load';
 
 let keys: RsaPrivateKey[] = [];
@@ -49,7 +49,7 @@ async function handle(cmd: string, a: Record<string, unknown>): Promise<unknown>
       step = undefined;
       return runDmStep(s);
     }
-    case 'file': return transferFile(pairs[0]!, num('size'), num('timeoutMs'), progress);
+    case 'file': return transferFile(pairs[0]!, num('size'), num('timeoutMs'), progress, a['path'] as FilePath);
     case 'presencePrepare':
       presence = await PresenceLoad.prepare(a['urls'] as string[], num('n'), keys);
       return { prepared: num('n') };

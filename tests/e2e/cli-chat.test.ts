@@ -7,9 +7,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_MULTI_BLOCK_CHUNK_BYTES } from '@socp/protocol';
 import { repoRoot } from '../harness/processes';
 import { RawUser } from '../harness/raw-user';
 import { randomSecret } from '../harness/secrets';
+import { httpGet, metricValue } from '../harness/wait';
 import { useE2eMesh } from './helpers/e2e-mesh';
 import { Terminal } from './helpers/terminal';
 
@@ -112,19 +114,23 @@ test('/all reaches everyone online, including a spec client', async () => {
   await alice.waitFor(/you → all \(2 online\): good morning, everyone/);
 });
 
-test('/file sends a 1 MB file that arrives with a matching sha256', async () => {
+test('/file sends a 1 MB file that arrives with a matching sha256, in 16-block chunks between our CLIs', async () => {
   const data = randomBytes(1024 * 1024);
   const sha = createHash('sha256').update(data).digest('hex');
   const path = join(fx.dir, 'photo.bin');
   writeFileSync(path, data);
+  const chunksAtA = async (): Promise<number> => metricValue((await httpGet(`${fx.mesh.servers[0]!.adminUrl}/metrics`)).text, 'socp_frames_received_total', { type: 'FILE_CHUNK' });
+  const before = await chunksAtA();
   alice.line(`/file bob ${path}`);
-  // Progress bars on both sides while it travels (1 MB is > 2000 RSA blocks: many seconds).
+  // Progress bars on both sides while it travels (1 MB is > 2000 RSA blocks: seconds).
   await alice.waitFor(/^ → bob \[[█░]{30}\]\s+\d+% /m, 60_000);
   await bob.waitFor(/^ ← photo\.bin \[[█░]{30}\]\s+\d+% /m, 60_000);
   await alice.waitFor(/✓ sent "photo\.bin" to bob \(1048576 bytes/, 240_000);
   const m = await bob.waitFor(/✓ received "photo\.bin" from alice \(1048576 bytes, sha256 ok\) → (\S+)/, 240_000);
   expect(m[1]).toBe(join(fx.dir, 'home-bob', 'downloads', 'photo.bin'));
   expect(createHash('sha256').update(readFileSync(m[1]!)).digest('hex')).toBe(sha);
+  // Both CLIs declare file-blocks: ceil(1 MiB / (16 × 446)) = 147 chunks reached server A, not 2,352 (docs/protocol.md "Multi-block file chunks").
+  expect((await chunksAtA()) - before).toBe(Math.ceil(data.length / MAX_MULTI_BLOCK_CHUNK_BYTES));
 });
 
 test('/whois shows id, server and key fingerprint; /help lists the commands', async () => {

@@ -25,6 +25,8 @@ export interface RawUserOptions {
   timeoutMs?: number;
   /** Say hello as a spec-only client: unsigned, nothing proven (default: signed and envelope-bound). */
   unproven?: boolean;
+  /** meta.caps of the hello (docs/protocol.md "User capabilities"; default none, as a spec client). */
+  caps?: string[];
 }
 
 export interface ReceivedMessage { text: string; frame: FrameOf<'USER_DELIVER'>; sender: string }
@@ -45,7 +47,7 @@ export class RawUser {
     const sock = await FrameSocket.connect(url);
     const u = new RawUser(sock, key, id, opts.name);
     // As our CLI does: the envelope bound inside the signed payload proves the key now, here (unless a test plays a spec-only client).
-    const hello = helloDraft({ userId: id, key }, '*', Date.now(), { client: 'socp-test-raw', name: opts.name, bind: !opts.unproven });
+    const hello = helloDraft({ userId: id, key }, '*', Date.now(), { client: 'socp-test-raw', name: opts.name, caps: opts.caps, bind: !opts.unproven });
     sock.send(opts.unproven ? { ...hello.frame, sig: '' } : sealDraft(hello, key));
     const answer = await sock.waitFrame((f) => (f.type === 'ACK' && (f.payload as { msg_ref: string }).msg_ref === 'USER_HELLO') || f.type === 'ERROR', opts.timeoutMs ?? 10_000, 0, 'USER_HELLO answer');
     if (answer.type === 'ACK') {

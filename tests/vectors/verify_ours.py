@@ -139,6 +139,22 @@ def main():
             got = False
         check("oaep", c["name"], got, c["expect"])
 
+    for c in ours.get("file_chunks", []):
+        # Multi-block FILE_CHUNK (docs/protocol.md): frame sig, variant-C content_sig over the whole
+        # ciphertext, then 512-byte blocks, each OAEP under bob's key, concatenated = the chunk.
+        env = json.loads(c["text"])
+        p = env["payload"]
+        try:
+            raw = b64u_dec(p["ciphertext"])
+            tail = (env["from"] + env["to"] + str(env["ts"])).encode()
+            ok = verifies(apub, env["sig"], canon(p).encode()) and verifies(apub, p["content_sig"], hashlib.sha256(raw + tail).digest())
+            blocks = [raw[i:i + 512] for i in range(0, len(raw), 512)]
+            ok = ok and len(raw) % 512 == 0 and 1 <= len(blocks) <= 16
+            got = ok and b"".join(bob.decrypt(b, OAEP) for b in blocks).hex() == c["plaintext_hex"]
+        except ValueError:
+            got = False
+        check("file_chunk", c["name"], got, c["expect"])
+
     for c in ours["canonical"]:
         check("canonical", c["input_json"][:40], canon(json.loads(c["input_json"])) == c["canonical"])
 

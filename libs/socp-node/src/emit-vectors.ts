@@ -10,6 +10,12 @@
  * Each category also carries one tampered copy (`expect: false`) so the checker proves it
  * can fail.
  *
+ * `file_chunks`: multi-block FILE_CHUNKs (docs/protocol.md "Multi-block file chunks") as our
+ * builder makes them for a recipient that declared `file-blocks`, sealed: Python checks the
+ * frame sig, the variant-C content_sig over the whole ciphertext, splits it into 512-byte blocks
+ * and decrypts each with bob's key to the chunk's plaintext (a copy with one block byte changed
+ * must fail).
+ *
  * `multi_prime`: fresh keys of 2, 3 and 4 primes made by OUR generator (generateKeyPair; RFC
  * 8017 multi-prime for 3 and 4), each with a sealed frame and a content signature (plus tampered
  * copies) for Python to verify, an OAEP ciphertext to it, and its TEST-ONLY private key (PKCS#1
@@ -17,7 +23,11 @@
  * decrypt what Python encrypts to it. The output file lives in check-ours.sh's temp dir.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { canonicalJson, b64urlDecode, b64urlEncode, dedupeKey, encodeFrame, sealFrame, sealFrameAsync, generateKeyPair, importPrivateKey, RSA_PRIME_COUNTS, signContent, signContentAsync, signKeyShare, OAEP_MAX_PLAINTEXT_BYTES, type UnsignedFrame, type RsaPrivateKey } from '@socp/protocol';
+import {
+  canonicalJson, b64urlDecode, b64urlEncode, dedupeKey, encodeFrame, fileChunkDraft, sealDraft, sealFrame, sealFrameAsync, generateKeyPair, importPrivateKey,
+  MAX_FILE_CHUNK_BLOCKS, MAX_MULTI_BLOCK_CHUNK_BYTES, RSA_PRIME_COUNTS, signContent, signContentAsync, signKeyShare, OAEP_MAX_PLAINTEXT_BYTES,
+  type UnsignedFrame, type RsaPrivateKey,
+} from '@socp/protocol';
 
 function arg(name: string): string {
   const i = process.argv.indexOf(name);
@@ -102,6 +112,16 @@ async function main(): Promise<void> {
   const ciphertexts = plaintexts.map(([name, pt]) => ({ name, plaintext_hex: pt.toString('hex'), ciphertext: b64urlEncode(bob.publicKey.encrypt(pt)), expect: true }));
   ciphertexts.push({ ...ciphertexts[1]!, name: 'utf-8 text, ciphertext byte changed', ciphertext: flip(ciphertexts[1]!.ciphertext), expect: false });
 
+  // Multi-block FILE_CHUNKs from alice to bob, who declared file-blocks: 16 blocks, and a last chunk of 3.
+  const toBob = { userId: B, key: bob.publicKey, dialect: { variant: 'C' as const, pemSenderPub: false, fileBlocks: MAX_FILE_CHUNK_BLOCKS } };
+  const fileChunks = [MAX_MULTI_BLOCK_CHUNK_BYTES, 2 * OAEP_MAX_PLAINTEXT_BYTES + 7].map((n, index) => {
+    const plain = Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + index) % 256));
+    const f = sealDraft(fileChunkDraft({ userId: A, key: alice }, toBob, 'f0e1d2c3-b4a5-4697-8899-aabbccddeeff', index, plain, 1760000700000 + index), alice);
+    return { name: `FILE_CHUNK of ${Math.ceil(n / OAEP_MAX_PLAINTEXT_BYTES)} blocks`, text: encodeFrame(f), plaintext_hex: plain.toString('hex'), expect: true };
+  });
+  const fc = JSON.parse(fileChunks[0]!.text) as { payload: { ciphertext: string } };
+  fileChunks.push({ ...fileChunks[0]!, name: 'FILE_CHUNK of 16 blocks, a block byte changed', text: JSON.stringify({ ...fc, payload: { ...fc.payload, ciphertext: flip(fc.payload.ciphertext) } }), expect: false });
+
   const canonInputs: unknown[] = [
     { b: { z: 1, a: [3, { y: null, x: true }] }, a: false },
     { '\uffff': 1, '\ue000': 2, '😀': 3, a: 4, 'ÿ': 5, '𐀀': 6 },
@@ -119,7 +139,7 @@ async function main(): Promise<void> {
   const ours = await Promise.all(RSA_PRIME_COUNTS.map((p) => generateKeyPair(p)));
   const multiPrime = ours.map((key, i) => multiPrimeVectors(RSA_PRIME_COUNTS[i]!, key, { from: A, to: B, server: S }));
 
-  writeFileSync(arg('--out'), JSON.stringify({ frames, content_sigs: contentSigs, key_shares: keyShares, ciphertexts, canonical, dedupe, pubkeys, multi_prime: multiPrime }, null, 1), { mode: 0o600 });
+  writeFileSync(arg('--out'), JSON.stringify({ frames, content_sigs: contentSigs, key_shares: keyShares, ciphertexts, file_chunks: fileChunks, canonical, dedupe, pubkeys, multi_prime: multiPrime }, null, 1), { mode: 0o600 });
 }
 
 main().catch((e: unknown) => {

@@ -12,7 +12,7 @@
  */
 import WebSocket from 'ws';
 import {
-  decodeFrame, encodeFrame, helloAnswer, helloDraft, helloTimeout, helloTo, sealDraftAsync, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
+  CAP_FILE_BLOCKS, decodeFrame, encodeFrame, helloAnswer, helloDraft, helloTimeout, helloTo, sealDraftAsync, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
   type Frame, type RsaPublicKey, type UserIdentity, type Verified,
 } from '@socp/protocol';
 import { keepAlive } from '@socp/node';
@@ -23,6 +23,8 @@ import type { PreHello } from './account-remote';
 const MAX_EARLY_FRAMES = 20_000;
 /** Our USER_HELLO's `client`. */
 const CLIENT_NAME = 'socp-cli/0.1';
+/** Our USER_HELLO's `meta.caps` (docs/protocol.md "User capabilities"). */
+const CLIENT_CAPS = [CAP_FILE_BLOCKS];
 
 export interface ConnectionHandlers {
   frame(f: Verified<Frame>): void;
@@ -81,7 +83,9 @@ export class Connection {
       ws.on('close', (code) => fail(new SocpError('TIMEOUT', `${url} closed the connection (code ${code}) before accepting us`)));
       const hello = (): void => {
         // queueAck: our server keeps each queued DM until we acknowledge it (queue-acks.ts).
-        void sealDraftAsync(helloDraft(me, helloTo(pinnedId), Date.now(), { client: CLIENT_NAME, name: me.name, queueAck: true, nonce: pre?.nonce, keyFormat: o.keyFormat }), me.key)
+        // caps: we take multi-block file chunks and acknowledge them (docs/protocol.md "Multi-block file chunks").
+        const init = { client: CLIENT_NAME, name: me.name, caps: CLIENT_CAPS, queueAck: true, nonce: pre?.nonce, keyFormat: o.keyFormat };
+        void sealDraftAsync(helloDraft(me, helloTo(pinnedId), Date.now(), init), me.key)
           .then((f) => ws.send(encodeFrame(f)))
           .catch((e: unknown) => fail(new SocpError('SOCP_ERR_INTERNAL', `could not send USER_HELLO: ${String(e)}`)));
       };
@@ -171,6 +175,15 @@ export class Connection {
 
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Stop reading from the socket (the session's backlog is full): the server buffers, then closes us as a slow consumer if it lasts. */
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
   }
 
   /** Send one frame; waits while more than SEND_HIGH_WATER_BYTES are queued on the socket. */

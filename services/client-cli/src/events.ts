@@ -30,7 +30,7 @@ export type ClientEvent =
 
 export type EventSink = (e: ClientEvent) => void;
 
-/** Events no front end prints as a line (the session and the progress bars act on them). */
-const UNPRINTED = ['file-data', 'file-send-progress', 'file-send-aborted'] as const;
+/** Events no front end prints as a line (the session and the progress bars act on them; a `file-ack` paces a transfer we send). */
+const UNPRINTED = ['file-data', 'file-send-progress', 'file-send-aborted', 'file-ack'] as const;
 export type PrintedEvent = Exclude<ClientEvent, { event: (typeof UNPRINTED)[number] }>;
 export const isPrinted = (e: ClientEvent): e is PrintedEvent => !(UNPRINTED as readonly string[]).includes(e.event);

@@ -3,10 +3,7 @@
  * limits and the user core's (message size, parts, roster, replay window) come from
  * @socp/protocol (constants.ts, user/limits.ts).
  */
-import { OAEP_MAX_PLAINTEXT_BYTES } from '@socp/protocol';
 
-/** Plaintext bytes per FILE_CHUNK we send: one full OAEP block. */
-export const FILE_CHUNK_BYTES = OAEP_MAX_PLAINTEXT_BYTES;
 /** Socket bytes queued before the sender waits for the socket to drain. */
 export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 /**
@@ -17,6 +14,14 @@ export const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 export const LINK_DEAD_AFTER_MS = 45_000;
 export const MIN_LINK_DEAD_AFTER_MS = 1_000;
 export const MAX_LINK_DEAD_AFTER_MS = 600_000;
+/**
+ * Frames received but not handled yet (the session handles them in order, a file chunk's blocks
+ * decrypting on the threadpool meanwhile) before we stop reading from the socket: 256 multi-block
+ * chunks are ~3.5 MB, twice the windows of MAX_CONCURRENT_TRANSFERS senders (4 × 32 chunks, user
+ * core file-acks.ts). Past it the server buffers, and closes us as a slow consumer if that lasts,
+ * as it would any client that reads too slowly.
+ */
+export const MAX_INBOUND_BACKLOG_FRAMES = 256;
 /** How often idle transfers and stale split messages are swept. */
 export const SWEEP_INTERVAL_MS = 5_000;
 /** User names: what `signup` accepts (also the keystore file name). */

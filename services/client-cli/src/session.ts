@@ -1,14 +1,17 @@
 /**
  * The interactive session (shell, S1). Each verified frame from the connection goes to the user
- * core (@socp/protocol handleIncoming); what comes back is carried out: events to the user
- * interface (file events through the downloads folder first, downloads.ts), effects through the
- * effect runner. Typed commands run one at a time, in order (command-handlers.ts). The session
- * also keeps the link: it reconnects (maybe to another server) and resyncs the roster.
+ * core (@socp/protocol beginIncoming), one at a time and in order; a file chunk's OAEP blocks are
+ * decrypted on the threadpool meanwhile (several cores for a multi-block chunk; finishChunk), and
+ * the frames behind it wait (bounded: MAX_INBOUND_BACKLOG_FRAMES, then the socket is paused).
+ * What comes back is carried out: events to the user interface (file events through the
+ * downloads folder first, downloads.ts; a `file-ack` to the transfer it paces), effects through
+ * the effect runner. Typed commands run one at a time, in order (command-handlers.ts). The
+ * session also keeps the link: it reconnects (maybe to another server) and resyncs the roster.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
-  SocpError, attachSelf, beginResync, createUserState, endResync, expectReceipts, handleIncoming, isWarning, labelOf, linkLost,
+  SocpError, attachSelf, beginIncoming, beginResync, createUserState, endResync, expectReceipts, finishChunk, isWarning, labelOf, linkLost,
   queueAckDraft, recipientOf, sealDraftAsync, sealDraftsAsync, sweepStale, tellDrafts,
   type ContentSigSetting, type Draft, type Frame, type OutboundCtx, type RosterEntry, type UserEffect, type UserEvent,
   type UserIdentity, type UserState, type Verified, type Warning,
@@ -21,7 +24,7 @@ import { Downloads, storeFileEvent } from './downloads';
 import { runEffects } from './effect-runner';
 import type { ClientEvent } from './events';
 import { OutgoingFiles } from './file-sender';
-import { SWEEP_INTERVAL_MS } from './limits';
+import { MAX_INBOUND_BACKLOG_FRAMES, SWEEP_INTERVAL_MS } from './limits';
 import { QueueAcks } from './queue-acks';
 import { Reconnector } from './reconnect';
 import type { Ui } from './ui';
@@ -51,6 +54,9 @@ export class Session implements CommandContext {
   private readonly outgoing: OutgoingFiles;
   private readonly reconnector: Reconnector<Connection> | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** Frames from the server, handled one at a time in order (a file chunk's decrypting is awaited). */
+  private inbound: Promise<void> = Promise.resolve();
+  private backlog = 0;
   private done: ((code: number) => void) | undefined;
   private ended = false;
 
@@ -89,23 +95,46 @@ export class Session implements CommandContext {
     this.ui.show(e);
   }
 
-  /** The core's events (file events through the downloads folder first), then its effects. */
+  /** The core's events (file events through the downloads folder first; acks to the transfers they pace), then its effects. */
   private apply(step: { events: UserEvent[]; effects: UserEffect[] }): void {
-    for (const e of step.events) this.show(storeFileEvent(e, this.downloads, this.state));
+    for (const e of step.events) {
+      if (e.event === 'file-ack') this.outgoing.ack(e.from, e.fileId, e.next);
+      this.show(storeFileEvent(e, this.downloads, this.state));
+    }
     this.runEffects(step.effects);
   }
 
   runEffects(effects: UserEffect[]): void {
-    runEffects(effects, { sendDrafts: (d) => void this.enqueueTask(() => this.sendDrafts(d), 'could not send a receipt'), acks: this.acks, files: this.files });
+    runEffects(effects, { sendDrafts: (d) => void this.enqueueTask(() => this.sendDrafts(d), 'could not send a receipt or a file ack'), acks: this.acks, files: this.files });
   }
 
-  /** Deliver this connection's frames (its held early ones, i.e. the presence snapshot, at once). */
+  /** Deliver this connection's frames (its held early ones, i.e. the presence snapshot, at once); its end comes after them. */
   private startLink(conn: Connection): void {
     conn.start({
-      frame: (f: Verified<Frame>) => conn === this.conn && this.apply(handleIncoming(this.state, f, { now: Date.now() })),
+      frame: (f: Verified<Frame>) => conn === this.conn && this.inOrder(conn, () => this.receive(f)),
       warning: (code, detail) => conn === this.conn && this.show({ event: 'warning', code, detail }),
-      closed: (reason) => conn === this.conn && this.lost(reason),
+      closed: (reason) => conn === this.conn && this.inOrder(conn, () => this.lost(reason)),
     }, this.opts.deadAfterMs);
+  }
+
+  /** Run `task` after everything received before it; past the backlog bound the socket stops being read until half of it is done. */
+  private inOrder(conn: Connection, task: () => void | Promise<void>): void {
+    if (++this.backlog === MAX_INBOUND_BACKLOG_FRAMES) conn.pause();
+    this.inbound = this.inbound
+      .then(() => (conn === this.conn && !this.ended ? task() : undefined))
+      .catch((e: unknown) => this.show({ event: 'warning', code: 'SOCP_ERR_INTERNAL', detail: `could not handle a frame: ${message(e)}` }))
+      .finally(() => {
+        if (--this.backlog === MAX_INBOUND_BACKLOG_FRAMES >> 1 && conn === this.conn) conn.resume();
+      });
+  }
+
+  /** One frame through the user core; a file chunk's blocks are decrypted on the threadpool, all at once. */
+  private async receive(f: Verified<Frame>): Promise<void> {
+    const r = beginIncoming(this.state, f, { now: Date.now() });
+    if (r.kind === 'step') return this.apply(r.step);
+    const key = this.state.me.key;
+    const plain = await Promise.all(r.chunk.blocks.map((b) => key.decryptAsync(b))).catch(() => undefined);
+    this.apply(finishChunk(this.state, r.chunk, plain, { now: Date.now() }));
   }
 
   /** The socket closed: the end after /quit, else reconnect (or end, without a redial). */

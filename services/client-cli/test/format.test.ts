@@ -53,7 +53,7 @@ describe('received files', () => {
   // A transfer as the user core reports it (libs/socp/test/user/spec-files.test.ts: spec-form chunks count as unsigned).
   const transfer = (unsignedChunks: number) => ({
     key: 'k', fileId: 'f1', sender: bob.userId, name: 'spec.bin', offeredName: 'spec.bin', size: 1000, sha256: 'ab'.repeat(32),
-    received: 1000, unsignedChunks, nextIndex: 6, pending: new Map(), hash: { update: () => undefined, hex: () => '' }, lastAt: 0,
+    received: 1000, unsignedChunks, multiBlock: false, acked: 0, nextIndex: 6, pending: new Map(), pendingBytes: 0, hash: { update: () => undefined, hex: () => '' }, lastAt: 0,
   });
   it('say in JSON whether the sender signed every chunk (sender_verified)', () => {
     expect(jsonOf({ event: 'file-received', transfer: transfer(6), from: bob, path: '/x' })).toMatchObject({ event: 'file-received', path: '/x', sender_verified: false });

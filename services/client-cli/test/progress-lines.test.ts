@@ -1,7 +1,7 @@
 import { ProgressLines } from '../src/progress-lines';
 import type { Transfer } from '@socp/protocol';
 
-const t = (received: number): Transfer => ({ key: 'bob|f1', fileId: 'f1', sender: 'bob', name: 'a\u001b[2J.bin', offeredName: 'x', size: 2048, sha256: '', received, unsignedChunks: 0, nextIndex: 0, pending: new Map(), hash: undefined as never, lastAt: 0 });
+const t = (received: number): Transfer => ({ key: 'bob|f1', fileId: 'f1', sender: 'bob', name: 'a\u001b[2J.bin', offeredName: 'x', size: 2048, sha256: '', received, unsignedChunks: 0, multiBlock: false, acked: 0, nextIndex: 0, pending: new Map(), pendingBytes: 0, hash: undefined as never, lastAt: 0 });
 
 describe('ProgressLines', () => {
   it('one bar per transfer in each direction, removed when the transfer ends', () => {

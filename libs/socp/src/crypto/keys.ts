@@ -22,6 +22,7 @@ import {
   publicEncrypt,
   sign as cryptoSign,
   verify as cryptoVerify,
+  webcrypto,
   type KeyObject,
 } from 'node:crypto';
 import { OAEP_MAX_PLAINTEXT_BYTES, RSA_MODULUS_BITS, RSA_PUBLIC_EXPONENT, MAX_PUBKEY_CHARS } from '../constants';
@@ -94,6 +95,8 @@ export class RsaPublicKey {
 
 export class RsaPrivateKey {
   readonly publicKey: RsaPublicKey;
+  /** The same key for WebCrypto's RSA-OAEP (made on first use): its decrypt runs on the threadpool. */
+  private oaepKey: webcrypto.CryptoKey | undefined;
   private constructor(private readonly keyObject: KeyObject) {
     this.publicKey = RsaPublicKey.fromKeyObject(createPublicKey(keyObject));
   }
@@ -117,6 +120,19 @@ export class RsaPrivateKey {
   decrypt(ciphertext: Uint8Array): Buffer {
     try {
       return privateDecrypt({ key: this.keyObject, ...OAEP }, ciphertext);
+    } catch (e) {
+      throw new SocpError('SOCP_ERR_DECRYPT', 'ciphertext does not decrypt under this key', { cause: e });
+    }
+  }
+  /**
+   * The same RSA-OAEP-SHA256 decrypt (MGF1-SHA256, empty label), computed on the libuv threadpool
+   * (WebCrypto) so the event loop keeps running and several blocks use several cores; rejects
+   * with SOCP_ERR_DECRYPT on any failure.
+   */
+  async decryptAsync(ciphertext: Uint8Array): Promise<Buffer> {
+    this.oaepKey ??= this.keyObject.toCryptoKey({ name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+    try {
+      return Buffer.from(await webcrypto.subtle.decrypt({ name: 'RSA-OAEP' }, this.oaepKey, ciphertext));
     } catch (e) {
       throw new SocpError('SOCP_ERR_DECRYPT', 'ciphertext does not decrypt under this key', { cause: e });
     }

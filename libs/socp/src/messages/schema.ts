@@ -71,8 +71,10 @@ const PRINTABLE = /^[\x21-\x7e]+$/;
 export const id = str(128, PRINTABLE);
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 export const UUID_ANYCASE_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-/** base64url of one RSA block (ciphertext or signature); padding tolerated. */
-export const b64block = str(MAX_B64_BLOCK_CHARS, /^[A-Za-z0-9_-]+={0,2}$/);
+/** base64url of at most `max` characters; padding tolerated. */
+export const b64 = (max: number): Check<string> => str(max, /^[A-Za-z0-9_-]+={0,2}$/);
+/** base64url of one RSA block (ciphertext or signature). */
+export const b64block = b64(MAX_B64_BLOCK_CHARS);
 /** An encoded public key (checked for strength later, by importPublicKey). */
 export const pubkey = str(MAX_PUBKEY_CHARS, /^[A-Za-z0-9_\-+/=\r\n -]+$/);
 export const host = str(MAX_HOST_CHARS, /^[A-Za-z0-9.\-:[\]_]+$/);

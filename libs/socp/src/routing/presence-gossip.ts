@@ -12,7 +12,8 @@
  *    Otherwise the claim waits (PendingClaim, bounded) and is applied when the host lets go
  *    (USER_REMOVE, or its link dies);
  *  - an offline home (meta.home) is set once and never moved by another server;
- *  - meta is bounded (MAX_ADVERTISE_META_CHARS) and only display_name / username / home are kept;
+ *  - meta is bounded (MAX_ADVERTISE_META_CHARS) and only display_name / username / home and the
+ *    user's capabilities (caps, bounded: MAX_USER_CAPS × MAX_USER_CAP_CHARS) are kept;
  *  - removal only if user_locations still points at that server.
  * Accepted frames are deduped, pushed to local users (signed by us) and relayed unchanged.
  */
@@ -21,7 +22,7 @@ import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
 import { checkHelloProof } from './hello-proof';
 import { canonicalJson } from '../encoding/canonical-json';
 import { dedupeKey, type Verified } from '../wire/envelope';
-import { advertisedPubkey, type Frame, type FrameOf } from '../messages';
+import { advertisedPubkey, userCaps, type Frame, type FrameOf } from '../messages';
 import { failInflight } from './delivery-acks';
 import { fail, refuse, seal, type Effect } from './effects';
 import { MAX_ADVERTISE_META_CHARS, MAX_KNOWN_USERS, MAX_PENDING_CLAIMS, MAX_USER_BINDINGS } from './limits';
@@ -46,13 +47,19 @@ export function relay(f: Verified<Frame>, linkServerId: string): Effect {
   return { kind: 'broadcastServers', except: [linkServerId, f.from], out: { relay: f } };
 }
 
-/** The meta we keep and show: decorative names (≤ 64 chars) and the offline home; nothing else is stored. */
+/**
+ * The meta we keep and show: decorative names (≤ 64 chars), the offline home, and the user's
+ * capabilities (well-formed tokens only, at most MAX_USER_CAPS: a peer cannot grow what we
+ * store per user with them); nothing else is stored.
+ */
 function keptMeta(meta: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of ['display_name', 'username', 'home']) {
     const v = meta[k];
     if (typeof v === 'string' && v.length > 0 && v.length <= 64) out[k] = v;
   }
+  const caps = userCaps(meta);
+  if (caps.length > 0) out['caps'] = caps;
   return out;
 }
 

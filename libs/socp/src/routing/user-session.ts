@@ -20,7 +20,7 @@
  *  6. meta.username / meta.display_name are no other user's account name, and not held by
  *     another user online here                                               (NAME_IN_USE)
  * On accept: local_users, user_locations = "local", a proven key bound and persisted, names
- * held while online, ACK {msg_ref:"USER_HELLO", server_id, server_pub}, presence snapshot to the
+ * held while online, meta.caps kept for our USER_ADVERTISE, ACK {msg_ref:"USER_HELLO", server_id, server_pub}, presence snapshot to the
  * user, USER_ADVERTISE to servers and local users, public-channel join.
  */
 import { MAX_CLOCK_SKEW_MS } from '../constants';
@@ -28,7 +28,7 @@ import { SocpError, type Result } from '../errors';
 import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
 import { acceptUnsigned, dedupeKey, verifyFrame, type Verified } from '../wire/envelope';
 import { bindMatches } from '../wire/bind';
-import { UUID_ANYCASE_RE, USER_TO_SERVER_TYPES, type Frame, type FrameOf } from '../messages';
+import { UUID_ANYCASE_RE, USER_TO_SERVER_TYPES, userCaps, type Frame, type FrameOf } from '../messages';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { MAX_KNOWN_USERS, MAX_LOCAL_USERS, MAX_NAME_BINDINGS, MAX_USER_BINDINGS } from './limits';
 import { advertiseFrame, presenceSnapshot, removeFrame } from './presence';
@@ -161,6 +161,8 @@ export function handleUserHello(state: RoutingState, f: Verified<FrameOf<'USER_H
   const meta: Record<string, unknown> = {};
   if (f.payload.meta?.display_name !== undefined) meta['display_name'] = f.payload.meta.display_name;
   if (f.payload.meta?.username !== undefined) meta['username'] = f.payload.meta.username;
+  const caps = userCaps(f.payload.meta); // relayed in our USER_ADVERTISE (docs/protocol.md "User capabilities")
+  if (caps.length > 0) meta['caps'] = caps;
   if (isAccount) meta['home'] = ctx.selfId; // offline DMs for this user queue here
   if (isAccount && wantsQueueAck(f.payload)) state.queueAcks.set(uid, { connId, pending: new Map(), bytes: 0, issued: 0 });
   const entry: DirectoryEntry = { userId: uid, serverId: ctx.selfId, pubkey: pub, meta, ts: ctx.now, proven };

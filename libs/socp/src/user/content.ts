@@ -1,6 +1,6 @@
 /**
- * User content that arrives (DMs, public messages, receipts), checked before anything is shown
- * (SPEC.md §10.2 [profile]), in order:
+ * User content that arrives (DMs, public messages, receipts, file acks), checked before
+ * anything is shown (SPEC.md §10.2 [profile]), in order:
  *  1. we hold a key for the sender: its contact pin, else the roster's (see senderKey; a queued
  *     DM from someone never seen is first contact);
  *  2. `sender_pub` is that same key (a stranger cannot sign as a contact);
@@ -14,6 +14,7 @@
 import { importPublicKeyCached, type RsaPublicKey } from '../crypto/keys';
 import { verifyContent } from '../crypto/content-sig';
 import { warn, labelById, shownRef, type UserEvent, type Warning } from './events';
+import { parseFileAck } from './file-acks';
 import { parsePart } from './message-parts';
 import { receiptDraft } from './outbound';
 import { parseReceipt, receiptRef } from './receipts';
@@ -85,6 +86,8 @@ export function receiveContent(state: UserState, sender: string, p: SignedConten
   }
   const receiptOf = isPublic ? undefined : parseReceipt(text);
   if (receiptOf !== undefined) return void step.events.push(...settled(state, sender, receiptOf));
+  const fileAck = isPublic ? undefined : parseFileAck(text);
+  if (fileAck !== undefined) return void step.events.push({ event: 'file-ack', from: sender, ...fileAck });
   if (!isPublic && p.receipts === true) {
     const to = { userId: sender, key: entry.key, dialect: state.dialects.for(sender) };
     step.effects.push({ kind: 'send', drafts: [receiptDraft(state.me, to, receiptRef(ts, p.content_sig), ctx.now)] });

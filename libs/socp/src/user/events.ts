@@ -31,6 +31,8 @@ export type UserEvent =
   | { event: 'file-received'; transfer: Transfer; from: UserRef }
   /** The transfer is over without a file: the client deletes what it kept. */
   | { event: 'file-failed'; transfer: Transfer; reason: FileFailure | 'invalid-chunk'; detail: string }
+  /** `from` acknowledged `next` chunks of our multi-block transfer `fileId` (file-acks.ts): the sender's window moves. Not shown. */
+  | { event: 'file-ack'; from: string; fileId: string; next: number }
   /**
    * Delivery status of one sent DM (docs/accounts.md): `queued` = the recipient is offline, it waits at their home server;
    * `unconfirmed` = the recipient's server never confirmed it (link lost); it may still have arrived, then a receipt follows.

@@ -25,8 +25,10 @@ export const helloTo = (pinnedServerId: string | undefined): string => pinnedSer
 export interface UserHelloInit {
   /** Our program's name in the payload. */
   client: string;
-  /** Claimed as meta.display_name and meta.username (docs/contracts.md); absent: no meta. */
+  /** Claimed as meta.display_name and meta.username (docs/contracts.md); absent: no names. */
   name?: string | undefined;
+  /** What we speak beyond the standard, as meta.caps (docs/protocol.md "User capabilities"), e.g. [CAP_FILE_BLOCKS]. */
+  caps?: readonly string[] | undefined;
   /** We acknowledge queued DMs, so our server keeps each until we have it (docs/accounts.md). */
   queueAck?: boolean;
   /** An account user's hello signs the server's login nonce (docs/accounts.md). */
@@ -45,9 +47,13 @@ export interface UserHelloInit {
  */
 export function helloDraft(me: Sender, to: string, ts: number, o: UserHelloInit): Draft<'USER_HELLO'> {
   const pub = o.keyFormat === 'pem' ? me.key.publicKey.toPemBase64Url() : me.key.publicKey.b64url;
+  const meta = {
+    ...(o.name !== undefined ? { display_name: o.name, username: o.name } : {}),
+    ...(o.caps !== undefined && o.caps.length > 0 ? { caps: [...o.caps] } : {}),
+  };
   const payload = {
     client: o.client, pubkey: pub, enc_pubkey: pub,
-    ...(o.name !== undefined ? { meta: { display_name: o.name, username: o.name } } : {}),
+    ...(Object.keys(meta).length > 0 ? { meta } : {}),
     ...(o.queueAck ? { queue_ack: true } : {}),
     ...(o.nonce !== undefined ? { nonce: o.nonce } : {}),
   };

@@ -5,12 +5,12 @@
  * a check yields a warning and changes nothing but the replay window.
  */
 import { UUID_ANYCASE_RE } from '../messages/schema';
-import { advertisedPubkey, originalTs, type ErrorPayload, type Frame, type UserAdvertisePayload } from '../messages';
+import { advertisedPubkey, originalTs, userCaps, type ErrorPayload, type Frame, type FrameOf, type UserAdvertisePayload } from '../messages';
 import type { Verified } from '../wire/envelope';
 import { receiveContent } from './content';
 import { emptyStep, type UserStep } from './effects';
 import { labelById, refOf, warn, type UserEvent } from './events';
-import { fileChunk, fileEnd, fileStart } from './file-frames';
+import { checkFileChunk, fileChunk, fileEnd, fileStart, takeFileChunk, type ChunkToOpen } from './file-frames';
 import { MAX_QUEUE_REF_CHARS } from './limits';
 import { labelOf } from './roster';
 import { shownKey } from './shown-queued';
@@ -50,9 +50,12 @@ export function handleIncoming(state: UserState, f: Verified<Frame>, ctx: UserCt
     case 'FILE_START':
       events.push(...fileStart(state, f.payload.sender ?? f.from, f.payload, ctx.now));
       break;
-    case 'FILE_CHUNK':
-      events.push(...fileChunk(state, f.payload.sender ?? f.from, f.payload, originalTs(f.payload as { orig_ts?: number }, f.ts), ctx.now));
+    case 'FILE_CHUNK': {
+      const s = fileChunk(state, f.payload.sender ?? f.from, f.payload, chunkTs(f), ctx.now);
+      events.push(...s.events);
+      step.effects.push(...s.effects);
       break;
+    }
     case 'FILE_END':
       events.push(...fileEnd(state, f.payload.sender ?? f.from, f.payload.file_id));
       break;
@@ -72,6 +75,27 @@ export function handleIncoming(state: UserState, f: Verified<Frame>, ctx: UserCt
   return keep(state, step);
 }
 
+const chunkTs = (f: Verified<FrameOf<'FILE_CHUNK'>>): number => originalTs(f.payload as { orig_ts?: number }, f.ts);
+
+/**
+ * handleIncoming in two steps, for a shell that decrypts file chunks off its event loop: a
+ * FILE_CHUNK that passes its checks comes back as blocks to decrypt (RsaPrivateKey.decryptAsync),
+ * whose plaintexts go to finishChunk; every other frame is handled at once. Frames must still be
+ * handled in order: the next one waits until finishChunk ran.
+ */
+export type IncomingStart = { kind: 'step'; step: UserStep } | { kind: 'decrypt'; chunk: ChunkToOpen };
+
+export function beginIncoming(state: UserState, f: Verified<Frame>, ctx: UserCtx): IncomingStart {
+  if (f.type !== 'FILE_CHUNK') return { kind: 'step', step: handleIncoming(state, f, ctx) };
+  const c = checkFileChunk(state, f.payload.sender ?? f.from, f.payload, chunkTs(f), ctx.now);
+  return 'open' in c ? { kind: 'decrypt', chunk: c.open } : { kind: 'step', step: { events: c.events, effects: [] } };
+}
+
+/** The decrypted blocks of a chunk beginIncoming returned (undefined: a block did not decrypt). */
+export function finishChunk(state: UserState, chunk: ChunkToOpen, plain: readonly Buffer[] | undefined, ctx: UserCtx): UserStep {
+  return takeFileChunk(state, chunk, plain, ctx.now);
+}
+
 /**
  * A user comes online (or is advertised again). A contact pinned with another key is held until
  * /trust (contact-pins.ts) — the loud warning goes right after its presence.
@@ -79,7 +103,10 @@ export function handleIncoming(state: UserState, f: Verified<Frame>, ctx: UserCt
 function advertised(state: UserState, p: UserAdvertisePayload, now: number): UserEvent[] {
   const r = state.roster.upsert(p);
   const encoded = advertisedPubkey(p);
-  if ((r.kind === 'added' || r.kind === 'updated' || r.kind === 'unchanged') && encoded !== undefined) state.dialects.sawKey(r.entry.userId, encoded);
+  if ((r.kind === 'added' || r.kind === 'updated' || r.kind === 'unchanged') && encoded !== undefined) {
+    state.dialects.sawKey(r.entry.userId, encoded);
+    state.dialects.sawCaps(r.entry.userId, userCaps(p.meta));
+  }
   if (r.kind === 'bad-key') return [warn('BAD_KEY', `advertisement for ${r.userId} refused: ${r.detail}`)];
   if (r.kind === 'key-changed') return [warn('BAD_KEY', `${r.name ?? r.userId} (${r.userId}) was advertised with a DIFFERENT key; ignored, the first key stays`)];
   if (r.kind === 'full') return [warn('LIMIT', `roster full; ${r.userId} not added`)];

@@ -3,6 +3,7 @@
  * (OAEP block, file size, concurrent transfers, idle window) are in ../constants.ts; each
  * module's own bound stands beside the code it bounds (receipts.ts, dialect.ts, …).
  */
+import { OAEP_MAX_PLAINTEXT_BYTES } from '../constants';
 
 /** Longest message a user may type (UTF-8 bytes); longer text is refused, not truncated. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
@@ -14,6 +15,12 @@ export const PART_REASSEMBLY_TIMEOUT_MS = 60_000;
 export const MAX_PENDING_SPLIT_MESSAGES = 64;
 /** Out-of-order file chunks buffered per transfer before it is abandoned. */
 export const MAX_OUT_OF_ORDER_CHUNKS = 1024;
+/**
+ * Out-of-order plaintext bytes buffered per transfer before it is abandoned: what 1,024
+ * single-block chunks hold (456,704), so multi-block chunks (up to 16 × 446 bytes each) do not
+ * multiply the memory a sender can make us hold; 64 of those fit.
+ */
+export const MAX_OUT_OF_ORDER_BYTES = MAX_OUT_OF_ORDER_CHUNKS * OAEP_MAX_PLAINTEXT_BYTES;
 /** Received (sender, ts, content_sig) triples remembered to drop replays. */
 export const RECEIVED_DEDUPE_CAPACITY = 10_000;
 /** How long a received triple is remembered (longer than any server's freshness window). */

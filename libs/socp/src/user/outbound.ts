@@ -5,12 +5,15 @@
  * unless it showed another); every frame is sealed with the user's key ([profile]: clients
  * sign every frame). Time and randomness are inputs (S1).
  */
+import { MAX_FILE_CHUNK_BLOCKS, OAEP_MAX_PLAINTEXT_BYTES } from '../constants';
 import { b64urlEncode } from '../encoding/base64url';
 import { hopAckFrame } from '../wire/acks';
 import type { RsaPublicKey } from '../crypto/keys';
 import type { UnsignedFrame } from '../wire/envelope';
 import type { FileStartPayload, FrameType, PayloadMap } from '../messages';
 import { PROFILE_DIALECT, type Dialect } from './dialect';
+import { fileAckText } from './file-acks';
+import { encryptBlocks } from './file-blocks';
 import { splitMessage } from './message-parts';
 import { receiptText } from './receipts';
 import type { Draft } from './draft';
@@ -25,13 +28,13 @@ export interface OutboundCtx { clock: () => number; random: (n: number) => Buffe
 type ContentType = 'MSG_DIRECT' | 'MSG_PUBLIC_CHANNEL' | 'FILE_CHUNK';
 
 /**
- * One piece of content: `plain` encrypted to `to`, `sender_pub` in its dialect, the content_sig
+ * One piece of content: `encrypted` (to `to`), `sender_pub` in its dialect, the content_sig
  * to come over (ciphertext, us, them, ts) — or, in the public form, without `them`.
  */
-function contentDraft<T extends ContentType>(type: T, me: Sender, to: Recipient, ts: number, plain: Buffer, form: 'dm' | 'public', extra: object): Draft<T> {
+function contentDraft<T extends ContentType>(type: T, me: Sender, to: Recipient, ts: number, encrypted: Buffer, form: 'dm' | 'public', extra: object): Draft<T> {
   const d = to.dialect ?? PROFILE_DIALECT;
   const pub = me.key.publicKey;
-  const ciphertext = b64urlEncode(to.key.encrypt(plain));
+  const ciphertext = b64urlEncode(encrypted);
   const payload = { ...extra, ciphertext, sender_pub: d.pemSenderPub ? pub.toPemBase64Url() : pub.b64url };
   return {
     frame: { type, from: me.userId, to: to.userId, ts, payload: payload as unknown as PayloadMap[T] },
@@ -43,7 +46,7 @@ const plainDraft = <T extends FrameType>(type: T, me: Sender, to: string, ts: nu
 
 /** One MSG_DIRECT of ≤446 plaintext bytes; `receipts` asks the recipient's client for an end-to-end receipt (receipts.ts). */
 export function directDraft(me: Sender, to: Recipient, plain: Buffer, ts: number, receipts = false): Draft<'MSG_DIRECT'> {
-  return contentDraft('MSG_DIRECT', me, to, ts, plain, 'dm', receipts ? { receipts: true } : {});
+  return contentDraft('MSG_DIRECT', me, to, ts, to.key.encrypt(plain), 'dm', receipts ? { receipts: true } : {});
 }
 
 /** /tell: one MSG_DIRECT per part of the text (message-parts.ts). Throws RangeError past MAX_MESSAGE_PARTS. */
@@ -58,7 +61,7 @@ export function receiptDraft(me: Sender, to: Recipient, ref: string, ts: number)
 
 /** One MSG_PUBLIC_CHANNEL to one recipient: `to` = them, group_id "public", public content_sig form. */
 export function publicDraft(me: Sender, to: Recipient, plain: Buffer, ts: number): Draft<'MSG_PUBLIC_CHANNEL'> {
-  return contentDraft('MSG_PUBLIC_CHANNEL', me, to, ts, plain, 'public', { group_id: 'public' });
+  return contentDraft('MSG_PUBLIC_CHANNEL', me, to, ts, to.key.encrypt(plain), 'public', { group_id: 'public' });
 }
 
 /** /all: one MSG_PUBLIC_CHANNEL per recipient and part. */
@@ -72,9 +75,24 @@ export function fileStartDraft(me: Sender, to: Recipient, manifest: FileStartPay
   return plainDraft('FILE_START', me, to.userId, ts, manifest);
 }
 
-/** One FILE_CHUNK: ≤446 plaintext bytes, OAEP under the recipient's key, content_sig in the DM form. */
+/** OAEP blocks per FILE_CHUNK `to` takes: MAX_FILE_CHUNK_BLOCKS if it declared `file-blocks` (dialect.ts), else 1 (the standard). */
+export const fileBlocksOf = (to: Recipient): number => Math.min(MAX_FILE_CHUNK_BLOCKS, Math.max(1, to.dialect?.fileBlocks ?? 1));
+/** Plaintext bytes per FILE_CHUNK to `to`: its blocks × 446 (what a sender cuts a file into). */
+export const fileChunkBytes = (to: Recipient): number => fileBlocksOf(to) * OAEP_MAX_PLAINTEXT_BYTES;
+
+/**
+ * One FILE_CHUNK: OAEP under the recipient's key — one block of ≤446 bytes, or, to a recipient
+ * that takes them, up to MAX_FILE_CHUNK_BLOCKS blocks concatenated (file-blocks.ts) — with one
+ * content_sig in the DM form over the whole ciphertext. Throws RangeError for more plaintext
+ * than the recipient's chunks hold (fileChunkBytes).
+ */
 export function fileChunkDraft(me: Sender, to: Recipient, fileId: string, index: number, plain: Buffer, ts: number): Draft<'FILE_CHUNK'> {
-  return contentDraft('FILE_CHUNK', me, to, ts, plain, 'dm', { file_id: fileId, index, sender: me.userId });
+  return contentDraft('FILE_CHUNK', me, to, ts, encryptBlocks(to.key, plain, fileBlocksOf(to)), 'dm', { file_id: fileId, index, sender: me.userId });
+}
+
+/** The ack of a multi-block transfer's progress (file-acks.ts): a DM to its sender, `next` chunks in order so far. */
+export function fileAckDraft(me: Sender, to: Recipient, fileId: string, next: number, ts: number): Draft<'MSG_DIRECT'> {
+  return directDraft(me, to, Buffer.from(fileAckText(fileId, next), 'utf8'), ts);
 }
 
 export function fileEndDraft(me: Sender, to: Recipient, fileId: string, ts: number): Draft<'FILE_END'> {

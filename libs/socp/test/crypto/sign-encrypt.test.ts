@@ -82,6 +82,16 @@ describe('RSA-OAEP-SHA256', () => {
     expect(thrownCode(() => bob.decrypt(ct.subarray(1)))).toBe('SOCP_ERR_DECRYPT');
     expect(thrownCode(() => bob.decrypt(Buffer.concat([ct, Buffer.alloc(1)])))).toBe('SOCP_ERR_DECRYPT');
   });
+  test('decryptAsync (threadpool) opens what decrypt opens, and fails where it fails, with SOCP_ERR_DECRYPT', async () => {
+    const pt = Buffer.alloc(OAEP_MAX_PLAINTEXT_BYTES, 9);
+    const ct = bob.publicKey.encrypt(pt);
+    expect(await bob.decryptAsync(ct)).toEqual(pt);
+    expect(await Promise.all([ct, bob.publicKey.encrypt(Buffer.alloc(0))].map((c) => bob.decryptAsync(c)))).toEqual([pt, Buffer.alloc(0)]);
+    for (const bad of [flipped(ct, 100, 3), ct.subarray(1), Buffer.concat([ct, Buffer.alloc(1)]), Buffer.alloc(0)]) {
+      await expect(bob.decryptAsync(bad)).rejects.toMatchObject({ code: 'SOCP_ERR_DECRYPT' });
+    }
+    await expect(alice.decryptAsync(ct)).rejects.toMatchObject({ code: 'SOCP_ERR_DECRYPT' });
+  });
   test('encryption is randomised', () => {
     const pt = Buffer.from('same');
     expect(bob.publicKey.encrypt(pt).equals(bob.publicKey.encrypt(pt))).toBe(false);

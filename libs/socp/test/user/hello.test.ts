@@ -5,7 +5,7 @@
  * `ts`, or as another type, no longer matches).
  */
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, helloDraft, helloTo, sealDraftAsync, verifyFrame, type RsaPrivateKey } from '@socp/protocol';
+import { CAP_FILE_BLOCKS, decodeFrame, encodeFrame, generateKeyPair, helloDraft, helloTo, sealDraftAsync, verifyFrame, type RsaPrivateKey } from '@socp/protocol';
 
 let key: RsaPrivateKey;
 beforeAll(async () => (key = await generateKeyPair()), 60_000);
@@ -28,4 +28,14 @@ test.each([['*', undefined], [randomUUID(), 'login-nonce']])('hello to %s: bind 
   const p = f.payload as unknown as { bind: Record<string, unknown> };
   expect(verifyFrame({ ...f, payload: { ...p, bind: { ...p.bind, ts: ts + 1 } } as never }, key.publicKey).ok).toBe(false);
   expect(verifyFrame({ ...f, payload: { ...p, bind: { ...p.bind, to: randomUUID() } } as never }, key.publicKey).ok).toBe(false);
+});
+
+test('caps go in meta.caps (with or without a name), and the hello passes the schema a server reads it with', async () => {
+  const me = { userId: randomUUID(), name: 'ana', key };
+  const named = await sealDraftAsync(helloDraft(me, '*', 1, { client: 'c', name: 'ana', caps: [CAP_FILE_BLOCKS] }), key);
+  expect(named.payload.meta).toEqual({ display_name: 'ana', username: 'ana', caps: [CAP_FILE_BLOCKS] });
+  const bare = await sealDraftAsync(helloDraft(me, '*', 1, { client: 'c', caps: [CAP_FILE_BLOCKS] }), key);
+  expect(bare.payload.meta).toEqual({ caps: [CAP_FILE_BLOCKS] });
+  expect((await sealDraftAsync(helloDraft(me, '*', 1, { client: 'c', caps: [] }), key)).payload.meta).toBeUndefined();
+  for (const f of [named, bare]) expect(decodeFrame(encodeFrame(f))).toMatchObject({ ok: true, value: { payload: { meta: { caps: [CAP_FILE_BLOCKS] } } } });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { IncomingFiles } from '@socp/protocol';
+import { IncomingFiles, MAX_OUT_OF_ORDER_BYTES, MAX_OUT_OF_ORDER_CHUNKS, OAEP_MAX_PLAINTEXT_BYTES } from '@socp/protocol';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const S = 'sender';
@@ -61,6 +61,23 @@ describe('IncomingFiles', () => {
     expect(f.chunk(S, a.file_id, 7, Buffer.alloc(1), 1)).toMatchObject({ ok: false, reason: 'too-many-out-of-order' });
     expect(f.sweep(149).map((t) => t.fileId)).toEqual([]);
     expect(f.sweep(150).map((t) => t.fileId)).toEqual([b.file_id]);
+  });
+
+  it('bounds out-of-order bytes too: multi-block chunks do not multiply what a sender can make us hold', () => {
+    const big = 16 * 446;
+    const f = new IncomingFiles({ maxOutOfOrderBytes: 3 * big });
+    const m = manifest(Buffer.alloc(100 * big));
+    f.start(S, m, 0);
+    for (const i of [1, 2, 3]) expect(f.chunk(S, m.file_id, i, Buffer.alloc(big), 1, true, 16).ok).toBe(true);
+    expect(f.chunk(S, m.file_id, 4, Buffer.alloc(big), 1, true, 16)).toMatchObject({ ok: false, reason: 'too-many-out-of-order' });
+    // the default bound is what 1,024 single-block chunks held
+    expect(MAX_OUT_OF_ORDER_BYTES).toBe(MAX_OUT_OF_ORDER_CHUNKS * OAEP_MAX_PLAINTEXT_BYTES);
+    const g = new IncomingFiles();
+    const n = manifest(Buffer.alloc(100 * big));
+    g.start(S, n, 0);
+    const fit = Math.floor(MAX_OUT_OF_ORDER_BYTES / big);
+    for (let i = 1; i <= fit; i++) expect(g.chunk(S, n.file_id, i, Buffer.alloc(big), 1, true, 16).ok).toBe(true);
+    expect(g.chunk(S, n.file_id, fit + 1, Buffer.alloc(big), 1, true, 16)).toMatchObject({ ok: false, reason: 'too-many-out-of-order' });
   });
 
   it('keeps senders apart: the same file_id from another sender is another transfer', () => {

@@ -28,6 +28,16 @@ export function deliver(server: { id: string; key: RsaPrivateKey }, from: Peer, 
   return sealFrame({ type: 'USER_DELIVER', from: server.id, to: to.userId, ts, payload: payload as never }, server.key) as Verified<Frame>;
 }
 
+/** alice, bob (real keys) and the key of their server, for a test file's beforeAll. */
+export async function peersAndServer(): Promise<[Peer, Peer, RsaPrivateKey]> {
+  const [[alice, bob], serverKey] = await Promise.all([makePeers('alice', 'bob'), generateKeyPair()]);
+  return [alice, bob, serverKey];
+}
+
+/** A FILE_* frame from `from` to `to` as their server (`serverKey`) hands it over: envelope from = the sender, payload + sender. */
+export const fileFrame = (serverKey: RsaPrivateKey, from: Peer, to: Peer, type: 'FILE_START' | 'FILE_CHUNK' | 'FILE_END', payload: Record<string, unknown>, ts = Date.now()): Verified<Frame> =>
+  sealFrame({ type, from: from.userId, to: to.userId, ts, payload: { ...payload, sender: from.userId } as never }, serverKey) as Verified<Frame>;
+
 /** Time and randomness for the builders, as the CLI passes them. */
 export const sendCtx: OutboundCtx = { clock: Date.now, random: (n) => randomBytes(n) };
 /** /tell's frames from `me`, sealed (what the CLI sends). */

@@ -5,21 +5,17 @@
  * verified"; a chunk that does carry a content_sig must still verify. Real RSA-4096.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { b64urlEncode, fileChunkDraft, generateKeyPair, sealDraftAsync, sealFrame, type Frame, type RsaPrivateKey, type UserEvent, type Verified } from '@socp/protocol';
-import { eventsOf, makePeers, userState, type Peer } from './peers';
+import { b64urlEncode, fileChunkDraft, sealDraftAsync, type Frame, type RsaPrivateKey, type UserEvent, type Verified } from '@socp/protocol';
+import { eventsOf, fileFrame, peersAndServer, userState, type Peer } from './peers';
 
 const S1 = '11111111-1111-4111-8111-111111111111';
 const PEER_CHUNK_BYTES = 190;
 let alice: Peer, bob: Peer;
 let serverKey: RsaPrivateKey;
-beforeAll(async () => {
-  [alice, bob] = await makePeers('alice', 'bob');
-  serverKey = await generateKeyPair();
-}, 120_000);
+beforeAll(async () => void ([alice, bob, serverKey] = await peersAndServer()), 120_000);
 
-/** A FILE_* frame from bob as our server hands it over (envelope from = bob, payload + sender). */
-const delivered = (type: 'FILE_START' | 'FILE_CHUNK' | 'FILE_END', payload: Record<string, unknown>, ts = Date.now()): Verified<Frame> =>
-  sealFrame({ type, from: bob.userId, to: alice.userId, ts, payload: { ...payload, sender: bob.userId } as never }, serverKey) as Verified<Frame>;
+/** A FILE_* frame from bob as our server hands it over. */
+const delivered = (type: 'FILE_START' | 'FILE_CHUNK' | 'FILE_END', payload: Record<string, unknown>, ts = Date.now()): Verified<Frame> => fileFrame(serverKey, bob, alice, type, payload, ts);
 
 async function receive(data: Buffer, opts: { sha?: string; size?: number; chunk?: (i: number, plain: Buffer, fileId: string) => Promise<Verified<Frame>> } = {}): Promise<UserEvent[]> {
   const inbound = userState(alice, [bob]);

@@ -5,11 +5,13 @@ export const USER_FRAMES_PER_SEC = 200;
 /** Burst a user connection may send at once (token bucket size), FILE_CHUNKs aside. */
 export const USER_FRAME_BURST = 400;
 /**
- * FILE_CHUNKs have their own, larger budget: a chunk carries at most 446 bytes, so at 200/s a
- * 1 MiB file (2,352 chunks) could not take less than 11.8 s whatever the CPU. 1,500 chunks/s
- * (≈ 650 KiB/s) is about what a server can sign on an idle 2-core machine (one signature per
- * chunk): a sender cannot push a server far past what it can do, and the effect runner's
- * backlog bound (MAX_PENDING_SIGNATURES) pauses readers beyond that.
+ * FILE_CHUNKs have their own, larger budget: a spec chunk carries at most 446 bytes, so at 200/s
+ * a 1 MiB file (2,352 chunks) could not take less than 11.8 s whatever the CPU. 1,500 chunks/s
+ * (≈ 650 KiB/s of spec chunks) is about what a server can sign on an idle 2-core machine (one
+ * signature per chunk): a sender cannot push a server far past what it can do, and the effect
+ * runner's backlog bound (MAX_PENDING_SIGNATURES) pauses readers beyond that. A multi-block
+ * chunk (up to MAX_FILE_CHUNK_BLOCKS × 446 bytes, between clients that declared `file-blocks`)
+ * still costs one signature, so it counts as one here; its frame is at most ~14 KB.
  */
 export const USER_FILE_CHUNKS_PER_SEC = 1_500;
 export const USER_FILE_CHUNK_BURST = 3_000;
