@@ -1,6 +1,7 @@
 /**
  * Client configuration: command-line options over environment over defaults, validated once
- * and frozen. Nothing else reads process.env (except NO_COLOR in the terminal UI).
+ * (the environment by the one typed env reader, @socp/node env-config.ts) and deep-frozen.
+ * Nothing else reads process.env (except NO_COLOR in the terminal UI).
  *
  *   --server <url>…  SOCP_SERVER_URLS  ws://127.0.0.1:9101   the servers, in order of preference (--server repeated,
  *                    SOCP_SERVER_URL                         or comma-separated); failover.ts moves along them
@@ -19,7 +20,8 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CONTENT_SIG_SETTINGS, DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, importPublicKey, SocpError, type ContentSigSetting, type RsaPrimeCount, type RsaPublicKey } from '@socp/protocol';
+import { CONTENT_SIG_SETTINGS, DEFAULT_RSA_PRIMES, RSA_MAX_PRIMES, importPublicKey, type ContentSigSetting, type RsaPrimeCount, type RsaPublicKey } from '@socp/protocol';
+import { envInt, envOneOf, envOptStr, envStr, finishConfig, readEnv } from '@socp/node';
 import { LINK_DEAD_AFTER_MS, MAX_LINK_DEAD_AFTER_MS, MIN_LINK_DEAD_AFTER_MS } from './limits';
 import { MAX_SERVER_URLS } from './failover';
 
@@ -46,10 +48,26 @@ export interface ClientConfig {
 
 export interface CliOptions { server?: string[]; home?: string; downloads?: string; json?: boolean; passwordStdin?: boolean; name?: string; serverKey?: string }
 
+/** The variables read as they are (S11: one table, read by @socp/node readEnv; here "" is a value, not "unset"). */
+const ENV_TABLE = {
+  serverUrls: envOptStr('SOCP_SERVER_URLS'),
+  serverUrl: envOptStr('SOCP_SERVER_URL'),
+  home: envOptStr('SOCP_HOME'),
+  downloads: envOptStr('SOCP_DOWNLOADS'),
+  sendDir: envStr('SOCP_SEND_DIR', '.'),
+  password: envOptStr('SOCP_PASSWORD'),
+  deadAfterMs: envInt('SOCP_DEAD_AFTER_MS', LINK_DEAD_AFTER_MS, MIN_LINK_DEAD_AFTER_MS, MAX_LINK_DEAD_AFTER_MS, `an integer from ${MIN_LINK_DEAD_AFTER_MS} to ${MAX_LINK_DEAD_AFTER_MS}`),
+  rsaPrimes: envInt('SOCP_RSA_PRIMES', DEFAULT_RSA_PRIMES, 2, RSA_MAX_PRIMES, `2, 3 or ${RSA_MAX_PRIMES}`),
+  serverKey: envOptStr('SOCP_SERVER_KEY'),
+  contentSig: envOneOf('SOCP_CONTENT_SIG', CONTENT_SIG_SETTINGS, 'auto'),
+  keyFormat: envOneOf('SOCP_KEY_FORMAT', ['der', 'pem'] as const, 'der'),
+};
+
 export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConfig {
   const problems: string[] = [];
-  const listed = env['SOCP_SERVER_URLS']?.split(',').map((u) => u.trim()).filter((u) => u !== '');
-  const given = opts.server?.length ? opts.server : listed?.length ? listed : [env['SOCP_SERVER_URL'] ?? 'ws://127.0.0.1:9101'];
+  const v = readEnv(env, ENV_TABLE, problems, { emptyIsUnset: false });
+  const listed = v.serverUrls?.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  const given = opts.server?.length ? opts.server : listed?.length ? listed : [v.serverUrl ?? 'ws://127.0.0.1:9101'];
   const serverUrls = [...new Set(given)];
   if (serverUrls.length > MAX_SERVER_URLS) problems.push(`at most ${MAX_SERVER_URLS} server URLs (got ${serverUrls.length})`);
   for (const serverUrl of serverUrls) {
@@ -60,20 +78,9 @@ export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConf
       problems.push(`server URL ${JSON.stringify(serverUrl)} is not a URL`);
     }
   }
-  const home = resolve(opts.home ?? env['SOCP_HOME'] ?? join(homedir(), '.socp'));
-  const downloads = resolve(opts.downloads ?? env['SOCP_DOWNLOADS'] ?? join(home, 'downloads'));
-  const sendDir = resolve(env['SOCP_SEND_DIR'] ?? '.');
-  const password = env['SOCP_PASSWORD'];
-  if (password !== undefined && password.length === 0) problems.push('SOCP_PASSWORD is set but empty');
-  const dead = env['SOCP_DEAD_AFTER_MS'];
-  const deadAfterMs = dead === undefined ? LINK_DEAD_AFTER_MS : Number(dead);
-  if (!Number.isInteger(deadAfterMs) || deadAfterMs < MIN_LINK_DEAD_AFTER_MS || deadAfterMs > MAX_LINK_DEAD_AFTER_MS) {
-    problems.push(`SOCP_DEAD_AFTER_MS must be an integer from ${MIN_LINK_DEAD_AFTER_MS} to ${MAX_LINK_DEAD_AFTER_MS} (got ${JSON.stringify(dead)})`);
-  }
-  const primes = env['SOCP_RSA_PRIMES'];
-  const rsaPrimes = primes === undefined ? DEFAULT_RSA_PRIMES : Number(primes);
-  if (!Number.isInteger(rsaPrimes) || rsaPrimes < 2 || rsaPrimes > RSA_MAX_PRIMES) problems.push(`SOCP_RSA_PRIMES must be 2, 3 or ${RSA_MAX_PRIMES} (got ${JSON.stringify(primes)})`);
-  const keyText = opts.serverKey ?? env['SOCP_SERVER_KEY'];
+  const home = resolve(opts.home ?? v.home ?? join(homedir(), '.socp'));
+  if (v.password !== undefined && v.password.length === 0) problems.push('SOCP_PASSWORD is set but empty');
+  const keyText = opts.serverKey ?? v.serverKey;
   let serverKey: RsaPublicKey | undefined;
   try {
     serverKey = keyText === undefined ? undefined : importPublicKey(keyText);
@@ -81,13 +88,9 @@ export function loadConfig(opts: CliOptions, env: NodeJS.ProcessEnv): ClientConf
     problems.push(`--server-key / SOCP_SERVER_KEY is not a usable RSA-4096 public key (${e instanceof Error ? e.message : String(e)})`);
   }
   if (keyText !== undefined && serverUrls.length > 1) problems.push('--server-key / SOCP_SERVER_KEY pins the key of one server: give a single server URL with it');
-  const contentSig = (env['SOCP_CONTENT_SIG'] ?? 'auto') as ContentSigSetting;
-  if (!CONTENT_SIG_SETTINGS.includes(contentSig)) problems.push(`SOCP_CONTENT_SIG must be one of ${CONTENT_SIG_SETTINGS.join(', ')} (got ${JSON.stringify(contentSig)})`);
-  const keyFormat = env['SOCP_KEY_FORMAT'] ?? 'der';
-  if (keyFormat !== 'der' && keyFormat !== 'pem') problems.push(`SOCP_KEY_FORMAT must be der or pem (got ${JSON.stringify(keyFormat)})`);
-  if (problems.length) throw new SocpError('SOCP_ERR_CONFIG', problems.join('; '));
-  return Object.freeze({
-    serverUrls: Object.freeze(serverUrls), home, downloads, sendDir, json: opts.json === true, passwordStdin: opts.passwordStdin === true, password, name: opts.name, deadAfterMs,
-    serverKey, contentSig, keyFormat: keyFormat as 'der' | 'pem', rsaPrimes: rsaPrimes as RsaPrimeCount,
-  });
+  return finishConfig<ClientConfig>({
+    serverUrls, home, downloads: resolve(opts.downloads ?? v.downloads ?? join(home, 'downloads')), sendDir: resolve(v.sendDir), json: opts.json === true,
+    passwordStdin: opts.passwordStdin === true, password: v.password, name: opts.name, deadAfterMs: v.deadAfterMs,
+    serverKey, contentSig: v.contentSig, keyFormat: v.keyFormat, rsaPrimes: v.rsaPrimes as RsaPrimeCount,
+  }, problems);
 }

@@ -15,6 +15,7 @@ import {
   decodeFrame, encodeFrame, helloAnswer, helloDraft, helloTimeout, helloTo, sealDraftAsync, sealFrame, verifyFrame, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, SocpError,
   type Frame, type RsaPublicKey, type UserIdentity, type Verified,
 } from '@socp/protocol';
+import { keepAlive } from '@socp/node';
 import { expectedServerKey, pinFor, savePin } from './server-pins';
 import { LINK_DEAD_AFTER_MS, SEND_HIGH_WATER_BYTES } from './limits';
 import type { PreHello } from './account-remote';
@@ -122,7 +123,8 @@ export class Connection {
 
   /**
    * Start delivering frames (the held early ones first). A socket silent for `deadAfterMs`
-   * (no frame, no pong to the WebSocket pings sent every third of it) is closed as dead.
+   * (no frame, no pong to the WebSocket pings sent every third of it) is closed as dead
+   * (@socp/node keepAlive: the one dead-link rule).
    */
   start(h: ConnectionHandlers, deadAfterMs = LINK_DEAD_AFTER_MS): void {
     this.handlers = h;
@@ -130,11 +132,14 @@ export class Connection {
     this.ws.removeAllListeners('error');
     let heard = Date.now();
     let silent: string | undefined;
-    const watch = setInterval(() => {
-      if (Date.now() - heard <= deadAfterMs) return this.ws.ping();
-      silent = `no answer from the server for ${Math.round((Date.now() - heard) / 1000)} s`;
-      this.ws.terminate();
-    }, Math.max(1, Math.floor(deadAfterMs / 3)));
+    const watch = keepAlive({ everyMs: Math.max(1, Math.floor(deadAfterMs / 3)), deadAfterMs }, {
+      lastHeard: () => heard,
+      beat: () => this.ws.ping(),
+      dead: (silentMs) => {
+        silent = `no answer from the server for ${Math.round(silentMs / 1000)} s`;
+        this.ws.terminate();
+      },
+    });
     this.ws.on('pong', () => (heard = Date.now()));
     this.ws.on('message', (data, isBinary) => {
       heard = Date.now();
@@ -143,7 +148,7 @@ export class Connection {
     });
     this.ws.on('error', (e) => h.warning('TIMEOUT', `socket error: ${e.message}`));
     this.ws.on('close', (code, reason) => {
-      clearInterval(watch);
+      watch.stop();
       h.closed(this.closing ? 'bye' : (silent ?? `server closed the connection (${code}${reason.length ? ` ${reason.toString('utf8').slice(0, 100)}` : ''})`));
     });
     const early = this.early;

@@ -1,16 +1,20 @@
 /**
  * The local keystore (SPEC.md §14.2 [profile]): the user's RSA-4096 private key encrypted
  * at rest under a key derived from the password — scrypt (N = 2^15, r = 8, p = 1, 16-byte
- * salt) → 32-byte key → AES-256-GCM over the PKCS#8 DER. The header (name, user id, public
- * key, KDF parameters) is the GCM additional data, so it cannot be edited undetected.
+ * salt) → 32-byte key → AES-256-GCM over the PKCS#8 DER, sealed by the one at-rest sealer
+ * (@socp/protocol crypto/at-rest.ts); this file keeps its envelope, the JSON below. The header
+ * (name, user id, public key, KDF parameters) is the GCM additional data, so it cannot be
+ * edited undetected.
  * A wrong password fails the GCM tag: SOCP_ERR_KEYSTORE, nothing else happens.
  *
  * File: $SOCP_HOME/accounts/<name>.json, mode 0600, in a 0700 directory.
  */
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID, scrypt as scryptCb } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonicalJson, generateKeyPair, importPrivateKeyDer, SocpError, type RsaPrimeCount, type RsaPrivateKey } from '@socp/protocol';
+import {
+  atRestSalt, canonicalJson, generateKeyPair, importPrivateKeyDer, openAtRest, scryptKey, sealAtRest, SocpError, type RsaPrimeCount, type RsaPrivateKey,
+} from '@socp/protocol';
 import { SCRYPT_N, SCRYPT_P, SCRYPT_R, USER_NAME_RE } from './limits';
 import { writePrivateFile } from './private-files';
 
@@ -23,11 +27,8 @@ interface KeystoreFile extends Header { cipher: { alg: 'aes-256-gcm'; iv: string
 
 const MAX_SCRYPT_N = 2 ** 20;
 
-function deriveKey(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(password.normalize('NFC'), salt, 32, { N, r, p, maxmem: 256 * N * r * p + 1024 * 1024 }, (e, k) => (e ? reject(e) : resolve(k))),
-  );
-}
+/** The file's key: the password, NFC-normalised, through scrypt (crypto/at-rest.ts). */
+const deriveKey = (password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> => scryptKey(password.normalize('NFC'), salt, { N, r, p });
 
 export function accountPath(home: string, name: string): string {
   if (!USER_NAME_RE.test(name)) throw new SocpError('SOCP_ERR_KEYSTORE', 'user names are 1–32 letters, digits, "_", "." or "-", starting with a letter or digit');
@@ -47,19 +48,16 @@ export async function accountExists(home: string, name: string): Promise<boolean
 export async function saveAccount(home: string, account: Account, password: string): Promise<void> {
   const path = accountPath(home, account.name);
   if (await accountExists(home, account.name)) throw new SocpError('SOCP_ERR_KEYSTORE', `an account named ${account.name} already exists in ${home}`);
-  const salt = randomBytes(16);
+  const salt = atRestSalt();
   const header: Header = {
     format: KEYSTORE_FORMAT, name: account.name, user_id: account.userId, pubkey: account.key.publicKey.b64url,
     kdf: { alg: 'scrypt', N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, salt: salt.toString('base64url') },
   };
   const aes = await deriveKey(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P);
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', aes, iv);
-  c.setAAD(Buffer.from(canonicalJson(header), 'utf8'));
   const der = account.key.toPkcs8Der();
-  const ct = Buffer.concat([c.update(der), c.final()]);
+  const s = sealAtRest(aes, der, Buffer.from(canonicalJson(header), 'utf8'));
   der.fill(0);
-  const file: KeystoreFile = { ...header, cipher: { alg: 'aes-256-gcm', iv: iv.toString('base64url'), tag: c.getAuthTag().toString('base64url') }, ciphertext: ct.toString('base64url') };
+  const file: KeystoreFile = { ...header, cipher: { alg: 'aes-256-gcm', iv: s.iv.toString('base64url'), tag: s.tag.toString('base64url') }, ciphertext: s.ciphertext.toString('base64url') };
   await writePrivateFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
@@ -95,10 +93,8 @@ export async function openAccount(home: string, name: string, password: string):
   const aes = await deriveKey(password, Buffer.from(f.kdf.salt, 'base64url'), N, r, p);
   let der: Buffer;
   try {
-    const d = createDecipheriv('aes-256-gcm', aes, Buffer.from(f.cipher.iv, 'base64url'));
-    d.setAAD(Buffer.from(canonicalJson(header), 'utf8'));
-    d.setAuthTag(Buffer.from(f.cipher.tag, 'base64url'));
-    der = Buffer.concat([d.update(Buffer.from(f.ciphertext, 'base64url')), d.final()]);
+    const sealed = { iv: Buffer.from(f.cipher.iv, 'base64url'), tag: Buffer.from(f.cipher.tag, 'base64url'), ciphertext: Buffer.from(f.ciphertext, 'base64url') };
+    der = openAtRest(aes, sealed, Buffer.from(canonicalJson(header), 'utf8'));
   } catch {
     throw new SocpError('SOCP_ERR_KEYSTORE', 'wrong password');
   }

@@ -1,14 +1,15 @@
 /**
  * Introducer configuration (docs/contracts.md "introducer", docs/introducer.md): read once from
- * the environment, every problem listed in one SOCP_ERR_CONFIG error, returned deep-frozen.
+ * the environment by the one typed env reader (@socp/node env-config.ts: the table below),
+ * every problem listed in one SOCP_ERR_CONFIG error, returned deep-frozen.
  * Nothing else in the introducer reads process.env.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DEFAULT_RSA_PRIMES, HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RSA_MAX_PRIMES, SocpError, parseAdmitRules,
+  DEFAULT_RSA_PRIMES, HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RSA_MAX_PRIMES, parseAdmitRules,
   type AdmitRules, type RsaPrimeCount,
 } from '@socp/protocol';
+import { envCustom, envInt, envOneOf, envOptStr, envSecret, envStr, finishConfig, readEnv, type Env } from '@socp/node';
 
 export interface IntroducerConfig {
   /** WebSocket listener for joins. */
@@ -60,86 +61,62 @@ export function defaultConfig(): Omit<IntroducerConfig, 'keyFile' | 'keyPassphra
   };
 }
 
-/** SOCP_RSA_PRIMES alone, for the key tool (keygen.ts), which needs no other setting. Throws SOCP_ERR_CONFIG. */
-export function loadRsaPrimes(env: Record<string, string | undefined>): RsaPrimeCount {
+const rsaPrimesField = () => envInt('SOCP_RSA_PRIMES', DEFAULT_RSA_PRIMES, 2, RSA_MAX_PRIMES);
+
+/** SOCP_RSA_PRIMES alone. Throws SOCP_ERR_CONFIG. */
+export function loadRsaPrimes(env: Env): RsaPrimeCount {
   const problems: string[] = [];
-  const n = rsaPrimesSetting(env, problems);
-  if (problems.length > 0) throw new SocpError('SOCP_ERR_CONFIG', problems.join('; '));
-  return n;
+  const v = readEnv(env, { rsaPrimes: rsaPrimesField() }, problems);
+  return finishConfig(v, problems).rsaPrimes as RsaPrimeCount;
 }
 
-function rsaPrimesSetting(env: Record<string, string | undefined>, problems: string[]): RsaPrimeCount {
-  const raw = env['SOCP_RSA_PRIMES'];
-  if (raw === undefined || raw === '') return DEFAULT_RSA_PRIMES;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= 2 && n <= RSA_MAX_PRIMES) return n as RsaPrimeCount;
-  problems.push(`SOCP_RSA_PRIMES must be an integer in [2, ${RSA_MAX_PRIMES}], got ${JSON.stringify(raw)}`);
-  return DEFAULT_RSA_PRIMES;
+/**
+ * What the key tool (keygen.ts) reads: the passphrase (SOCP_KEY_PASSPHRASE, or the first line of
+ * SOCP_KEY_PASSPHRASE_FILE; "" when neither is set: the tool says so) and SOCP_RSA_PRIMES.
+ */
+export function loadKeyToolConfig(env: Env): { readonly passphrase: string; readonly rsaPrimes: RsaPrimeCount } {
+  const problems: string[] = [];
+  const v = readEnv(env, { passphrase: envSecret('SOCP_KEY_PASSPHRASE', 'line'), rsaPrimes: rsaPrimesField() }, problems);
+  return finishConfig({ passphrase: v.passphrase ?? '', rsaPrimes: v.rsaPrimes as RsaPrimeCount }, problems);
 }
 
-export function loadConfig(env: Record<string, string | undefined>): IntroducerConfig {
-  const d = defaultConfig();
+/** The variables (S11: one table, read by @socp/node readEnv); SOCP_KEY_FILE defaults to a file of SOCP_DATA_DIR. */
+function envTable(d: ReturnType<typeof defaultConfig>) {
+  return {
+    host: envStr('SOCP_HOST', d.host),
+    port: envInt('SOCP_PORT', d.port, 0, 65535),
+    adminHost: envStr('SOCP_ADMIN_HOST', d.adminHost),
+    adminPort: envInt('SOCP_ADMIN_PORT', d.adminPort, 0, 65535),
+    dataDir: envStr('SOCP_DATA_DIR', d.dataDir),
+    keyFile: envOptStr('SOCP_KEY_FILE'),
+    // A passphrase keeps its spaces: only the file's final line break goes.
+    keyPassphrase: envSecret('SOCP_KEY_PASSPHRASE', 'line'),
+    rsaPrimes: rsaPrimesField(),
+    pruneAfterMs: envInt('SOCP_PRUNE_AFTER_MS', d.pruneAfterMs, 0, 7 * 24 * 3600_000),
+    heartbeatMs: envInt('SOCP_HEARTBEAT_MS', d.heartbeatMs, 50, 3600_000),
+    deadAfterMs: envInt('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 100, 3 * 3600_000),
+    joinSecret: envSecret('SOCP_JOIN_SECRET'),
+    admit: envCustom('SOCP_ADMIT', (raw, problems) => parseAdmitRules(raw, problems)),
+    ticketTtlMs: envInt('SOCP_TICKET_TTL_MS', d.ticketTtlMs, 2_000, 30 * 24 * 3600_000),
+    maxConnsPerIp: envInt('SOCP_MAX_CONNS_PER_IP', d.maxConnsPerIp, 1, 100_000),
+    logLevel: envOneOf('SOCP_LOG_LEVEL', LOG_LEVELS, d.logLevel),
+  };
+}
+
+export function loadConfig(env: Env): IntroducerConfig {
   const problems: string[] = [];
-  const int = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-      return def;
-    }
-    return n;
-  };
-  const str = (name: string, def: string): string => {
-    const raw = env[name];
-    return raw === undefined || raw === '' ? def : raw;
-  };
-  const dataDir = str('SOCP_DATA_DIR', d.dataDir);
-  let keyPassphrase = env['SOCP_KEY_PASSPHRASE'] ?? '';
-  const passFile = env['SOCP_KEY_PASSPHRASE_FILE'];
-  if (keyPassphrase === '' && passFile) {
-    try {
-      keyPassphrase = readFileSync(passFile, 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      problems.push(`SOCP_KEY_PASSPHRASE_FILE ${passFile} cannot be read`);
-    }
-  }
-  if (keyPassphrase === '') problems.push('SOCP_KEY_PASSPHRASE (or SOCP_KEY_PASSPHRASE_FILE) is required');
-  let joinSecret = env['SOCP_JOIN_SECRET'] === '' ? undefined : env['SOCP_JOIN_SECRET'];
-  const secretFile = env['SOCP_JOIN_SECRET_FILE'];
-  if (joinSecret === undefined && secretFile) {
-    try {
-      joinSecret = readFileSync(secretFile, 'utf8').trim();
-    } catch {
-      problems.push(`SOCP_JOIN_SECRET_FILE ${secretFile} cannot be read`);
-    }
-  }
-  if (joinSecret !== undefined && joinSecret.length < MIN_JOIN_SECRET_CHARS) problems.push(`SOCP_JOIN_SECRET must be at least ${MIN_JOIN_SECRET_CHARS} characters (e.g. 32 random bytes, base64url)`);
-  const admit = parseAdmitRules(env['SOCP_ADMIT'], problems);
-  if (joinSecret === undefined && !admit.any && admit.keys.size === 0 && admit.addrs.size === 0) {
+  const v = readEnv(env, envTable(defaultConfig()), problems);
+  if (v.keyPassphrase === undefined || v.keyPassphrase === '') problems.push('SOCP_KEY_PASSPHRASE (or SOCP_KEY_PASSPHRASE_FILE) is required');
+  if (v.joinSecret !== undefined && v.joinSecret.length < MIN_JOIN_SECRET_CHARS) problems.push(`SOCP_JOIN_SECRET must be at least ${MIN_JOIN_SECRET_CHARS} characters (e.g. 32 random bytes, base64url)`);
+  if (v.joinSecret === undefined && !v.admit.any && v.admit.keys.size === 0 && v.admit.addrs.size === 0) {
     problems.push('admission: set SOCP_JOIN_SECRET_FILE (the mesh join secret) and/or SOCP_ADMIT (key:<sha256 of a server key>, addr:<host>:<port>, or * to admit anyone: open federation)');
   }
-  const logLevel = str('SOCP_LOG_LEVEL', d.logLevel);
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`SOCP_LOG_LEVEL must be one of ${LOG_LEVELS.join('|')}`);
+  if (v.deadAfterMs <= v.heartbeatMs) problems.push('SOCP_DEAD_AFTER_MS must be greater than SOCP_HEARTBEAT_MS');
   const cfg: IntroducerConfig = {
-    host: str('SOCP_HOST', d.host),
-    port: int('SOCP_PORT', d.port, 0, 65535),
-    adminHost: str('SOCP_ADMIN_HOST', d.adminHost),
-    adminPort: int('SOCP_ADMIN_PORT', d.adminPort, 0, 65535),
-    dataDir,
-    keyFile: str('SOCP_KEY_FILE', join(dataDir, 'introducer.key.pem')),
-    keyPassphrase,
-    rsaPrimes: rsaPrimesSetting(env, problems),
-    pruneAfterMs: int('SOCP_PRUNE_AFTER_MS', d.pruneAfterMs, 0, 7 * 24 * 3600_000),
-    heartbeatMs: int('SOCP_HEARTBEAT_MS', d.heartbeatMs, 50, 3600_000),
-    deadAfterMs: int('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 100, 3 * 3600_000),
-    joinSecret,
-    admit,
-    ticketTtlMs: int('SOCP_TICKET_TTL_MS', d.ticketTtlMs, 2_000, 30 * 24 * 3600_000),
-    maxConnsPerIp: int('SOCP_MAX_CONNS_PER_IP', d.maxConnsPerIp, 1, 100_000),
-    logLevel,
+    ...v,
+    keyFile: v.keyFile ?? join(v.dataDir, 'introducer.key.pem'),
+    keyPassphrase: v.keyPassphrase ?? '',
+    rsaPrimes: v.rsaPrimes as RsaPrimeCount,
   };
-  if (cfg.deadAfterMs <= cfg.heartbeatMs) problems.push('SOCP_DEAD_AFTER_MS must be greater than SOCP_HEARTBEAT_MS');
-  if (problems.length > 0) throw new SocpError('SOCP_ERR_CONFIG', `invalid introducer configuration:\n  - ${problems.join('\n  - ')}`);
-  return Object.freeze(cfg);
+  return finishConfig(cfg, problems, 'invalid introducer configuration');
 }

@@ -6,7 +6,7 @@
  *  - After a WELCOME the socket stays open: we send a signed HEARTBEAT and a WebSocket ping
  *    every `heartbeatMs`, and any inbound frame, ping or pong counts as life (one peer never
  *    sends HEARTBEAT, but every WebSocket library answers pings); silent for `deadAfterMs` →
- *    closed 1001. Nothing is cut without a close frame: a socket we close is cut only if its
+ *    closed 1001 (@socp/node keepAlive, the one dead-link rule). Nothing is cut without a close frame: a socket we close is cut only if its
  *    close handshake has not finished CLOSE_GRACE_MS later (that peer's server exits on a cut).
  *  - Inbound HEARTBEAT must verify under the server's registered key (INVALID_SIG otherwise);
  *    CTRL_CLOSE prunes the server at once only when signed by that key (an unsigned or forged
@@ -23,6 +23,7 @@ import {
   CLOSE_GRACE_MS, decodeFrame, encodeFrame, ERROR_CATALOGUE, HELLO_TIMEOUT_MS, sealFrame, SocpError, verifyFrame, importPublicKeyCached, withBind,
   type AdmitRules, type Frame, type FrameOf, type FrameType, type RsaPrivateKey, type SeenCache,
 } from '@socp/protocol';
+import { keepAlive, type KeepAlive } from '@socp/node';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { handleJoin } from './join-handler';
@@ -55,7 +56,7 @@ export class JoinConnection {
   private windowStart = Date.now();
   private windowCount = 0;
   private readonly helloTimer: NodeJS.Timeout;
-  private beatTimer: NodeJS.Timeout | undefined;
+  private watch: KeepAlive | undefined;
   private closed = false;
 
   constructor(private readonly ws: WebSocket, private readonly hub: HubContext, private readonly log: Logger) {
@@ -128,7 +129,14 @@ export class JoinConnection {
     this.lastInbound = now;
     this.log.info({ serverId: out.serverId, keptId: out.kept, host: frame.payload.host, port: frame.payload.port, others: out.welcome.payload.servers?.length }, 'server joined');
     this.send(out.welcome);
-    this.beatTimer ??= setInterval(() => this.beat(), this.hub.heartbeatMs);
+    this.watch ??= keepAlive({ everyMs: this.hub.heartbeatMs, deadAfterMs: this.hub.deadAfterMs }, {
+      lastHeard: () => this.lastInbound,
+      beat: (t) => this.beat(t),
+      dead: (silentMs) => {
+        this.log.info({ serverId: this.serverId, silentMs }, 'server link dead: no frame, ping or pong; closing');
+        this.close(1001, `no frame or pong for ${silentMs} ms`);
+      },
+    });
   }
 
   private onHeartbeat(frame: FrameOf<'HEARTBEAT'>, now: number): void {
@@ -164,16 +172,8 @@ export class JoinConnection {
     this.close(1000, 'CTRL_CLOSE');
   }
 
-  /** Timer: heartbeat and ping out, dead check in. */
-  private beat(): void {
-    const now = Date.now();
-    const silentMs = now - this.lastInbound;
-    if (silentMs >= this.hub.deadAfterMs) {
-      this.log.info({ serverId: this.serverId, silentMs }, 'server link dead: no frame, ping or pong; closing');
-      if (this.beatTimer) clearInterval(this.beatTimer);
-      this.close(1001, `no frame or pong for ${silentMs} ms`);
-      return;
-    }
+  /** Alive (keep-alive.ts): heartbeat and ping out. */
+  private beat(now: number): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
     if (this.serverId) this.send(sealFrame(withBind({ type: 'HEARTBEAT', from: this.hub.introducerId, to: this.serverId, ts: now, payload: {} }), this.hub.key));
   }
@@ -239,7 +239,7 @@ export class JoinConnection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.helloTimer);
-    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.watch?.stop();
     this.hub.metrics.connections.dec();
     const id = this.serverId;
     if (id && this.hub.owners.get(id) === this) {

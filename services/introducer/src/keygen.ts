@@ -7,10 +7,9 @@
  * Passphrase: SOCP_KEY_PASSPHRASE, or the first line of SOCP_KEY_PASSPHRASE_FILE. Primes of a new
  * key: SOCP_RSA_PRIMES (2, 3 or 4; default 4, as for the introducer itself).
  */
-import { readFileSync } from 'node:fs';
 import { isSocpError } from '@socp/protocol';
 import { endProcess } from '@socp/node';
-import { loadRsaPrimes } from './config';
+import { loadKeyToolConfig } from './config';
 import { loadOrCreateKey } from './data-files';
 
 const USAGE = 'usage: keygen --out FILE   (passphrase from SOCP_KEY_PASSPHRASE or SOCP_KEY_PASSPHRASE_FILE)';
@@ -22,14 +21,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return out ? 0 : 2;
   }
-  let pass = process.env['SOCP_KEY_PASSPHRASE'] ?? '';
-  const passFile = process.env['SOCP_KEY_PASSPHRASE_FILE'];
-  if (pass === '' && passFile) pass = readFileSync(passFile, 'utf8').replace(/\r?\n$/, '');
-  if (pass === '') {
+  const { passphrase, rsaPrimes } = loadKeyToolConfig(process.env);
+  if (passphrase === '') {
     process.stderr.write(`keygen: no passphrase\n${USAGE}\n`);
     return 2;
   }
-  const { key, created } = await loadOrCreateKey(out, pass, loadRsaPrimes(process.env));
+  const { key, created } = await loadOrCreateKey(out, passphrase, rsaPrimes);
   process.stderr.write(created ? `keygen: wrote ${out}\n` : `keygen: ${out} exists, kept it\n`);
   process.stdout.write(`${key.publicKey.toBase64Url()}\n`);
   return 0;

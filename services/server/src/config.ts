@@ -1,14 +1,15 @@
 /**
  * Server configuration (S11, docs/contracts.md "server"): one validated, deep-frozen object.
- * `loadConfig(env)` reads SOCP_* variables, lists EVERY problem in one SOCP_ERR_CONFIG error.
+ * `loadConfig(env)` reads SOCP_* variables through the one typed env reader (@socp/node
+ * env-config.ts: the table below), lists EVERY problem in one SOCP_ERR_CONFIG error.
  * Nothing else reads process.env.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
-  DEFAULT_RSA_PRIMES, HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, RSA_MAX_PRIMES, SEEN_IDS_TTL_MS, SocpError,
+  DEFAULT_RSA_PRIMES, HEARTBEAT_INTERVAL_MS, MIN_JOIN_SECRET_CHARS, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS, RSA_MAX_PRIMES, SEEN_IDS_TTL_MS,
   importPublicKey, parseAdmitRules, type AdmitRules, type RsaPrimeCount,
 } from '@socp/protocol';
+import { envCustom, envInt, envIntList, envOneOf, envSecret, envStr, finishConfig, readEnv, type Env } from '@socp/node';
 import { DEFAULT_MAX_CONNS_PER_IP, DEFAULT_MAX_PENDING_PER_IP, MAX_CONNECTIONS } from './transport/limits';
 
 export interface BootstrapEntry { host: string; port: number; pubkey: string | undefined }
@@ -64,108 +65,52 @@ export function defaultConfig(): Omit<ServerConfig, 'bootstrap' | 'keyPassphrase
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-type Env = Readonly<Record<string, string | undefined>>;
 
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
+/** The variables (S11: one table, read by @socp/node readEnv); SOCP_ADVERTISE_PORT defaults to SOCP_PORT. */
+function envTable(d: ReturnType<typeof defaultConfig>) {
+  return {
+    redisUrl: envStr('SOCP_REDIS_URL', d.redisUrl),
+    host: envStr('SOCP_HOST', d.host),
+    port: envInt('SOCP_PORT', d.port, 0, 65535),
+    adminHost: envStr('SOCP_ADMIN_HOST', d.adminHost),
+    adminPort: envInt('SOCP_ADMIN_PORT', d.adminPort, 0, 65535),
+    advertiseHost: envStr('SOCP_ADVERTISE_HOST', d.advertiseHost),
+    advertisePort: envInt('SOCP_ADVERTISE_PORT', undefined, 0, 65535),
+    serverKeyFormat: envOneOf('SOCP_SERVER_KEY_FORMAT', ['der', 'pem'] as const, d.serverKeyFormat),
+    rsaPrimes: envInt('SOCP_RSA_PRIMES', d.rsaPrimes, 2, RSA_MAX_PRIMES),
+    heartbeatMs: envInt('SOCP_HEARTBEAT_MS', d.heartbeatMs, 10, 3_600_000),
+    deadAfterMs: envInt('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 20, 3_600_000),
+    backoffMs: envIntList('SOCP_BACKOFF_MS', d.backoffMs, 1, 3_600_000, 'a comma-separated list of positive integers'),
+    dedupeTtlMs: envInt('SOCP_DEDUPE_TTL_MS', d.dedupeTtlMs, 1_000, 86_400_000),
+    admit: envCustom('SOCP_ADMIT', (raw, problems) => parseAdmitRules(raw, problems)),
+    maxConnsPerIp: envInt('SOCP_MAX_CONNS_PER_IP', d.maxConnsPerIp, 1, MAX_CONNECTIONS),
+    maxPendingPerIp: envInt('SOCP_MAX_PENDING_PER_IP', d.maxPendingPerIp, 1, MAX_CONNECTIONS),
+    logLevel: envOneOf('SOCP_LOG_LEVEL', LEVELS, d.logLevel),
+    keyPassphrase: envSecret('SOCP_KEY_PASSPHRASE'),
+    joinSecret: envSecret('SOCP_JOIN_SECRET'),
+    redisPassword: envSecret('SOCP_REDIS_PASSWORD'),
+    bootstrap: envSecret('SOCP_BOOTSTRAP'),
+  };
 }
 
 export function loadConfig(env: Env): ServerConfig {
   const problems: string[] = [];
-  const d = defaultConfig();
-  const str = (k: string, def: string): string => {
-    const v = env[k];
-    if (v === undefined || v === '') return def;
-    return v;
-  };
-  const int = (k: string, def: number, min: number, max: number): number => {
-    const v = env[k];
-    if (v === undefined || v === '') return def;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${k} must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`);
-      return def;
-    }
-    return n;
-  };
-  const fromFile = (k: string): string | undefined => {
-    const direct = env[k];
-    const file = env[`${k}_FILE`];
-    if (direct !== undefined && direct !== '') return direct;
-    if (file === undefined || file === '') return undefined;
-    try {
-      return readFileSync(file, 'utf8').trim();
-    } catch (e) {
-      problems.push(`${k}_FILE ${JSON.stringify(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-      return undefined;
-    }
-  };
-
-  const port = int('SOCP_PORT', d.port, 0, 65535);
+  const v = readEnv(env, envTable(defaultConfig()), problems);
+  if (!/^(rediss?:\/\/|\/)/.test(v.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss://, or be a unix socket's absolute path (got ${JSON.stringify(v.redisUrl)})`);
+  if (v.deadAfterMs <= v.heartbeatMs) problems.push(`SOCP_DEAD_AFTER_MS (${v.deadAfterMs}) must exceed SOCP_HEARTBEAT_MS (${v.heartbeatMs})`);
+  if (v.keyPassphrase === undefined || v.keyPassphrase.length === 0) problems.push('SOCP_KEY_PASSPHRASE (or SOCP_KEY_PASSPHRASE_FILE) is required');
+  if (v.joinSecret !== undefined && v.joinSecret.length < MIN_JOIN_SECRET_CHARS) problems.push(`SOCP_JOIN_SECRET must be at least ${MIN_JOIN_SECRET_CHARS} characters (e.g. 32 random bytes, base64url)`);
+  if (v.redisPassword === '') problems.push('SOCP_REDIS_PASSWORD_FILE is empty');
+  else if (v.redisPassword !== undefined && /\s/.test(v.redisPassword)) problems.push('SOCP_REDIS_PASSWORD (or its file) must be one line without spaces');
+  if (v.bootstrap === undefined) problems.push('SOCP_BOOTSTRAP (or SOCP_BOOTSTRAP_FILE) is required: JSON [{"host","port","pubkey"}]');
   const cfg: ServerConfig = {
-    redisUrl: str('SOCP_REDIS_URL', d.redisUrl),
-    redisPassword: undefined,
-    host: str('SOCP_HOST', d.host),
-    port,
-    adminHost: str('SOCP_ADMIN_HOST', d.adminHost),
-    adminPort: int('SOCP_ADMIN_PORT', d.adminPort, 0, 65535),
-    advertiseHost: str('SOCP_ADVERTISE_HOST', d.advertiseHost),
-    advertisePort: int('SOCP_ADVERTISE_PORT', port, 0, 65535),
-    bootstrap: [],
-    keyPassphrase: '',
-    serverKeyFormat: 'der',
-    rsaPrimes: int('SOCP_RSA_PRIMES', d.rsaPrimes, 2, RSA_MAX_PRIMES) as RsaPrimeCount,
-    heartbeatMs: int('SOCP_HEARTBEAT_MS', d.heartbeatMs, 10, 3_600_000),
-    deadAfterMs: int('SOCP_DEAD_AFTER_MS', d.deadAfterMs, 20, 3_600_000),
-    backoffMs: d.backoffMs,
-    dedupeTtlMs: int('SOCP_DEDUPE_TTL_MS', d.dedupeTtlMs, 1_000, 86_400_000),
-    joinSecret: undefined,
-    admit: parseAdmitRules(env['SOCP_ADMIT'], problems),
-    maxConnsPerIp: int('SOCP_MAX_CONNS_PER_IP', d.maxConnsPerIp, 1, MAX_CONNECTIONS),
-    maxPendingPerIp: int('SOCP_MAX_PENDING_PER_IP', d.maxPendingPerIp, 1, MAX_CONNECTIONS),
-    logLevel: 'info',
+    ...v,
+    advertisePort: v.advertisePort ?? v.port,
+    rsaPrimes: v.rsaPrimes as RsaPrimeCount,
+    keyPassphrase: v.keyPassphrase ?? '',
+    bootstrap: v.bootstrap === undefined ? [] : parseBootstrap(v.bootstrap, problems),
   };
-  if (!/^(rediss?:\/\/|\/)/.test(cfg.redisUrl)) problems.push(`SOCP_REDIS_URL must start with redis:// or rediss://, or be a unix socket's absolute path (got ${JSON.stringify(cfg.redisUrl)})`);
-  if (cfg.deadAfterMs <= cfg.heartbeatMs) problems.push(`SOCP_DEAD_AFTER_MS (${cfg.deadAfterMs}) must exceed SOCP_HEARTBEAT_MS (${cfg.heartbeatMs})`);
-
-  const fmt = str('SOCP_SERVER_KEY_FORMAT', 'der');
-  if (fmt === 'der' || fmt === 'pem') cfg.serverKeyFormat = fmt;
-  else problems.push(`SOCP_SERVER_KEY_FORMAT must be der or pem (got ${JSON.stringify(fmt)})`);
-
-  const lvl = str('SOCP_LOG_LEVEL', 'info');
-  if ((LEVELS as readonly string[]).includes(lvl)) cfg.logLevel = lvl as ServerConfig['logLevel'];
-  else problems.push(`SOCP_LOG_LEVEL must be one of ${LEVELS.join(', ')} (got ${JSON.stringify(lvl)})`);
-
-  const backoff = env['SOCP_BACKOFF_MS'];
-  if (backoff !== undefined && backoff !== '') {
-    const steps = backoff.split(',').map((s) => Number(s.trim()));
-    if (steps.length === 0 || steps.some((n) => !Number.isInteger(n) || n < 1 || n > 3_600_000)) problems.push(`SOCP_BACKOFF_MS must be a comma-separated list of positive integers (got ${JSON.stringify(backoff)})`);
-    else cfg.backoffMs = steps;
-  }
-
-  const pass = fromFile('SOCP_KEY_PASSPHRASE');
-  if (pass === undefined || pass.length === 0) problems.push('SOCP_KEY_PASSPHRASE (or SOCP_KEY_PASSPHRASE_FILE) is required');
-  else cfg.keyPassphrase = pass;
-
-  const secret = fromFile('SOCP_JOIN_SECRET');
-  if (secret !== undefined && secret.length < MIN_JOIN_SECRET_CHARS) problems.push(`SOCP_JOIN_SECRET must be at least ${MIN_JOIN_SECRET_CHARS} characters (e.g. 32 random bytes, base64url)`);
-  else cfg.joinSecret = secret;
-
-  const redisPass = fromFile('SOCP_REDIS_PASSWORD');
-  if (redisPass === '') problems.push('SOCP_REDIS_PASSWORD_FILE is empty');
-  else if (redisPass !== undefined && /\s/.test(redisPass)) problems.push('SOCP_REDIS_PASSWORD (or its file) must be one line without spaces');
-  else cfg.redisPassword = redisPass;
-
-  const boot = fromFile('SOCP_BOOTSTRAP');
-  if (boot === undefined) problems.push('SOCP_BOOTSTRAP (or SOCP_BOOTSTRAP_FILE) is required: JSON [{"host","port","pubkey"}]');
-  else cfg.bootstrap = parseBootstrap(boot, problems);
-
-  if (problems.length > 0) throw new SocpError('SOCP_ERR_CONFIG', `invalid server configuration:\n  - ${problems.join('\n  - ')}`);
-  return deepFreeze(cfg);
+  return finishConfig(cfg, problems, 'invalid server configuration');
 }
 
 function parseBootstrap(text: string, problems: string[]): BootstrapEntry[] {

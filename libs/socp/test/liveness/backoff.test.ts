@@ -1,4 +1,4 @@
-import { backoffDelayMs, DEFAULT_LIVENESS, HEARTBEAT_INTERVAL_MS, linkIsDead, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS } from '@socp/protocol';
+import { backoffDelayMs, DEFAULT_LIVENESS, HEARTBEAT_INTERVAL_MS, heartbeatDue, linkIsDead, PEER_DEAD_AFTER_MS, RECONNECT_BACKOFF_MS } from '@socp/protocol';
 
 describe('backoffDelayMs (§13 [profile]: 1, 2, 5, 10, 30 s, ±20 % jitter)', () => {
   test('the table, at the centre of the jitter range', () => {
@@ -35,5 +35,13 @@ describe('linkIsDead (§13: 45 s silence)', () => {
     expect(linkIsDead(1000, 1000 + 44_999)).toBe(false);
     expect(linkIsDead(1000, 1000 + 45_000)).toBe(true);
     expect(linkIsDead(0, 100, { heartbeatIntervalMs: 10, deadAfterMs: 100 })).toBe(true);
+  });
+});
+
+describe('heartbeatDue (§13: a HEARTBEAT every 15 s)', () => {
+  test('due once the interval has passed since the last one', () => {
+    expect(heartbeatDue(1000, 1000 + 14_999)).toBe(false);
+    expect(heartbeatDue(1000, 1000 + 15_000)).toBe(true);
+    expect(heartbeatDue(0, 10, { heartbeatIntervalMs: 10, deadAfterMs: 100 })).toBe(true);
   });
 });

@@ -20,9 +20,10 @@
  */
 import { WebSocket } from 'ws';
 import {
-  CAP_BIND, JOIN_TIMEOUT_MS, MAX_FRAME_BYTES, acceptUnsigned, backoffDelayMs, decodeFrame, importPublicKey, joinProof, verifyFrame,
+  CAP_BIND, JOIN_TIMEOUT_MS, MAX_FRAME_BYTES, acceptUnsigned, decodeFrame, importPublicKey, joinProof, verifyFrame,
   type FrameOf, type ServerAddrPayload, type ServerWelcomePayload, type UnsignedFrame, type Verified,
 } from '@socp/protocol';
+import { DialLoop, keepAlive, type KeepAlive } from '@socp/node';
 import type { BootstrapEntry } from '../config';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
@@ -59,10 +60,10 @@ function ticketOf(p: ServerWelcomePayload): { ticket: Record<string, unknown>; i
 
 class IntroducerSession {
   private ws: WebSocket | undefined;
-  private hb: NodeJS.Timeout | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  private watch: KeepAlive | undefined;
   private renew: NodeJS.Timeout | undefined;
-  private attempt = 0;
+  /** Re-joins after a failure or a close (once `background`); the first join is the Joiner's. */
+  private readonly loop: DialLoop<Welcome>;
   private stopped = false;
   private readonly log: Logger;
   /** The introducer's id, from its WELCOME (frames after the join are addressed to it). */
@@ -73,6 +74,19 @@ class IntroducerSession {
 
   constructor(private readonly entry: BootstrapEntry, private readonly init: JoinInit, private readonly c: JoinComponents, private readonly joiner: Joiner) {
     this.log = c.log.child({ introducer: `${entry.host}:${entry.port}` });
+    this.loop = new DialLoop<Welcome>({ backoffMs: init.backoffMs }, {
+      dial: () =>
+        this.join().catch((e: Error) => {
+          this.log.info({ err: e.message }, 'introducer registration failed; will retry');
+          throw e;
+        }),
+      connected: (w) => {
+        this.c.metrics.introducerJoins.inc({ outcome: 'ok' });
+        this.c.onWelcome(w.payload, false, this.entry.pubkey !== undefined, this.entry);
+        this.accepted(w.payload);
+        this.keep();
+      },
+    });
   }
 
   private get addr(): string {
@@ -158,68 +172,52 @@ class IntroducerSession {
     }, at);
   }
 
-  /** Keep the joined socket alive: HEARTBEAT and a ping every heartbeat; close it once silent past the dead window. */
+  /** Joined: the backoff starts over; HEARTBEAT and a ping every heartbeat; closed once silent past the dead window. */
   keep(): void {
-    this.attempt = 0;
+    this.loop.heard();
     this.lastHeard = Date.now();
-    clearInterval(this.hb);
-    this.hb = setInterval(() => {
-      const ws = this.ws;
-      if (!ws || ws.readyState !== ws.OPEN) return;
-      const silentMs = Date.now() - this.lastHeard;
-      if (silentMs >= this.init.deadAfterMs) {
+    this.watch?.stop();
+    const ws = this.ws;
+    if (!ws) return;
+    const open = (): boolean => ws.readyState === ws.OPEN;
+    this.watch = keepAlive({ everyMs: this.init.heartbeatMs, deadAfterMs: this.init.deadAfterMs }, {
+      lastHeard: () => this.lastHeard,
+      paused: () => !open(),
+      beat: () => {
+        if (!open()) return;
+        ws.ping();
+        const to = this.introducerId;
+        if (to !== undefined) void this.c.seal({ type: 'HEARTBEAT', from: this.c.selfId(), to, ts: Date.now(), payload: {} }).then((t) => ws.send(t));
+      },
+      dead: (silentMs) => {
         this.log.warn({ silentMs }, 'introducer socket dead: no frame, ping or pong; closing');
-        clearInterval(this.hb);
         closePolitely(ws, 1001, `no frame or pong for ${silentMs} ms`);
-        return;
-      }
-      ws.ping();
-      const to = this.introducerId;
-      if (to !== undefined) void this.c.seal({ type: 'HEARTBEAT', from: this.c.selfId(), to, ts: Date.now(), payload: {} }).then((t) => ws.send(t));
-    }, this.init.heartbeatMs);
+      },
+    });
   }
 
-  /** Background loop: join, keep, and re-join after any failure. */
+  /** In the background: join now (unless a join runs or waits), keep, and re-join after any failure or close. */
   run(): void {
-    if (this.stopped) return;
-    this.join().then(
-      (w) => {
-        this.c.metrics.introducerJoins.inc({ outcome: 'ok' });
-        this.c.onWelcome(w.payload, false, this.entry.pubkey !== undefined, this.entry);
-        this.accepted(w.payload);
-        this.keep();
-      },
-      (e: Error) => {
-        this.log.info({ err: e.message }, 'introducer registration failed; will retry');
-        this.scheduleRetry();
-      },
-    );
+    this.background = true;
+    this.loop.dialNow();
   }
 
   private closed(ws: WebSocket): void {
     if (this.ws !== ws) return;
-    clearInterval(this.hb);
+    this.watch?.stop();
     clearTimeout(this.renew);
     this.ws = undefined;
-    if (this.background) this.scheduleRetry();
+    if (this.background) this.loop.lost('introducer closed the connection');
   }
 
+  /** Joined once: from now on a lost socket is joined again. */
   background = false;
-
-  private scheduleRetry(): void {
-    if (this.stopped || this.retry) return;
-    const d = backoffDelayMs(this.attempt++, Math.random(), this.init.backoffMs);
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      this.run();
-    }, d);
-  }
 
   /** Leave politely: a signed CTRL_CLOSE (the introducer prunes us at once), then close 1000. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.hb);
-    clearTimeout(this.retry);
+    this.loop.stop();
+    this.watch?.stop();
     clearTimeout(this.renew);
     const ws = this.ws;
     if (!ws) return;
@@ -238,12 +236,18 @@ class IntroducerSession {
 export class Joiner {
   private readonly sessions: IntroducerSession[];
   private stopped = false;
-  private retry: NodeJS.Timeout | undefined;
+  /** The first join: the whole list, again with backoff until one introducer admits us. */
+  private readonly loop: DialLoop<void>;
   private best: { ticket: Record<string, unknown>; expires: number } | undefined;
   joined = false;
 
   constructor(private readonly init: JoinInit, private readonly c: JoinComponents) {
     this.sessions = init.introducers.map((e) => new IntroducerSession(e, init, c, this));
+    this.loop = new DialLoop<void>({ backoffMs: init.backoffMs }, {
+      dial: async () => {
+        if (!(await this.firstJoin())) throw new Error('no introducer admitted us');
+      },
+    });
   }
 
   /** Our newest admission ticket (presented in SERVER_HELLO_LINK / SERVER_ANNOUNCE), if any introducer gave one. */
@@ -260,11 +264,8 @@ export class Joiner {
   }
 
   /** Try the introducers in order until one admits us, retrying the whole list with backoff. */
-  start(attempt = 0): void {
-    void this.firstJoin().then((ok) => {
-      if (ok || this.stopped) return;
-      this.retry = setTimeout(() => this.start(attempt + 1), backoffDelayMs(attempt, Math.random(), this.init.backoffMs));
-    });
+  start(): void {
+    this.loop.dialNow();
   }
 
   private async firstJoin(): Promise<boolean> {
@@ -278,11 +279,7 @@ export class Joiner {
         this.c.onWelcome(w.payload, true, this.init.introducers[i]!.pubkey !== undefined, this.init.introducers[i]!);
         s.background = true;
         s.keep();
-        this.sessions.forEach((o, j) => {
-          if (j === i) return;
-          o.background = true;
-          o.run();
-        });
+        this.sessions.forEach((o, j) => j !== i && o.run());
         return true;
       } catch (e) {
         this.c.metrics.introducerJoins.inc({ outcome: 'failed' });
@@ -294,7 +291,7 @@ export class Joiner {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.retry);
+    this.loop.stop();
     await Promise.all(this.sessions.map((s) => s.stop()));
   }
 }

@@ -1,17 +1,20 @@
 /**
  * Server ↔ server links (§13, S8). For every known server: one outbound socket we write on,
- * kept by a single in-flight dial loop with the capped, jittered backoff table (reset by any
- * inbound frame from that server). SERVER_HELLO_LINK is the first frame on every dial.
+ * kept by the one dial loop (@socp/node DialLoop: a single dial in flight, the capped, jittered
+ * backoff table, reset by any inbound frame from that server, which also ends a wait at once).
+ * SERVER_HELLO_LINK is the first frame on every dial.
  * A timer sends HEARTBEAT and a WebSocket ping every `heartbeatMs` on each open link. A server
  * is alive while it sends frames (on any socket) or our link hears a ping or pong from it: one
  * peer never sends HEARTBEAT, but every WebSocket library answers pings. Silent for
- * `deadAfterMs` → the link is closed (1001, close frame first, cut CLOSE_GRACE_MS later); the
- * close then reports the link down (the core removes that server's users) and the loop re-dials.
+ * `deadAfterMs` (the one rule, `linkIsDead`) → the link is closed (1001, close frame first, cut
+ * CLOSE_GRACE_MS later); the close then reports the link down (the core removes that server's
+ * users) and the loop re-dials.
  * While we are not reading (read-gate.ts: signing backlog) nobody is declared dead, and that
  * time is not counted as silence.
  */
 import { WebSocket } from 'ws';
-import { MAX_FRAME_BYTES, backoffDelayMs } from '@socp/protocol';
+import { MAX_FRAME_BYTES, heartbeatDue, linkIsDead, type LivenessTimings } from '@socp/protocol';
+import { DialLoop } from '@socp/node';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import { Connection } from './connection';
@@ -37,11 +40,10 @@ interface Peer {
   id: string;
   host: string;
   port: number;
+  /** The socket of the dial in flight or of the open link. */
   conn: Connection | undefined;
   up: boolean;
-  dialing: boolean;
-  timer: NodeJS.Timeout | undefined;
-  attempt: number;
+  loop: DialLoop<Connection>;
   lastInbound: number;
   lastHeartbeat: number;
 }
@@ -53,7 +55,11 @@ export class LinkManager implements PausedReads {
   /** Since when we are not reading our sockets (undefined: reading). */
   private readsPausedAt: number | undefined;
 
-  constructor(private readonly init: LinkManagerInit, private readonly c: LinkManagerComponents) {}
+  private readonly timings: LivenessTimings;
+
+  constructor(private readonly init: LinkManagerInit, private readonly c: LinkManagerComponents) {
+    this.timings = { heartbeatIntervalMs: init.heartbeatMs, deadAfterMs: init.deadAfterMs };
+  }
 
   start(): void {
     const every = Math.max(5, Math.min(this.init.heartbeatMs, Math.floor(this.init.deadAfterMs / 4)));
@@ -66,7 +72,7 @@ export class LinkManager implements PausedReads {
     clearInterval(this.ticker);
     await Promise.all(
       [...this.peers.values()].map(async (p) => {
-        clearTimeout(p.timer);
+        p.loop.stop();
         const conn = p.conn;
         if (!conn) return;
         if (p.up) {
@@ -86,15 +92,20 @@ export class LinkManager implements PausedReads {
   /** Make sure we keep a link to this server (idempotent; updates the address). */
   ensure(id: string, host: string, port: number): void {
     if (this.stopped) return;
-    let p = this.peers.get(id);
-    if (!p) {
-      p = { id, host, port, conn: undefined, up: false, dialing: false, timer: undefined, attempt: 0, lastInbound: Date.now(), lastHeartbeat: 0 };
-      this.peers.set(id, p);
-    } else {
+    const p = this.peers.get(id);
+    if (p) {
       p.host = host;
       p.port = port;
+      return p.loop.dialNow();
     }
-    if (!p.conn && !p.dialing && !p.timer) this.dial(p);
+    const loop = new DialLoop<Connection>({ backoffMs: this.init.backoffMs }, {
+      dial: (attempt) => this.dial(peer, attempt),
+      connected: (conn) => this.opened(peer, conn),
+      discard: (conn) => conn.close(1000, 'shutdown'),
+    });
+    const peer: Peer = { id, host, port, conn: undefined, up: false, loop, lastInbound: Date.now(), lastHeartbeat: 0 };
+    this.peers.set(id, peer);
+    peer.loop.dialNow();
   }
 
   /** The open outbound link to a server. */
@@ -114,12 +125,7 @@ export class LinkManager implements PausedReads {
     const p = this.peers.get(id);
     if (!p) return;
     p.lastInbound = Date.now();
-    p.attempt = 0;
-    if (!p.conn && p.timer) {
-      clearTimeout(p.timer);
-      p.timer = undefined;
-      this.dial(p);
-    }
+    p.loop.heard();
   }
 
   /** Send a frame built per peer (e.g. a SERVER_ANNOUNCE with a renewed ticket) on every open link. */
@@ -151,76 +157,68 @@ export class LinkManager implements PausedReads {
     return n;
   }
 
-  private dial(p: Peer): void {
-    if (this.stopped) return;
-    p.dialing = true;
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(`ws://${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000 });
-    } catch (e) {
-      // An address a peer advertised may not even parse as a URL: retry later, never throw.
-      this.c.log.warn({ serverId: p.id, err: (e as Error).message }, 'cannot dial server address');
-      p.dialing = false;
-      this.schedule(p);
-      return;
-    }
-    const conn = new Connection(ws, 'outbound', this.c.log, this.c.metrics);
-    conn.setRole('server', { serverId: p.id });
-    p.conn = conn;
-    ws.on('open', () => {
-      p.dialing = false;
-      void this.c.helloLink(p.id).then((text) => {
-        if (p.conn !== conn || conn.closed) return;
-        conn.send(text, 'SERVER_HELLO_LINK');
-        p.up = true;
-        p.lastInbound = Date.now();
-        this.c.metrics.peerLinksUp.set(this.upCount);
-        conn.log.info({ serverId: p.id }, 'server link up');
-        this.c.linkUp(p.id);
-      });
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.c.onMessage(conn, data, isBinary));
-    ws.on('error', (e) => conn.log.debug({ err: e.message }, 'server link error'));
-    ws.on('close', () => {
-      conn.disposed();
-      if (p.conn !== conn) return;
-      const wasUp = p.up;
-      p.conn = undefined;
-      p.up = false;
-      p.dialing = false;
-      this.c.metrics.peerLinksUp.set(this.upCount);
-      if (wasUp) {
-        conn.log.info({ serverId: p.id }, 'server link down');
-        this.c.linkDown(p.id);
+  /** One dial: resolves when the socket opens, rejects when it closes first (or the address is unusable). */
+  private dial(p: Peer, attempt: number): Promise<Connection> {
+    if (attempt > 0) this.c.metrics.peerReconnects.inc(); // after a wait (not: first dial, or a dial because the peer talked to us)
+    return new Promise((resolve, reject) => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(`ws://${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000 });
+      } catch (e) {
+        // An address a peer advertised may not even parse as a URL: retry later, never throw.
+        this.c.log.warn({ serverId: p.id, err: (e as Error).message }, 'cannot dial server address');
+        return reject(e as Error);
       }
-      this.schedule(p);
+      const conn = new Connection(ws, 'outbound', this.c.log, this.c.metrics);
+      conn.setRole('server', { serverId: p.id });
+      p.conn = conn;
+      ws.on('open', () => resolve(conn));
+      ws.on('message', (data: Buffer, isBinary: boolean) => this.c.onMessage(conn, data, isBinary));
+      ws.on('error', (e) => conn.log.debug({ err: e.message }, 'server link error'));
+      ws.on('close', () => {
+        conn.disposed();
+        if (p.conn !== conn) return;
+        const wasUp = p.up;
+        p.conn = undefined;
+        p.up = false;
+        this.c.metrics.peerLinksUp.set(this.upCount);
+        if (wasUp) {
+          conn.log.info({ serverId: p.id }, 'server link down');
+          this.c.linkDown(p.id);
+        }
+        reject(new Error('closed before it opened')); // a dial that failed; after `open`, a link lost:
+        p.loop.lost('server link closed');
+      });
     });
   }
 
-  private schedule(p: Peer): void {
-    if (this.stopped) return;
-    const delay = backoffDelayMs(p.attempt, Math.random(), this.init.backoffMs);
-    p.attempt += 1;
-    p.timer = setTimeout(() => {
-      p.timer = undefined;
-      this.c.metrics.peerReconnects.inc();
-      this.dial(p);
-    }, delay);
+  /** The socket is open: SERVER_HELLO_LINK first, then the link is up. */
+  private opened(p: Peer, conn: Connection): void {
+    void this.c.helloLink(p.id).then((text) => {
+      if (p.conn !== conn || conn.closed) return;
+      conn.send(text, 'SERVER_HELLO_LINK');
+      p.up = true;
+      p.lastInbound = Date.now();
+      this.c.metrics.peerLinksUp.set(this.upCount);
+      conn.log.info({ serverId: p.id }, 'server link up');
+      this.c.linkUp(p.id);
+    });
   }
 
   private tick(): void {
     const now = Date.now();
     for (const p of this.peers.values()) {
       if (!p.up || !p.conn || p.conn.closing) continue;
-      const silentMs = now - Math.max(p.lastInbound, p.conn.lastHeard);
-      if (this.readsPausedAt === undefined && silentMs >= this.init.deadAfterMs) {
+      const heard = Math.max(p.lastInbound, p.conn.lastHeard);
+      const silentMs = now - heard;
+      if (this.readsPausedAt === undefined && linkIsDead(heard, now, this.timings)) {
         this.c.metrics.peerDead.inc();
         p.conn.log.warn({ serverId: p.id, silentMs }, 'server link dead: no frame, ping or pong; closing');
         p.conn.closing = true;
         p.conn.close(1001, `no frame or pong for ${silentMs} ms`);
         continue;
       }
-      if (now - p.lastHeartbeat >= this.init.heartbeatMs) {
+      if (heartbeatDue(p.lastHeartbeat, now, this.timings)) {
         p.lastHeartbeat = now;
         const conn = p.conn;
         conn.ping();

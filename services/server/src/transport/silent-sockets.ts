@@ -9,7 +9,7 @@
  *  1. it comes from the address (IP) of a server our outbound link to is up
  *     (LinkManager.linkedAddress), and
  *  2. it keeps answering our WebSocket pings: one every heartbeat; no pong, ping or frame for
- *     `deadAfterMs` → closed 1001;
+ *     `deadAfterMs` (the one rule, `linkIsDead`) → closed 1001;
  * and at most MAX_SILENT_SOCKETS_PER_ADDRESS per address: a newer one replaces the oldest
  * (closed 1000), because G43 writes on the socket it opened last. Once no link to its address
  * is up any more, it is closed 1000. Every other silent socket is closed 1008 "hello timeout",
@@ -25,6 +25,7 @@
  * they stay pending in any per-address connection count. The worst such a host can do is push
  * out that peer's own channel by opening newer sockets, from that peer's own address.
  */
+import { linkIsDead } from '@socp/protocol';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import type { Connection } from './connection';
@@ -96,11 +97,12 @@ export class SilentSockets {
       const list = this.live(address);
       const linked = this.c.linkedAddress(address);
       for (const k of list) {
-        const silentMs = now - Math.max(k.since, k.conn.lastHeard);
+        const heard = Math.max(k.since, k.conn.lastHeard);
+        const silentMs = now - heard;
         if (!linked) {
           k.conn.log.info({ address }, 'no link to this address any more: closing its silent socket');
           drop(k.conn, 1000, 'no server link from this address');
-        } else if (silentMs >= this.init.deadAfterMs) {
+        } else if (linkIsDead(heard, now, { heartbeatIntervalMs: this.init.heartbeatMs, deadAfterMs: this.init.deadAfterMs })) {
           this.c.metrics.framesRejected.inc({ type: 'unknown', reason: 'TIMEOUT' });
           k.conn.log.info({ address, silentMs }, 'kept silent socket answers no ping: closing');
           drop(k.conn, 1001, `no frame or pong for ${silentMs} ms`);
