@@ -49,9 +49,9 @@ export async function redisUsedMemory(url: string): Promise<number> {
   }
 }
 
-export interface ServerSample { usersKnown: number; eventLoopP99Ms: number; slowConsumerCloses: number; rejected: number; heapUsedBytes: number; externalBytes: number }
+export interface ServerSample { usersKnown: number; eventLoopP99Ms: number; slowConsumerCloses: number; rejected: number; heapUsedBytes: number; externalBytes: number; signatures: number }
 
-/** Users a server knows (local + remote), its event-loop lag p99, slow-consumer closes. */
+/** Users a server knows (local + remote), its event-loop lag p99, slow-consumer closes, RSA signatures made so far. */
 export async function serverSample(adminUrl: string, timeoutMs = 5_000): Promise<ServerSample> {
   const t = (await httpGet(`${adminUrl}/metrics`, timeoutMs)).text;
   return {
@@ -61,6 +61,7 @@ export async function serverSample(adminUrl: string, timeoutMs = 5_000): Promise
     rejected: metricValue(t, 'socp_frames_rejected_total'),
     heapUsedBytes: metricValue(t, 'nodejs_heap_size_used_bytes'),
     externalBytes: metricValue(t, 'nodejs_external_memory_bytes'),
+    signatures: metricValue(t, 'socp_crypto_duration_seconds_count', { op: 'sign' }),
   };
 }
 

@@ -17,6 +17,8 @@ export interface RampStep extends DmStepResult {
   /** The same split by thread kind (A + B): main thread (JSON, verify, ws), threadpool (signing), V8 (GC). */
   server_cpu_ms_per_dm_by_thread: { main: number; threadpool: number; v8: number };
   event_loop_p99_ms: { A: number; B: number };
+  /** RSA signatures both servers made per delivered DM (2 without delivery batches; absent in older runs). */
+  server_sigs_per_dm?: number;
 }
 export interface PresenceResult {
   users: number; converged: boolean; seconds: number; bound_s: number; aborted: string | undefined; known_by: { A: number; B: number };
@@ -42,6 +44,8 @@ export interface BenchResults {
   saturation: {
     dms_per_s: number; ratio_to_bound: number; ratio_to_two_prime_bound?: number; ratio_to_seed: number;
     forced_cpu_ms_per_dm: number; server_cpu_ms_per_dm: number; cpu_efficiency: number; idle_machine_projection_dms_per_s: number;
+    /** Signatures per DM measured at saturation (delivery batches make A's fewer than one per DM), and the bound they give. */
+    server_sigs_per_dm?: number; measured_bound_dms_per_s?: number; ratio_to_measured_bound?: number;
   };
   light: DmStepResult;
   files: Array<FileResult & { bound_s: number; ratio_to_bound: number; rate_limit_floor_s: number }>;

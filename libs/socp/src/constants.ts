@@ -29,6 +29,15 @@ export const MAX_B64_BLOCK_CHARS = 700;
  * both as the ws `maxPayload` and again in `decodeFrame`.
  */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * SERVER_DELIVER_BATCH (our extension, docs/contracts.md "Delivery batches"): at most this many
+ * deliveries under one server signature. A batch forms only while the sending server is still
+ * signing for that link, so it rarely nears this; 64 DMs are ~170 KB, 64 sixteen-block file
+ * chunks ~750 KB, both under MAX_FRAME_BYTES (the sender also caps a batch's bytes).
+ */
+export const MAX_DELIVER_BATCH = 64;
+/** Bytes of deliveries (their payloads' JSON) a sender puts in one batch: half of MAX_FRAME_BYTES. */
+export const MAX_DELIVER_BATCH_BYTES = 512 * 1024;
 /** Nesting depth accepted in a frame's JSON (guards the recursive canonicaliser). */
 export const MAX_JSON_DEPTH = 16;
 /** Free-text fields (client string, ERROR detail, display names). */

@@ -23,6 +23,7 @@ import type { Connection } from './transport/connection';
 import { MAX_PENDING_SIGNATURES, SEAL_CACHE_ENTRIES } from './transport/limits';
 import { ReusableSignatures, reusableKey } from './transport/reusable-signatures';
 import { HopAckBatcher } from './hop-ack-batcher';
+import { DeliverBatcher } from './transport/deliver-batcher';
 
 export interface EffectTargets {
   /** Connection by id (users and inbound servers). */
@@ -59,6 +60,12 @@ export class EffectRunner {
   onBacklogCleared: () => void = () => undefined;
   /** Acknowledgements of accepted SERVER_DELIVERs, one signed ACK per connection and batch. */
   readonly hopAcks = new HopAckBatcher((effects) => void this.run(effects));
+  /** SERVER_DELIVERs that queue for a busy link go out as one signed SERVER_DELIVER_BATCH. */
+  private readonly batcher = new DeliverBatcher<Prepared>({
+    batches: (sid) => this.state.batchingServers.has(sid),
+    seal: (f) => this.sign(f, undefined),
+    sent: (items) => this.metrics.batchedDeliveriesSent.observe(items),
+  });
 
   constructor(
     private readonly state: RoutingState,
@@ -86,14 +93,14 @@ export class EffectRunner {
 
   /** Queue a batch; resolves when it has been sent. Never rejects. */
   run(batch: readonly Effect[]): Promise<void> {
-    const effects = this.withinAnswerBudget(batch);
+    const { effects, deferred } = this.batcher.take(this.withinAnswerBudget(batch));
     if (effects.length === 0) {
       this.updateGauges(); // the core may have changed state without effects (an ACK settling a DM)
       return this.tail;
     }
     // Sign now, in parallel with the batches ahead of this one; only the sending is ordered.
     // Cached frames are ready at once (no promise per frame); the others fill their slot when signed.
-    const slots = effects.map((e) => ('out' in e ? this.prepare(e.out) : undefined));
+    const slots = effects.map((e) => deferred.get(e) ?? ('out' in e ? this.prepare(e.out) : undefined));
     const signing: Array<Promise<void>> = [];
     slots.forEach((s, i) => {
       if (s instanceof Promise) signing.push(s.then((p) => void (slots[i] = p)));

@@ -36,6 +36,11 @@ export function createMetrics(registry: Registry) {
     redisWriteErrors: new Counter({ name: 'socp_redis_write_errors_total', help: 'Write-behind pipelines that failed, by reason (oom: Redis at maxmemory with noeviction; other)', labelNames: ['reason'] as const, registers: r }),
     loginFailures: new Counter({ name: 'socp_login_failures_total', help: 'Log-ins that failed (wrong password/name, or abandoned after LOGIN_CHALLENGE)', registers: r }),
     loginThrottled: new Counter({ name: 'socp_login_throttled_total', help: 'LOGIN_STARTs refused by back-off, by scope (source, name_source, inflight)', labelNames: ['scope'] as const, registers: r }),
+    batchedDeliveriesSent: new Histogram({
+      name: 'socp_deliver_batch_size', help: 'SERVER_DELIVERs per signed frame sent to servers that take SERVER_DELIVER_BATCH (1: sent alone)', registers: r,
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+    }),
+    batchedDeliveriesReceived: new Counter({ name: 'socp_batched_deliveries_received_total', help: 'SERVER_DELIVERs received as items of a SERVER_DELIVER_BATCH', registers: r }),
     introducerJoins: new Counter({ name: 'socp_introducer_joins_total', help: 'SERVER_WELCOME results by outcome', labelNames: ['outcome'] as const, registers: r }),
   };
 }

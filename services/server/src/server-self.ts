@@ -8,7 +8,7 @@
  * and the joiner.
  */
 import { randomBytes } from 'node:crypto';
-import { CAP_BIND, type Outbound, type RoutingCtx, type ServerAddrPayload, type UnsignedFrame } from '@socp/protocol';
+import { CAP_BIND, CAP_DELIVER_BATCH, type Outbound, type RoutingCtx, type ServerAddrPayload, type UnsignedFrame } from '@socp/protocol';
 import type { Logger } from './logger';
 
 export interface ServerSelfInit {
@@ -74,7 +74,7 @@ export class ServerSelf {
   /** HELLO_LINK / ANNOUNCE payload: our address and key, what we speak, and our ticket. */
   hello(): ServerAddrPayload {
     const t = this.c.ticket();
-    return t === undefined ? { ...this.addr(), caps: [CAP_BIND] } : { ...this.addr(), caps: [CAP_BIND], ticket: t };
+    return t === undefined ? { ...this.addr(), caps: [CAP_BIND, CAP_DELIVER_BATCH] } : { ...this.addr(), caps: [CAP_BIND, CAP_DELIVER_BATCH], ticket: t };
   }
 
   helloLink(to: string): Promise<string> {

@@ -5,7 +5,8 @@
  */
 import { fileChunkPayload, fileEndPayload, fileStartPayload, type FileChunkPayload, type FileEndPayload, type FileStartPayload } from './file';
 import { msgPublicChannelPayload, userDeliverPayload, type UserDeliverPayload } from './chat';
-import { id, literal, obj, SchemaError, type Check } from './schema';
+import { array, id, int, literal, obj, SchemaError, type Check } from './schema';
+import { MAX_DELIVER_BATCH } from '../constants';
 
 export const DELIVERABLE_INNER_TYPES = ['MSG_DIRECT', 'MSG_PUBLIC_CHANNEL', 'FILE_START', 'FILE_CHUNK', 'FILE_END'] as const;
 export type InnerType = (typeof DELIVERABLE_INNER_TYPES)[number];
@@ -40,3 +41,16 @@ export const serverDeliverPayload: Check<ServerDeliverPayload> = (v, p) => {
 export function innerTypeOf(p: ServerDeliverPayload): InnerType {
   return p.inner_type ?? 'MSG_DIRECT';
 }
+
+/**
+ * SERVER_DELIVER_BATCH (our extension, docs/contracts.md "Delivery batches"): several
+ * SERVER_DELIVERs from one server to one server under one signature. Each item is the
+ * SERVER_DELIVER it stands for, less what the batch's envelope already says: its `type` is
+ * SERVER_DELIVER, its `from` and `to` the batch's, and the batch's signature covers it. Sent
+ * only to servers whose hello or ticket lists the capability "deliver-batch".
+ */
+export interface DeliverBatchItem { ts: number; payload: ServerDeliverPayload }
+export interface ServerDeliverBatchPayload { deliveries: DeliverBatchItem[] }
+export const serverDeliverBatchPayload: Check<ServerDeliverBatchPayload> = obj({
+  deliveries: array(obj({ ts: int(0), payload: serverDeliverPayload }), MAX_DELIVER_BATCH),
+}) as Check<ServerDeliverBatchPayload>;

@@ -7,7 +7,7 @@ import {
   msgDirectPayload, msgPublicChannelPayload, publicChannelAddPayload, publicChannelKeySharePayload, publicChannelUpdatedPayload, userDeliverPayload,
   type MsgDirectPayload, type MsgPublicChannelPayload, type PublicChannelAddPayload, type PublicChannelKeySharePayload, type PublicChannelUpdatedPayload, type UserDeliverPayload,
 } from './chat';
-import { serverDeliverPayload, type ServerDeliverPayload } from './deliver';
+import { serverDeliverBatchPayload, serverDeliverPayload, type ServerDeliverBatchPayload, type ServerDeliverPayload } from './deliver';
 import { fileChunkPayload, fileEndPayload, fileStartPayload, type FileChunkPayload, type FileEndPayload, type FileStartPayload } from './file';
 import {
   heartbeatPayload, serverAddrPayload, serverAnnouncePayload, serverWelcomePayload, userAdvertisePayload, userRemovePayload,
@@ -30,6 +30,7 @@ export interface PayloadMap {
   USER_ADVERTISE: UserAdvertisePayload;
   USER_REMOVE: UserRemovePayload;
   SERVER_DELIVER: ServerDeliverPayload;
+  SERVER_DELIVER_BATCH: ServerDeliverBatchPayload;
   HEARTBEAT: HeartbeatPayload;
   USER_HELLO: UserHelloPayload;
   MSG_DIRECT: MsgDirectPayload;
@@ -65,6 +66,7 @@ export const payloadSchemas: { [K in FrameType]: Check<PayloadMap[K]> } = {
   USER_ADVERTISE: userAdvertisePayload,
   USER_REMOVE: userRemovePayload,
   SERVER_DELIVER: serverDeliverPayload,
+  SERVER_DELIVER_BATCH: serverDeliverBatchPayload,
   HEARTBEAT: heartbeatPayload,
   USER_HELLO: userHelloPayload,
   MSG_DIRECT: msgDirectPayload,
@@ -113,7 +115,7 @@ export type FrameOf<T extends FrameType> = Extract<Frame, { type: T }>;
 
 /** Frame types only servers emit toward servers (the link protocol). */
 export const SERVER_LINK_TYPES: ReadonlySet<FrameType> = new Set<FrameType>([
-  'SERVER_HELLO_LINK', 'SERVER_ANNOUNCE', 'USER_ADVERTISE', 'USER_REMOVE', 'SERVER_DELIVER', 'HEARTBEAT',
+  'SERVER_HELLO_LINK', 'SERVER_ANNOUNCE', 'USER_ADVERTISE', 'USER_REMOVE', 'SERVER_DELIVER', 'SERVER_DELIVER_BATCH', 'HEARTBEAT',
   'PUBLIC_CHANNEL_ADD', 'PUBLIC_CHANNEL_UPDATED', 'PUBLIC_CHANNEL_KEY_SHARE', 'MSG_PUBLIC_CHANNEL', 'ACK', 'ERROR', 'CTRL_CLOSE',
 ]);
 /** Frame types a user may send to its server after USER_HELLO. */

@@ -3,6 +3,7 @@ export * from './state';
 export * from './effects';
 export * from './limits';
 export * from './deliver';
+export * from './deliver-batch';
 export * from './delivery-acks';
 export * from './queue-acks';
 export * from './presence';

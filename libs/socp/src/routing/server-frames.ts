@@ -19,6 +19,7 @@ import { dedupeKey, type Verified } from '../wire/envelope';
 import { advertisedPubkey, innerTypeOf, welcomeSender, welcomeServers, type Frame, type FrameOf, type ServerWelcomePayload } from '../messages';
 import { fail, refuse, seal, type Effect, type Step } from './effects';
 import { finalHopFrame, innerPayloadOf, routeOffline } from './deliver';
+import { isBatchItem } from './deliver-batch';
 import { hopAck, onHopAck, onHopError } from './delivery-acks';
 import { advertiseFrame } from './presence';
 import { firstSeen, onAdvertise, onRemove } from './presence-gossip';
@@ -54,6 +55,7 @@ function onDeliver(state: RoutingState, f: Verified<FrameOf<'SERVER_DELIVER'>>, 
   const queue = !local && forwardTo === undefined && state.accounts.has(uid) && innerTypeOf(f.payload) === 'MSG_DIRECT';
   const key = dedupeKey(f);
   if (!local && forwardTo === undefined && !queue) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here`), ctx.selfId, ctx.now, { msg_ref: key });
+  if (forwardTo !== undefined && isBatchItem(f)) return refuse(connId, f, fail('USER_NOT_FOUND', `user ${uid} is not here (an item of a SERVER_DELIVER_BATCH is not relayed)`), ctx.selfId, ctx.now, { msg_ref: key });
   const p = f.payload as { sender?: string; orig_ts?: number; ts?: number };
   const sender = p.sender ?? f.from;
   const ts = p.orig_ts ?? p.ts ?? f.ts;
@@ -103,6 +105,10 @@ export function handleServerFrame(state: RoutingState, f: Verified<Frame>, linkS
         return { effects: onRemove(state, f, linkServerId, ctx) };
       case 'SERVER_DELIVER':
         return { effects: onDeliver(state, f, connId, ctx) };
+      case 'SERVER_DELIVER_BATCH':
+        // The shell hands each item in as the SERVER_DELIVER it stands for (unpackDeliverBatch),
+        // each past the same gates (storage guard) as a SERVER_DELIVER of its own.
+        throw fail('SOCP_ERR_INTERNAL', 'a SERVER_DELIVER_BATCH is handled item by item (unpackDeliverBatch)');
       case 'MSG_PUBLIC_CHANNEL':
         return { effects: onPublic(state, f, ctx) };
       case 'PUBLIC_CHANNEL_ADD': {

@@ -21,6 +21,7 @@ import { acceptUnsigned, verifyFrame, type Verified } from '../wire/envelope';
 import { bindMatches } from '../wire/bind';
 import { SERVER_LINK_TYPES, UUID_ANYCASE_RE, announcedAddr, type BareAnnouncePayload, type Frame, type FrameOf, type ServerAddrPayload } from '../messages';
 import { admissionOf, admit, helloAdmission, CAP_BIND } from './admission';
+import { CAP_DELIVER_BATCH } from './deliver-batch';
 import { fail, refuse, type Effect, type Step } from './effects';
 import { HELLO_REPLAY_MIN_INTERVAL_MS, MAX_KNOWN_SERVERS } from './limits';
 import { replayLocalUsers } from './presence';
@@ -124,6 +125,9 @@ export function handleServerHello(state: RoutingState, f: Verified<FrameOf<'SERV
     const binds = bindMatches(f) === true || (a.value.ticket?.caps.includes(CAP_BIND) ?? false);
     const fresh = state.admitted.get(f.from) === undefined;
     admit(state, f.from, a.value, binds);
+    // What it takes now is what its latest hello says (a restarted peer may speak less).
+    if ((p.caps ?? []).includes(CAP_DELIVER_BATCH) || a.value.ticket?.caps.includes(CAP_DELIVER_BATCH)) state.batchingServers.add(f.from);
+    else state.batchingServers.delete(f.from);
     if (a.value.basis === 'rule' && fresh) {
       effects.push({ kind: 'log', level: 'warn', msg: 'open federation: server admitted WITHOUT a ticket by an SOCP_ADMIT rule', fields: { serverId: f.from, rule: a.value.rule, host: p.host, port: p.port } });
     }

@@ -81,6 +81,8 @@ export interface RoutingState {
   admitted: Map<string, Admission>;
   /** Servers known to bind their envelopes (wire/bind.ts): their frames without `bind` are refused. */
   bindingServers: Set<string>;
+  /** Servers whose latest hello (or ticket) says they take SERVER_DELIVER_BATCH (routing/deliver-batch.ts). */
+  batchingServers: Set<string>;
   /** Claims on users hosted by another linked server, waiting for that server to let go. */
   pendingClaims: Map<string, PendingClaim>;
   trust: TrustConfig;
@@ -148,6 +150,7 @@ export function createRoutingState(init: { dedupeTtlMs?: number; dedupeCapacity?
     onlineNames: new Map(),
     admitted: new Map(),
     bindingServers: new Set(),
+    batchingServers: new Set(),
     pendingClaims: new Map(),
     trust: init.trust ?? { issuers: new Map(), rules: NO_ADMIT_RULES },
     directory: new Map(),

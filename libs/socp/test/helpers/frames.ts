@@ -43,6 +43,7 @@ export const VALID: Example[] = [
   { name: 'SERVER_DELIVER inner FILE_START', frame: f('SERVER_DELIVER', { inner_type: 'FILE_START', user_id: U2, file_id: FILE_ID, name: 'a.txt', size: 3, sha256: SHA, mode: 'dm' }) },
   { name: 'SERVER_DELIVER inner FILE_CHUNK (G43)', frame: f('SERVER_DELIVER', { inner_type: 'FILE_CHUNK', user_id: U2, ...chunk, sender: U1, sender_pub: PUB, content_sig: BLOCK }) },
   { name: 'SERVER_DELIVER inner FILE_END', frame: f('SERVER_DELIVER', { inner_type: 'FILE_END', user_id: U2, file_id: FILE_ID }) },
+  { name: 'SERVER_DELIVER_BATCH (ours) of a DM and a file end', frame: f('SERVER_DELIVER_BATCH', { deliveries: [{ ts: 1760000300000, payload: { user_id: U2, ...deliver, orig_ts: 1760000300000 } }, { ts: 1760000300001, payload: { inner_type: 'FILE_END', user_id: U2, file_id: FILE_ID } }] }) },
   { name: 'HEARTBEAT {}', frame: f('HEARTBEAT', {}) },
   { name: 'HEARTBEAT {now: int}', frame: f('HEARTBEAT', { now: 1760000002 }) },
   { name: 'HEARTBEAT {now: float}', frame: f('HEARTBEAT', { now: 1760000002.25 }) },

@@ -14,8 +14,8 @@ const text = (o: unknown): string => JSON.stringify(o);
 const withPayload = (type: string, payload: unknown, extra: Record<string, unknown> = {}): string =>
   text({ type, from: S1, to: S2, ts: 1, payload, sig: '', ...extra });
 
-test('the example table covers all 30 frame types (23 of SOCP + 7 account extensions)', () => {
-  expect(FRAME_TYPES).toHaveLength(30);
+test('the example table covers all 31 frame types (23 of SOCP + 7 account extensions + SERVER_DELIVER_BATCH)', () => {
+  expect(FRAME_TYPES).toHaveLength(31);
   expect(UNCOVERED_TYPES).toEqual([]);
 });
 
@@ -89,6 +89,9 @@ describe('invalid input gets the right code', () => {
     ['DELIVER inner_type USER_HELLO', withPayload('SERVER_DELIVER', { inner_type: 'USER_HELLO', user_id: U2, pubkey: PUB }), 'SOCP_ERR_SCHEMA'],
     ['DELIVER user_id missing', withPayload('SERVER_DELIVER', { ciphertext: BLOCK, sender: U1, sender_pub: PUB, content_sig: BLOCK }), 'SOCP_ERR_SCHEMA'],
     ['DELIVER FILE_CHUNK without index', withPayload('SERVER_DELIVER', { inner_type: 'FILE_CHUNK', user_id: U2, file_id: FILE_ID, ciphertext: BLOCK }), 'SOCP_ERR_SCHEMA'],
+    ['DELIVER_BATCH item without user_id', withPayload('SERVER_DELIVER_BATCH', { deliveries: [{ ts: 1, payload: { ciphertext: BLOCK, sender: U1, sender_pub: PUB, content_sig: BLOCK } }] }), 'SOCP_ERR_SCHEMA'],
+    ['DELIVER_BATCH item without ts', withPayload('SERVER_DELIVER_BATCH', { deliveries: [{ payload: { user_id: U2, inner_type: 'FILE_END', file_id: FILE_ID } }] }), 'SOCP_ERR_SCHEMA'],
+    ['DELIVER_BATCH of 65 items', withPayload('SERVER_DELIVER_BATCH', { deliveries: Array.from({ length: 65 }, (_, i) => ({ ts: i, payload: { user_id: U2, inner_type: 'FILE_END', file_id: FILE_ID } })) }), 'SOCP_ERR_SCHEMA'],
     ['HEARTBEAT now a string', withPayload('HEARTBEAT', { now: 'x' }), 'SOCP_ERR_SCHEMA'],
     ['USER_HELLO pubkey missing', withPayload('USER_HELLO', { client: 'cli' }), 'SOCP_ERR_SCHEMA'],
     ['USER_HELLO display_name too long', withPayload('USER_HELLO', { pubkey: PUB, meta: { display_name: 'x'.repeat(65) } }), 'SOCP_ERR_SCHEMA'],

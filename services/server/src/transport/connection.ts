@@ -153,6 +153,11 @@ export class Connection {
     return this.any.take(now);
   }
 
+  /** After parsing: `n` more tokens of the overall budget (the further items of a SERVER_DELIVER_BATCH); false when over it. */
+  admitMore(n: number, now: number): boolean {
+    return this.any.takeCost(n, now);
+  }
+
   /**
    * After parsing, on a user (or pending) connection: a FILE_CHUNK takes from the chunk budget,
    * any other frame from the frame budget, a LIST_REQUEST from the list budget as well; on a

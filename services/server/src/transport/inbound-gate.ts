@@ -7,6 +7,8 @@
  *   account requests before USER_HELLO (accounts/account-service.ts) → the first frame decides
  *   the role (classifyFirstFrame) → authenticate (sig under the pinned/bound key) → storage
  *   refusal (adapters/storage-guard.ts) → the routing core → its effects (effect-runner.ts).
+ *   A SERVER_DELIVER_BATCH is checked once (signature, binding) and then each of its items
+ *   goes from the storage refusal on as the SERVER_DELIVER it stands for (routing/deliver-batch.ts).
  *
  * Every refusal (`reject`) is an ERROR frame with the catalogue's wire code (if any), a log
  * line and socp_frames_rejected_total{type,reason}; no refusal changes state, and one that
@@ -14,8 +16,8 @@
  * signing backlog, the connection is not read until it clears (read-gate.ts).
  */
 import {
-  SocpError, authenticateServerFrame, authenticateUserFrame, classifyFirstFrame, decodeFrame, handleServerFrame, handleUserFrame, handleUserGone,
-  handleUserHello, isAccountRequest, refuse,
+  SocpError, authenticateServerFrame, authenticateUserFrame, classifyFirstFrame, decodeFrame, dedupeKey, handleServerFrame, handleUserFrame, handleUserGone,
+  handleUserHello, isAccountRequest, refuse, unpackDeliverBatch,
   type Frame, type FrameOf, type RoutingCtx, type RoutingState, type SocpErrorCode, type Verified,
 } from '@socp/protocol';
 import type { ServerMetrics } from '../metrics';
@@ -144,8 +146,23 @@ export class InboundGate {
     if (conn.role === 'pending') conn.setRole('server', { serverId: f.from });
     // Liveness is per link: a relayed frame proves the relay alive, not its originator.
     this.c.heardFrom(conn.serverId ?? f.from);
-    const full = runner.storage.refusal(state, a.value, conn.id, this.c.ctx());
+    if (a.value.type !== 'SERVER_DELIVER_BATCH') return this.toCore(conn, a.value);
+    // Each item is the SERVER_DELIVER it stands for (routing/deliver-batch.ts), and costs as much of the link's budget.
+    if (!conn.admitMore(a.value.payload.deliveries.length - 1, Date.now())) return this.reject(conn, f.type, f.from, 'SOCP_ERR_RATE_LIMITED', 'too many frames; slow down');
+    const items = unpackDeliverBatch(state, a.value, this.c.ctx());
+    if (!items.ok) return this.reject(conn, f.type, f.from, items.error.code, items.error.message);
+    this.c.metrics.batchedDeliveriesReceived.inc(items.value.length);
+    for (const it of items.value) {
+      if (it.ok) this.toCore(conn, it.frame);
+      else void runner.run(refuse(conn.id, it.frame, it.error, this.c.ctx().selfId, Date.now(), { msg_ref: dedupeKey(it.frame) }));
+    }
+  }
+
+  /** A verified server frame past the storage guard to the routing core. */
+  private toCore(conn: Connection, f: Verified<Frame>): void {
+    const { state, runner } = this.c;
+    const full = runner.storage.refusal(state, f, conn.id, this.c.ctx());
     if (full) return void runner.run(full);
-    void runner.run(handleServerFrame(state, a.value, conn.serverId ?? f.from, conn.id, this.c.ctx()).effects);
+    void runner.run(handleServerFrame(state, f, conn.serverId ?? f.from, conn.id, this.c.ctx()).effects);
   }
 }
