@@ -7,31 +7,25 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPair, sealFrame, withBind, type FrameOf, type RsaPrivateKey } from '@socp/protocol';
 import { FrameSocket } from '../../../tests/harness/frame-socket';
 import { httpGet, metricValue } from '../../../tests/harness/wait';
-import { join, joinFrame, removeDir, startTestIntroducer, tempDir, type TestIntroducer } from './helpers';
+import { join, joinFrame, removeDir, startTestIntroducer, tempDir, useTestIntroducer, type TestIntroducer } from './helpers';
 
 jest.setTimeout(180_000);
 
+const fx = useTestIntroducer(2);
 let real: RsaPrivateKey;
 let attacker: RsaPrivateKey;
 let t: TestIntroducer;
-const sockets: FrameSocket[] = [];
+const sockets = fx.sockets;
+beforeAll(() => {
+  [real, attacker] = fx.keys as [RsaPrivateKey, RsaPrivateKey];
+  t = fx.t;
+});
 const open = async (url = t.url): Promise<FrameSocket> => {
   const s = await FrameSocket.connect(url);
   sockets.push(s);
   return s;
 };
 
-beforeAll(async () => {
-  [real, attacker] = await Promise.all([generateKeyPair(), generateKeyPair()]);
-  t = await startTestIntroducer(tempDir(), { SOCP_PRUNE_AFTER_MS: '60000' });
-});
-afterEach(() => {
-  for (const s of sockets.splice(0)) s.terminate();
-});
-afterAll(async () => {
-  await t?.intro.stop();
-  if (t) removeDir(t.dir);
-});
 
 const ids = (): string[] => t.intro.registry.others('').map((r) => r.server_id).sort();
 const metric = async (name: string, labels: Record<string, string>): Promise<number> => metricValue((await httpGet(`${t.admin}/metrics`)).text, name, labels);

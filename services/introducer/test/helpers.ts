@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import pino from 'pino';
-import { joinProof, sealFrame, withBind, type FrameOf, type RsaPrivateKey, type ServerAddrPayload } from '@socp/protocol';
+import { generateKeyPair, joinProof, sealFrame, withBind, type FrameOf, type RsaPrivateKey, type ServerAddrPayload } from '@socp/protocol';
 import { randomSecret } from '../../../tests/harness/secrets';
 import { startIntroducer, type RunningIntroducer } from '../src/app';
 import { loadConfig, type IntroducerConfig } from '../src/config';
@@ -55,4 +55,31 @@ export async function join(url: string, key: RsaPrivateKey, id: string, port: nu
   sock.send(joinFrame(key, id, port, Date.now(), o));
   const welcome = await sock.waitFrame<FrameOf<'SERVER_WELCOME'>>((f) => f.type === 'SERVER_WELCOME', 5_000);
   return { sock, welcome };
+}
+
+/**
+ * One introducer (SOCP_PRUNE_AFTER_MS 60 s) and `keyCount` RSA-4096 keys for a test file, made
+ * before all tests; sockets passed to `track` are cut after each test, the introducer stopped
+ * and its folder removed after all. Fields are set once `beforeAll` has run.
+ */
+export function useTestIntroducer(keyCount: number) {
+  const fx = {
+    t: undefined as unknown as TestIntroducer,
+    keys: [] as RsaPrivateKey[],
+    sockets: [] as FrameSocket[],
+  };
+  beforeAll(async () => {
+    [fx.keys, fx.t] = await Promise.all([
+      Promise.all(Array.from({ length: keyCount }, () => generateKeyPair())),
+      startTestIntroducer(tempDir(), { SOCP_PRUNE_AFTER_MS: '60000' }),
+    ]);
+  });
+  afterEach(() => {
+    for (const s of fx.sockets.splice(0)) s.terminate();
+  });
+  afterAll(async () => {
+    await fx.t?.intro.stop();
+    if (fx.t) removeDir(fx.t.dir);
+  });
+  return fx;
 }

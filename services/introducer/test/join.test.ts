@@ -3,27 +3,21 @@ import { checkTicket, generateKeyPair, importPublicKey, verifyFrame, welcomeServ
 import { FrameSocket } from '../../../tests/harness/frame-socket';
 import { httpGet, metricValue, waitFor } from '../../../tests/harness/wait';
 import { rawRsaKey } from '../../../tests/harness/weak-keys';
-import { join, joinFrame, removeDir, startTestIntroducer, tempDir, type TestIntroducer } from './helpers';
+import { join, joinFrame, removeDir, startTestIntroducer, tempDir, useTestIntroducer, type TestIntroducer } from './helpers';
 
 jest.setTimeout(60_000);
 
+const fx = useTestIntroducer(2);
 let keyA: RsaPrivateKey;
 let keyB: RsaPrivateKey;
 let t: TestIntroducer;
-const sockets: FrameSocket[] = [];
+const sockets = fx.sockets;
+beforeAll(() => {
+  [keyA, keyB] = fx.keys as [RsaPrivateKey, RsaPrivateKey];
+  t = fx.t;
+});
 const track = <T extends { sock: FrameSocket }>(x: T): T => (sockets.push(x.sock), x);
 
-beforeAll(async () => {
-  [keyA, keyB] = await Promise.all([generateKeyPair(), generateKeyPair()]);
-  t = await startTestIntroducer(tempDir(), { SOCP_PRUNE_AFTER_MS: '60000' });
-});
-afterEach(() => {
-  for (const s of sockets.splice(0)) s.terminate();
-});
-afterAll(async () => {
-  await t?.intro.stop();
-  if (t) removeDir(t.dir);
-});
 
 const registered = (): string[] => [...t.intro.registry.others('')].map((r) => r.server_id).sort();
 

@@ -221,11 +221,7 @@ export class EffectRunner {
           break;
         }
         case 'broadcastUsers':
-          for (const uid of this.state.localUsers.keys()) {
-            if (e.except.includes(uid)) continue;
-            const c = this.userConn(uid);
-            if (c && p) c.send(p.data, p.type);
-          }
+          this.sendEach(this.state.localUsers.keys(), e.except, (uid) => this.userConn(uid), p);
           break;
         case 'sendToServer': {
           const c = this.targets.serverLink(e.serverId);
@@ -233,11 +229,7 @@ export class EffectRunner {
           break;
         }
         case 'broadcastServers':
-          for (const sid of this.state.servers) {
-            if (e.except.includes(sid)) continue;
-            const c = this.targets.serverLink(sid);
-            if (c && p) c.send(p.data, p.type);
-          }
+          this.sendEach(this.state.servers, e.except, (sid) => this.targets.serverLink(sid), p);
           break;
         case 'sendToConnection': {
           const c = this.targets.connection(e.connId);
@@ -270,6 +262,15 @@ export class EffectRunner {
           this.log[e.level](e.fields ?? {}, e.msg);
           break;
       }
+  }
+
+  /** `p` to the connection of every id but the excepted ones. */
+  private sendEach(ids: Iterable<string>, except: readonly string[], conn: (id: string) => Connection | undefined, p: Prepared | undefined): void {
+    if (!p) return;
+    for (const id of ids) {
+      if (except.includes(id)) continue;
+      conn(id)?.send(p.data, p.type);
+    }
   }
 
   private userConn(userId: string): Connection | undefined {
