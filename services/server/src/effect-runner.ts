@@ -2,26 +2,20 @@
  * The only code that carries the routing core's effects out (S1): sockets, Redis, metrics, logs.
  *
  * Each batch (the effects of one input) is prepared as soon as it is queued — every `seal`
- * signed once on the libuv threadpool and serialised once, in parallel with the batches ahead —
- * then sent in order: sending runs batch after batch so frames leave in the order the core
- * produced them. Identical unsigned frames (presence
- * snapshots send the same USER_ADVERTISE to every new user) reuse one signature, and so do
- * frames whose payload says nothing about their recipient (transport/reusable-signatures.ts).
+ * signed once and serialised once (frame-sealer.ts), in parallel with the batches ahead — then
+ * sent in order: sending runs batch after batch so frames leave in the order the core produced
+ * them. SERVER_DELIVERs that queue for a busy link go out as one batch (transport/deliver-batcher.ts).
  * A connection that has not identified itself gets at most MAX_ANSWERS_BEFORE_HELLO answers;
  * the one past that is replaced by a 1008 close, before anything is signed for it.
  */
-import { hash } from 'node:crypto';
-import {
-  encodeFrame, sealFrameAsync, sealFrameToWire, withBind, type Effect, type Frame, type Outbound, type PersistOp, type RoutingState, type RsaPrivateKey, type UnsignedFrame,
-} from '@socp/protocol';
+import type { Effect, Outbound, PersistOp, RoutingState, RsaPrivateKey } from '@socp/protocol';
 import type { Logger } from './logger';
 import type { ServerMetrics } from './metrics';
 import type { RedisStore } from './adapters/redis-store';
 import { StorageGuard } from './adapters/storage-guard';
 import { WriteBehind } from './adapters/write-behind';
 import type { Connection } from './transport/connection';
-import { MAX_PENDING_SIGNATURES, SEAL_CACHE_ENTRIES } from './transport/limits';
-import { ReusableSignatures, reusableKey } from './transport/reusable-signatures';
+import { FrameSealer, type Prepared } from './frame-sealer';
 import { HopAckBatcher } from './hop-ack-batcher';
 import { DeliverBatcher } from './transport/deliver-batcher';
 
@@ -33,49 +27,33 @@ export interface EffectTargets {
   dial(serverId: string, host: string, port: number): void;
 }
 
-/** A frame ready to send: UTF-8 encoded once, the same bytes written to every socket it goes to. */
-interface Prepared { data: Buffer; type: string }
-/** Only presence frames repeat verbatim (the snapshot every new user receives); others are not cached. */
-const CACHED_TYPES = new Set(['USER_ADVERTISE', 'USER_REMOVE', 'PUBLIC_CHANNEL_UPDATED']);
-
-/**
- * Identical frames get identical keys: a presence snapshot rebuilds every advertisement per new
- * user, so this runs N times per arrival. JSON.stringify + one native hash instead of canonical
- * JSON (a miss for a differently ordered but equal payload only costs a signature).
- */
-const sealCacheKey = (f: UnsignedFrame): string => hash('sha256', JSON.stringify([f.type, f.from, f.to, f.ts, f.payload]), 'base64');
-
 export class EffectRunner {
   private tail: Promise<void> = Promise.resolve();
-  private readonly sealCache = new Map<string, Prepared>();
-  /** Cached-type seals being signed right now (a presence burst asks for the same one many times). */
-  private readonly sealing = new Map<string, Promise<Prepared>>();
-  /** Signatures of payloads that say nothing about their recipient (generic ERRORs to peers that are not servers). */
-  private readonly reusable = new ReusableSignatures((f) => this.signed(async () => (await sealFrameAsync(f, this.key())).sig));
-  /** Signatures queued or running. */
-  private signing = 0;
-  /** True from MAX_PENDING_SIGNATURES signatures queued until half of them are done: stop reading users. */
-  backlogged = false;
-  /** Called when `backlogged` turns false again. */
-  onBacklogCleared: () => void = () => undefined;
+  /** Signs and serialises what the core sends (signature caches, the backlog bound). */
+  private readonly sealer: FrameSealer;
+  /** Called when the signing backlog clears. */
+  set onBacklogCleared(f: () => void) {
+    this.sealer.onBacklogCleared = f;
+  }
   /** Acknowledgements of accepted SERVER_DELIVERs, one signed ACK per connection and batch. */
   readonly hopAcks = new HopAckBatcher((effects) => void this.run(effects));
   /** SERVER_DELIVERs that queue for a busy link go out as one signed SERVER_DELIVER_BATCH. */
   private readonly batcher = new DeliverBatcher<Prepared>({
     batches: (sid) => this.state.batchingServers.has(sid),
-    seal: (f) => this.sign(f, undefined),
+    seal: (f) => this.sealer.sign(f),
     sent: (items) => this.metrics.batchedDeliveriesSent.observe(items),
   });
 
   constructor(
     private readonly state: RoutingState,
-    private readonly key: () => RsaPrivateKey,
+    key: () => RsaPrivateKey,
     private readonly targets: EffectTargets,
     private readonly store: RedisStore,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
     private readonly seenCapacity: number,
   ) {
+    this.sealer = new FrameSealer(state, key, metrics);
     this.storage = new StorageGuard(store, metrics, log);
     this.writes = new WriteBehind(store, seenCapacity, (err) => {
       this.storage.written(err);
@@ -125,54 +103,14 @@ export class EffectRunner {
     return this.tail;
   }
 
-  /** The frame ready to send: at once when relayed or cached, else once signed. */
+  /** The frame ready to send (frame-sealer.ts). */
   prepare(out: Outbound): Prepared | Promise<Prepared> {
-    if ('relay' in out) return { data: Buffer.from(encodeFrame(out.relay)), type: out.relay.type };
-    const f = out.seal;
-    // Frames to a server are bound to their envelope (unique per frame): never a reused signature.
-    const rk = this.state.serverPubkeys.has(f.to) ? undefined : reusableKey(f);
-    if (rk !== undefined) {
-      const withSig = (sig: string): Prepared => ({ data: Buffer.from(encodeFrame({ ...f, sig } as Frame)), type: f.type });
-      const sig = this.reusable.sigFor(f, rk);
-      if (typeof sig !== 'string') return sig.then(withSig);
-      this.metrics.answerSigReuses.inc({ type: f.type });
-      return withSig(sig);
-    }
-    if (!CACHED_TYPES.has(f.type)) return this.sign(f, undefined);
-    const ck = sealCacheKey(f);
-    const hit = this.sealCache.get(ck);
-    if (hit !== undefined) return hit;
-    const pending = this.sealing.get(ck);
-    if (pending !== undefined) return pending;
-    const p = this.sign(f, ck).finally(() => this.sealing.delete(ck));
-    this.sealing.set(ck, p);
-    return p;
+    return this.sealer.prepare(out);
   }
 
-  /** Run one signing job, counted in the backlog (MAX_PENDING_SIGNATURES) and in socp_crypto_duration_seconds{op="sign"}. */
-  private async signed<T>(job: () => Promise<T>): Promise<T> {
-    const t0 = process.hrtime.bigint();
-    if (++this.signing >= MAX_PENDING_SIGNATURES) this.backlogged = true;
-    try {
-      return await job();
-    } finally {
-      if (--this.signing <= MAX_PENDING_SIGNATURES / 2 && this.backlogged) {
-        this.backlogged = false;
-        this.onBacklogCleared();
-      }
-      this.metrics.cryptoSeconds.observe({ op: 'sign' }, Number(process.hrtime.bigint() - t0) / 1e9);
-    }
-  }
-
-  /** Sign and serialise once; `ck` set = a cached type, kept for reuse. */
-  private async sign(f: UnsignedFrame, ck: string | undefined): Promise<Prepared> {
-    const text = await this.signed(() => sealFrameToWire(withBind(f), this.key())); // every frame we sign binds its envelope (wire/bind.ts)
-    const prepared = { data: Buffer.from(text), type: f.type };
-    if (ck !== undefined) {
-      if (this.sealCache.size >= SEAL_CACHE_ENTRIES) this.sealCache.delete(this.sealCache.keys().next().value!);
-      this.sealCache.set(ck, prepared);
-    }
-    return prepared;
+  /** True while too many signatures are queued: connections are not read (transport/read-gate.ts). */
+  get backlogged(): boolean {
+    return this.sealer.backlogged;
   }
 
   /**

@@ -7,6 +7,7 @@
  *  sealFrame(unsigned, key)     build + sign a frame we emit (sig over canonical payload)
  *  encodeFrame(frame)           Frame → the WS text message (no trailing newline)
  *  sealFrameToWire(unsigned, key)  sign (threadpool) + serialise, canonicalising the payload once
+ *  sealFrameToWireSync(...)        the same, signing on the calling thread
  *
  * Nothing else in the project calls JSON.parse on network input.
  */
@@ -108,6 +109,12 @@ export async function sealFrameAsync<T extends FrameType>(f: UnsignedFrame<T>, k
 export async function sealFrameToWire(f: UnsignedFrame, key: RsaPrivateKey): Promise<string> {
   const canonical = canonicalJson(f.payload);
   return wireText(f, canonical, b64urlEncode(await key.signAsync(Buffer.from(canonical, 'utf8'))));
+}
+
+/** sealFrameToWire signing on the calling thread: for a server whose threadpool is idle, where a hand-off would only add its wake-up to the latency. */
+export function sealFrameToWireSync(f: UnsignedFrame, key: RsaPrivateKey): string {
+  const canonical = canonicalJson(f.payload);
+  return wireText(f, canonical, b64urlEncode(key.sign(Buffer.from(canonical, 'utf8'))));
 }
 
 /** True when `sig` verifies over the payload (escaped canonical form first, then raw UTF-8). */
