@@ -233,6 +233,7 @@ async function main(): Promise<void> {
     for (const n of phase('presence') ? PRESENCE_COUNTS : []) {
       const base = await Promise.all([serverSample(A.adminUrl), serverSample(B.adminUrl)]);
       await g.request('presencePrepare', { urls: [A.wsUrl, B.wsUrl], n });
+      const meter = cpuMeter({ ...pids, generator: g.pid });
       const t0 = Date.now();
       const startP = g.request<PresenceCounters>('presenceStart');
       let aborted = '';
@@ -251,6 +252,7 @@ async function main(): Promise<void> {
         return known.every((k) => k >= n);
       }, PRESENCE_DEADLINE_MS, 100).then(() => !aborted, () => false);
       const seconds = (Date.now() - t0) / 1000;
+      const cpu = meter();
       endProgress();
       const counters = await Promise.race([startP, g.request<PresenceCounters>('presenceCounters')]);
       // A server still flooding its users may not answer /metrics in time: that must not end the bench.
@@ -269,9 +271,10 @@ async function main(): Promise<void> {
         redis_used_mb: { A: round((await redisUsedMemory(A.redisUrl)) / 1048576, 1), B: round((await redisUsedMemory(B.redisUrl)) / 1048576, 1) },
         slow_consumer_closes: { A: closes(0), B: closes(1) },
         generator: counters,
+        cpu_s: Object.fromEntries(Object.entries(cpu.seconds).map(([k, v]) => [k, round(v, 1)])),
       };
       presence.push(r);
-      out(`  ${String(n).padStart(6)} users: ${converged ? `visible on both servers in ${r.seconds} s` : `NOT converged after ${r.seconds} s (A ${known[0]}, B ${known[1]})${aborted ? ` — aborted: ${aborted}` : ''}`}; RSS A ${r.rss_mb.A} MB, B ${r.rss_mb.B} MB (max ${r.max_rss_mb}; once quiet ${r.rss_settled_mb ? `A ${r.rss_settled_mb.A} MB, B ${r.rss_settled_mb.B} MB` : 'not reached'}; JS heap max ${r.max_heap_used_mb} MB, Buffers max ${r.max_external_mb} MB); Redis used A ${r.redis_used_mb.A} MB, B ${r.redis_used_mb.B} MB; slow-consumer closes ${r.slow_consumer_closes.A + r.slow_consumer_closes.B}; generator received ${counters.frames_in} frames`);
+      out(`  ${String(n).padStart(6)} users: ${converged ? `visible on both servers in ${r.seconds} s` : `NOT converged after ${r.seconds} s (A ${known[0]}, B ${known[1]})${aborted ? ` — aborted: ${aborted}` : ''}`}; RSS A ${r.rss_mb.A} MB, B ${r.rss_mb.B} MB (max ${r.max_rss_mb}; once quiet ${r.rss_settled_mb ? `A ${r.rss_settled_mb.A} MB, B ${r.rss_settled_mb.B} MB` : 'not reached'}; JS heap max ${r.max_heap_used_mb} MB, Buffers max ${r.max_external_mb} MB); Redis used A ${r.redis_used_mb.A} MB, B ${r.redis_used_mb.B} MB; slow-consumer closes ${r.slow_consumer_closes.A + r.slow_consumer_closes.B}; generator received ${counters.frames_in} frames; CPU s until then: ${Object.entries(r.cpu_s!).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       await g.request('presenceStop');
       if (n !== PRESENCE_COUNTS[PRESENCE_COUNTS.length - 1]) {
         await waitFor('presence users gone', async () => {
