@@ -12,14 +12,9 @@ import { join, joinFrame, removeDir, startTestIntroducer, tempDir, useTestIntrod
 jest.setTimeout(180_000);
 
 const fx = useTestIntroducer(2);
-let real: RsaPrivateKey;
-let attacker: RsaPrivateKey;
-let t: TestIntroducer;
 const sockets = fx.sockets;
-beforeAll(() => {
-  [real, attacker] = fx.keys as [RsaPrivateKey, RsaPrivateKey];
-  t = fx.t;
-});
+let real: RsaPrivateKey, attacker: RsaPrivateKey, t: TestIntroducer;
+beforeAll(() => void ([[real, attacker], t] = [fx.keys as [RsaPrivateKey, RsaPrivateKey], fx.t]));
 const open = async (url = t.url): Promise<FrameSocket> => {
   const s = await FrameSocket.connect(url);
   sockets.push(s);

@@ -8,14 +8,9 @@ import { join, joinFrame, removeDir, startTestIntroducer, tempDir, useTestIntrod
 jest.setTimeout(60_000);
 
 const fx = useTestIntroducer(2);
-let keyA: RsaPrivateKey;
-let keyB: RsaPrivateKey;
-let t: TestIntroducer;
 const sockets = fx.sockets;
-beforeAll(() => {
-  [keyA, keyB] = fx.keys as [RsaPrivateKey, RsaPrivateKey];
-  t = fx.t;
-});
+let keyA: RsaPrivateKey, keyB: RsaPrivateKey, t: TestIntroducer;
+beforeAll(() => void ([[keyA, keyB], t] = [fx.keys as [RsaPrivateKey, RsaPrivateKey], fx.t]));
 const track = <T extends { sock: FrameSocket }>(x: T): T => (sockets.push(x.sock), x);
 
 

@@ -153,27 +153,21 @@ export class EffectRunner {
 
   private perform(e: Effect, p: Prepared | undefined, ops: PersistOp[], presence: Array<{ userId: string; location: string | undefined }>): void {
       switch (e.kind) {
-        case 'sendToUser': {
-          const c = this.userConn(e.userId);
-          if (c && p) c.send(p.data, p.type);
+        case 'sendToUser':
+          this.sendTo(this.userConn(e.userId), p);
           break;
-        }
         case 'broadcastUsers':
           this.sendEach(this.state.localUsers.keys(), e.except, (uid) => this.userConn(uid), p);
           break;
-        case 'sendToServer': {
-          const c = this.targets.serverLink(e.serverId);
-          if (c && p) c.send(p.data, p.type);
+        case 'sendToServer':
+          this.sendTo(this.targets.serverLink(e.serverId), p);
           break;
-        }
         case 'broadcastServers':
           this.sendEach(this.state.servers, e.except, (sid) => this.targets.serverLink(sid), p);
           break;
-        case 'sendToConnection': {
-          const c = this.targets.connection(e.connId);
-          if (c && p) c.send(p.data, p.type);
+        case 'sendToConnection':
+          this.sendTo(this.targets.connection(e.connId), p);
           break;
-        }
         case 'hopAck':
           this.hopAcks.add(e);
           break;
@@ -202,13 +196,14 @@ export class EffectRunner {
       }
   }
 
+  /** `p` on `c`, when both are there (a connection may have closed meanwhile). */
+  private sendTo(c: Connection | undefined, p: Prepared | undefined): void {
+    if (c && p) c.send(p.data, p.type);
+  }
+
   /** `p` to the connection of every id but the excepted ones. */
   private sendEach(ids: Iterable<string>, except: readonly string[], conn: (id: string) => Connection | undefined, p: Prepared | undefined): void {
-    if (!p) return;
-    for (const id of ids) {
-      if (except.includes(id)) continue;
-      conn(id)?.send(p.data, p.type);
-    }
+    for (const id of ids) if (!except.includes(id)) this.sendTo(conn(id), p);
   }
 
   private userConn(userId: string): Connection | undefined {
