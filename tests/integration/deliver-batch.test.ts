@@ -2,10 +2,13 @@
  * Delivery batches on real processes (docs/contracts.md "Delivery batches"): a burst of DMs from
  * server 0's users to a user of server 1 goes out in fewer signatures than DMs (SERVER_DELIVER
  * _BATCH), and every DM arrives exactly once, intact; a linked peer that did not say it takes
- * batches (another implementation) gets every DM as a SERVER_DELIVER of its own.
+ * batches (another implementation) gets every DM as a SERVER_DELIVER of its own; an admitted
+ * server turned hostile cannot use a batch to slip in forged, stale or unbound deliveries.
  */
 import { randomUUID } from 'node:crypto';
-import { helloProofOf, sealFrame, withBind, type Frame, type FrameOf, type Verified } from '@socp/protocol';
+import {
+  deliverBatchFrame, dedupeKey, helloProofOf, sealFrame, signContent, withBind, type Frame, type FrameOf, type RsaPrivateKey, type UnsignedFrame, type Verified,
+} from '@socp/protocol';
 import { HostileServer } from '../harness/hostile-server';
 import type { RawUser } from '../harness/raw-user';
 import { waitFor } from '../harness/wait';
@@ -70,5 +73,50 @@ test('a peer that did not say it takes batches gets every DM as a SERVER_DELIVER
     expect(seen().some((f) => f.type === 'SERVER_DELIVER_BATCH')).toBe(false);
   } finally {
     await peer.close();
+  }
+});
+
+test('a hostile admitted server\'s batch: its genuine item is delivered; a forged, a stale item and an unbound batch are refused by msg_ref, nothing else changes', async () => {
+  const mallory = await HostileServer.create(fx.keys[2]!);
+  const alice = senders[0]!;
+  const s0 = fx.mesh.servers[0]!;
+  try {
+    await mallory.admit(fx.mesh.introducers[0]!.wsUrl, fx.mesh.joinSecret);
+    const link = await mallory.link(s0.wsUrl, s0.id);
+    await waitFor('server 0 dials back to mallory', () => mallory.inbound.length > 0, 15_000);
+    // mallory's own user, proven with its hello (mallory holds its key)
+    const mal = randomUUID();
+    const malKey = fx.keys[1]!;
+    const hello = sealFrame(withBind({ type: 'USER_HELLO', from: mal, to: mallory.id, ts: Date.now(), payload: { pubkey: malKey.publicKey.toBase64Url() } }), malKey);
+    link.send(mallory.frame('USER_ADVERTISE', { user_id: mal, server_id: mallory.id, meta: { username: 'mal' }, pubkey: malKey.publicKey.toBase64Url(), proof: { ...helloProofOf(hello as Verified<FrameOf<'USER_HELLO'>>) } }));
+    await alice.waitForUser(mal, 15_000);
+    const CT = alice.key.publicKey.encrypt(Buffer.from('from mal')).toString('base64url');
+    const item = (sender: string, signer: RsaPrivateKey, ts = Date.now()): UnsignedFrame<'SERVER_DELIVER'> => ({
+      type: 'SERVER_DELIVER', from: mallory.id, to: s0.id, ts,
+      payload: { user_id: alice.id, ciphertext: CT, sender, sender_pub: signer.publicKey.toBase64Url(), content_sig: signContent(signer, { ciphertext: CT, from: sender, to: alice.id, ts }), orig_ts: ts } as never,
+    });
+    const genuine = item(mal, malKey);
+    const forged = item(bob.id, fx.keys[2]!, Date.now() + 1); // bob is server 1's user; signed with mallory's key
+    const stale = item(mal, malKey, Date.now() - 10 * 60_000);
+    const m = alice.mark();
+    const e0 = link.received.length;
+    link.send(sealFrame(withBind(deliverBatchFrame(mallory.id, s0.id, [genuine, forged, stale], Date.now())), mallory.key) as Frame);
+    await alice.waitMessage(mal, 10_000, m);
+    const refs = async (n: number): Promise<string[]> => {
+      await waitFor(`${n} ERRORs at mallory`, () => link.frames().slice(e0).filter((f) => f.type === 'ERROR').length >= n, 10_000);
+      return link.frames().slice(e0).filter((f) => f.type === 'ERROR').map((f) => String((f.payload as { msg_ref?: unknown }).msg_ref));
+    };
+    expect((await refs(2)).sort()).toEqual([dedupeKey(forged), dedupeKey(stale)].sort());
+    // an unbound batch: refused whole, nothing delivered
+    const unbound = item(mal, malKey, Date.now() + 2);
+    const e1 = link.received.length;
+    link.send(sealFrame(deliverBatchFrame(mallory.id, s0.id, [unbound], Date.now()), mallory.key) as Frame);
+    const err = await link.waitError(undefined, 10_000, e1);
+    expect((err.payload as { code: string }).code).toBe('INVALID_SIG');
+    await waitFor('server 0 counts the refusals', async () => (await metric(admin(0), 'socp_frames_rejected_total', { reason: 'SOCP_ERR_REPLAY' })) >= 2, 5_000);
+    const delivered = alice.sock.frames().slice(m).filter((f) => f.type === 'USER_DELIVER' && (f.payload as { sender: string }).sender !== undefined);
+    expect(delivered.map((f) => (f.payload as { sender: string }).sender)).toEqual([mal]);
+  } finally {
+    await mallory.close();
   }
 });
